@@ -1,0 +1,204 @@
+"""Archive every HTTP exchange of a crawl into WARC files.
+
+Scrapy sends ``response_downloaded`` before any downloader middleware runs, so
+the body seen here is the payload as received: still content-encoded, already
+de-chunked. Each fetch becomes a ``response``, a ``request`` and a ``metadata``
+record (how the URL was discovered), written together. The location of the
+response record is left in ``request.meta["warc"]`` for the pipelines.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from datetime import datetime, timezone
+from http import HTTPStatus
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import scrapy
+import warcio
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import datetime_to_iso_date
+
+from crawler import __version__
+from crawler.warc import WarcFileWriter, record_builder, recover_open_files
+
+logger = logging.getLogger(__name__)
+
+#: Hop-by-hop framing the body no longer has once Twisted has de-chunked it.
+DROPPED_RESPONSE_HEADERS = {b"transfer-encoding"}
+
+
+class WarcArchiver:
+    """Scrapy extension writing ``<ARCHIVE_ROOT>/<outlet>/warc/*.warc.gz``."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        if not settings.getbool("WARC_ENABLED", True):
+            raise NotConfigured("WARC_ENABLED is off")
+        self.crawler = crawler
+        self.root = Path(settings.get("ARCHIVE_ROOT", "archive"))
+        self.max_size = settings.getint("WARC_MAX_SIZE", 1024**3)
+        self.writer: WarcFileWriter | None = None
+        self.builder = record_builder()
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcArchiver:
+        return cls(crawler)
+
+    def spider_opened(self, spider: Spider) -> None:
+        directory = self.root / spider.name / "warc"
+        directory.mkdir(parents=True, exist_ok=True)
+        for open_file, final, cut in recover_open_files(directory):
+            self.crawler.stats.inc_value("warc/recovered_files")
+            logger.warning(
+                "Recovered %s left by an interrupted crawl: %s (%d trailing bytes dropped)",
+                open_file.name,
+                f"closed as {final.name}" if final else "no complete record, removed",
+                cut,
+            )
+        self.writer = WarcFileWriter(
+            directory, spider.name, self._warcinfo(spider), max_size=self.max_size
+        )
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.crawler.stats.set_value("warc/files", len(self.writer.closed_files))
+
+    def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        if self.writer is None:
+            return
+        latency = request.meta.get("download_latency") or 0.0
+        fetched = datetime.fromtimestamp(time.time() - latency, timezone.utc)
+        warc_date = datetime_to_iso_date(fetched.replace(tzinfo=None), use_micros=True)
+        common = {"WARC-Date": warc_date}
+        if response.ip_address is not None:
+            common["WARC-IP-Address"] = str(response.ip_address)
+
+        response_record = self.builder.create_warc_record(
+            response.url,
+            "response",
+            payload=BytesIO(response.body),
+            length=len(response.body),
+            warc_headers_dict=dict(common),
+            http_headers=_response_head(response, request.meta.get("http_reason")),
+        )
+        response_id = response_record.rec_headers.get_header("WARC-Record-ID")
+        request_record = self.builder.create_warc_record(
+            response.url,
+            "request",
+            payload=BytesIO(request.body),
+            length=len(request.body),
+            warc_headers_dict={**common, "WARC-Concurrent-To": response_id},
+            http_headers=_request_head(request),
+        )
+        fields = _discovery_fields(request, latency)
+        metadata_record = self.builder.create_warc_record(
+            response.url,
+            "metadata",
+            payload=BytesIO(fields),
+            length=len(fields),
+            warc_headers_dict={
+                "WARC-Date": warc_date,
+                "WARC-Refers-To": response_id,
+                "WARC-Concurrent-To": response_id,
+            },
+        )
+        locations = self.writer.write([response_record, request_record, metadata_record])
+        where = locations[0]
+        request.meta["warc"] = {
+            "file": where.filename,
+            "offset": where.offset,
+            "length": where.length,
+            "record_id": response_id,
+            "date": warc_date,
+            "payload_digest": response_record.rec_headers.get_header("WARC-Payload-Digest"),
+        }
+        stats = self.crawler.stats
+        stats.inc_value("warc/records", 3)
+        stats.inc_value("warc/bytes", sum(loc.length for loc in locations))
+        stats.inc_value(f"warc/response_status_count/{response.status}")
+
+    def _warcinfo(self, spider: Spider) -> dict[str, str]:
+        settings = self.crawler.settings
+        return {
+            "software": (
+                f"newsarchive/{__version__} (Scrapy {scrapy.__version__}; warcio {warcio_version()})"
+            ),
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            "hostname": socket.gethostname(),
+            "operator": settings.get("OPERATOR_CONTACT", ""),
+            "isPartOf": spider.name,
+            "description": f"Crawl of outlet {spider.name!r}",
+            "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            "http-header-user-agent": settings.get("USER_AGENT", ""),
+        }
+
+
+def warcio_version() -> str:
+    from importlib.metadata import version
+
+    return version(warcio.__name__)
+
+
+def _response_head(response: Response, reason: str | None) -> StatusAndHeaders:
+    if reason is None:
+        try:
+            reason = HTTPStatus(response.status).phrase
+        except ValueError:
+            reason = ""
+    headers = [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in response.headers.items()
+        if name.lower() not in DROPPED_RESPONSE_HEADERS
+        for value in values
+    ]
+    protocol = response.protocol or "HTTP/1.1"
+    return StatusAndHeaders(f"{response.status} {reason}".strip(), headers, protocol=protocol)
+
+
+def _request_head(request: Request) -> StatusAndHeaders:
+    parts = urlsplit(request.url)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    headers = [("Host", parts.netloc)]
+    headers += [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in request.headers.items()
+        if name.lower() not in {b"host", b"proxy-authorization"}
+        for value in values
+    ]
+    return StatusAndHeaders(f"{request.method} {target} HTTP/1.1", headers, is_http_request=True)
+
+
+def _discovery_fields(request: Request, latency: float) -> bytes:
+    """Heritrix-style ``application/warc-fields``: how and why this URL was fetched."""
+    discovery = request.meta.get("discovery") or {}
+    fields = {
+        "via": discovery.get("via", ""),
+        "discoveredBy": discovery.get("kind", "seed" if not request.meta.get("redirect_urls") else ""),
+        "hopsFromSeed": str(discovery.get("hops", 0)),
+        "redirectedFrom": (request.meta.get("redirect_urls") or [""])[-1],
+        "feedPublished": discovery.get("published", ""),
+        "feedTitle": discovery.get("title", ""),
+        "fetchTimeMs": str(round(latency * 1000)),
+    }
+    lines = (f"{name}: {_one_line(value)}\r\n" for name, value in fields.items() if value)
+    return "".join(lines).encode("utf-8")
+
+
+def _one_line(value: str) -> str:
+    return " ".join(str(value).split())

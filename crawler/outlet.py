@@ -1,0 +1,146 @@
+"""The base of every outlet spider: an outlet is declared, not programmed.
+
+An outlet file sets a handful of class attributes (see :class:`OutletSpider`)
+and nothing else. Discovery follows them: feeds and sitemaps (sitemap indexes,
+Google News sitemaps, the sitemaps a robots.txt names) yield article URLs with
+their feed date and title, front and section pages yield links matching the
+article pattern. Each request carries how it was found in ``meta["discovery"]``,
+which the WARC archiver writes into a ``metadata`` record.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import scrapy
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from scrapy.http import Response
+from scrapy.linkextractors import LinkExtractor
+
+from crawler.discovery import FEED, SITEMAP, SITEMAP_INDEX, UNREADABLE, Link, parse_date, read_document, sitemaps_in_robots
+from crawler.items import ArticleCapture
+
+_INTERVAL = re.compile(r"^every\s+(\d+)\s*([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class OutletSpider(scrapy.Spider):
+    """Base spider; it has no ``name``, so Scrapy does not list it.
+
+    Declare on a subclass:
+
+    - ``name``: the outlet identifier (also its file, fixtures and archive folder);
+    - ``allowed_domains``: domains whose pages may be fetched, discovery hosts included;
+    - ``feeds``: RSS, Atom or JSON feed URLs;
+    - ``sitemaps``: sitemap, sitemap index or Google News sitemap URLs;
+    - ``robots_sitemaps``: follow the ``Sitemap:`` lines of the front pages' robots.txt;
+    - ``front_pages``: front and section pages scanned for article links;
+    - ``article_pattern``: regular expression an article URL must match (searched);
+    - ``schedule``: a five-field cron expression or ``"every 15m"`` (s, m, h, d);
+    - ``custom_settings``: politeness overrides (``DOWNLOAD_DELAY``, ...).
+    """
+
+    allowed_domains: ClassVar[list[str]] = []
+    feeds: ClassVar[tuple[str, ...]] = ()
+    sitemaps: ClassVar[tuple[str, ...]] = ()
+    robots_sitemaps: ClassVar[bool] = True
+    front_pages: ClassVar[tuple[str, ...]] = ()
+    article_pattern: ClassVar[str] = ""
+    schedule: ClassVar[str] = "every 30m"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._article_re = re.compile(self.article_pattern)
+        self._links = LinkExtractor(allow=self.article_pattern, allow_domains=self.allowed_domains, unique=True)
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        seed = {"kind": "seed", "hops": 0}
+        for url in self.feeds + self.sitemaps:
+            yield scrapy.Request(url, self.parse_discovery, meta={"discovery": seed})
+        if self.robots_sitemaps:
+            for url in self.robots_urls():
+                yield scrapy.Request(
+                    url,
+                    self.parse_robots,
+                    meta={"discovery": seed, "dont_obey_robotstxt": True},
+                    dont_filter=True,
+                )
+        for url in self.front_pages:
+            yield scrapy.Request(url, self.parse_front_page, meta={"discovery": seed})
+
+    def robots_urls(self) -> list[str]:
+        """The robots.txt of each host that serves a front page."""
+        hosts = dict.fromkeys(f"{p.scheme}://{p.netloc}" for p in map(urlsplit, self.front_pages))
+        return [f"{host}/robots.txt" for host in hosts]
+
+    def is_article(self, url: str) -> bool:
+        return bool(self._article_re.search(url))
+
+    def parse_robots(self, response: Response) -> Iterable[scrapy.Request]:
+        for url in sitemaps_in_robots(response.body, response.url):
+            yield self._follow(response, url, "robots", self.parse_discovery)
+
+    def parse_discovery(self, response: Response) -> Iterable[scrapy.Request]:
+        document = read_document(response.body, response.url, self.settings.getint("DOWNLOAD_MAXSIZE"))
+        stats = self.crawler.stats
+        if document.kind == UNREADABLE:
+            stats.inc_value("discovery/unreadable")
+            self.logger.warning("Cannot read discovery document %s: %s", response.url, document.error)
+            return
+        stats.inc_value(f"discovery/documents/{document.kind}")
+        too_old = self._too_old_before()
+        for link in document.links:
+            when = parse_date(link.published or link.lastmod)
+            if too_old and when and when < too_old:
+                stats.inc_value("discovery/too_old")
+                continue
+            if document.kind == SITEMAP_INDEX:
+                yield self._follow(response, link.url, SITEMAP_INDEX, self.parse_discovery, link)
+            elif self.is_article(link.url):
+                kind = FEED if document.kind == FEED else SITEMAP
+                yield self._follow(response, link.url, kind, self.parse_article, link)
+            else:
+                stats.inc_value("discovery/not_article")
+
+    def parse_front_page(self, response: Response) -> Iterable[scrapy.Request]:
+        if not hasattr(response, "text"):
+            self.logger.warning("Front page %s is not HTML (%s)", response.url, response.headers.get("Content-Type"))
+            return
+        for link in self._links.extract_links(response):
+            yield self._follow(response, link.url, "front-page", self.parse_article, Link(link.url, title=link.text))
+
+    def parse_article(self, response: Response) -> Iterable[ArticleCapture]:
+        self.crawler.stats.inc_value("articles/archived")
+        yield ArticleCapture(
+            outlet=self.name,
+            url=response.url,
+            status=response.status,
+            warc=response.meta.get("warc", {}),
+            discovery=response.meta.get("discovery", {}),
+        )
+
+    def _follow(
+        self, response: Response, url: str, kind: str, callback: Any, link: Link | None = None
+    ) -> scrapy.Request:
+        hops = response.meta.get("discovery", {}).get("hops", 0) + 1
+        discovery = {"kind": kind, "via": response.url, "hops": hops}
+        if link is not None:
+            discovery.update({k: v for k, v in (("published", link.published), ("title", link.title)) if v})
+        return scrapy.Request(url, callback, meta={"discovery": discovery})
+
+    def _too_old_before(self) -> datetime | None:
+        days = self.settings.getfloat("DISCOVERY_MAX_AGE_DAYS")
+        return datetime.now(timezone.utc) - timedelta(days=days) if days > 0 else None
+
+    @classmethod
+    def schedule_trigger(cls) -> CronTrigger | IntervalTrigger:
+        """The APScheduler trigger for ``schedule``; raises ``ValueError`` if it is malformed."""
+        spec = cls.schedule.strip()
+        if match := _INTERVAL.match(spec):
+            return IntervalTrigger(**{_UNITS[match[2]]: int(match[1])})
+        return CronTrigger.from_crontab(spec, timezone="UTC")

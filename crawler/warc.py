@@ -1,0 +1,194 @@
+"""WARC files the way archive crawlers write them, on top of warcio.
+
+A :class:`WarcFileWriter` owns one outlet's series of files: each is written as
+``<outlet>-<UTC timestamp>-<serial>-<host>.warc.gz.open`` under an exclusive
+``flock``, starts with a ``warcinfo`` record, stores one gzip member per record
+and is renamed to ``.warc.gz`` when it is closed or reaches its size limit.
+
+Records of one fetch (request, response, metadata) are compressed into memory
+first and reach the file in a single write, so a process killed at any moment
+leaves at most one incomplete gzip member at the end of an ``.open`` file;
+:func:`recover_open_files` cuts that member off and closes the file properly.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import re
+import socket
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from io import BytesIO
+from pathlib import Path
+from typing import BinaryIO, Iterable
+
+from warcio.recordloader import ArcWarcRecord
+from warcio.warcwriter import WARCWriter
+
+logger = logging.getLogger(__name__)
+
+OPEN_SUFFIX = ".open"
+WARC_VERSION = "1.1"
+_GZIP_WBITS = 16 + zlib.MAX_WBITS
+
+
+@dataclass(frozen=True)
+class RecordLocation:
+    """Where a record landed: enough to read it back with one seek."""
+
+    filename: str
+    offset: int
+    length: int
+    record_id: str
+
+
+def record_builder() -> WARCWriter:
+    """A warcio builder for records (it is never given a real output)."""
+    return WARCWriter(None, gzip=True, warc_version=WARC_VERSION)
+
+
+def warc_host_label() -> str:
+    """The host part of a WARC file name: the machine name, safe for a path."""
+    return re.sub(r"[^A-Za-z0-9.]+", "_", socket.gethostname()) or "localhost"
+
+
+class WarcFileWriter:
+    """Appends groups of records to rotating, compressed WARC files of one outlet."""
+
+    def __init__(
+        self,
+        directory: Path,
+        prefix: str,
+        warcinfo: dict[str, str],
+        max_size: int = 1024**3,
+    ) -> None:
+        self.directory = Path(directory)
+        self.prefix = prefix
+        self.warcinfo = warcinfo
+        self.max_size = max_size
+        self.closed_files: list[Path] = []
+        self._serial = 0
+        self._fh: BinaryIO | None = None
+        self._path: Path | None = None
+        self._size = 0
+
+    @property
+    def current_path(self) -> Path | None:
+        """The ``.open`` file being written, if any."""
+        return self._path
+
+    def write(self, records: Iterable[ArcWarcRecord]) -> list[RecordLocation]:
+        """Write ``records`` together into the current file; rotate afterwards if it is full."""
+        data, spans = _compress(records)
+        if self._fh is None:
+            self._open()
+        assert self._fh is not None and self._path is not None
+        start = self._size
+        self._fh.write(data)
+        self._fh.flush()
+        self._size += len(data)
+        final_name = self._path.name[: -len(OPEN_SUFFIX)]
+        locations = [RecordLocation(final_name, start + offset, length, rid) for offset, length, rid in spans]
+        if self._size >= self.max_size:
+            self.close()
+        return locations
+
+    def close(self) -> None:
+        """Close the current file and give it its final name."""
+        if self._fh is None or self._path is None:
+            return
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        final = self._path.with_name(self._path.name[: -len(OPEN_SUFFIX)])
+        os.rename(self._path, final)
+        self._fh.close()  # releases the flock only after the rename
+        self.closed_files.append(final)
+        logger.info("Closed WARC %s (%d bytes)", final, self._size)
+        self._fh, self._path, self._size = None, None, 0
+
+    def _open(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        while True:
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
+            name = f"{self.prefix}-{stamp}-{self._serial:05d}-{warc_host_label()}.warc.gz{OPEN_SUFFIX}"
+            self._serial += 1
+            try:
+                fh = open(self.directory / name, "xb")
+            except FileExistsError:
+                continue
+            break
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._fh, self._path, self._size = fh, self.directory / name, 0
+        builder = record_builder()
+        info = builder.create_warcinfo_record(name[: -len(OPEN_SUFFIX)], self.warcinfo)
+        data, _ = _compress([info])
+        fh.write(data)
+        fh.flush()
+        self._size = len(data)
+        logger.info("Opened WARC %s", self._path)
+
+
+def _compress(records: Iterable[ArcWarcRecord]) -> tuple[bytes, list[tuple[int, int, str]]]:
+    buffer = BytesIO()
+    writer = WARCWriter(buffer, gzip=True, warc_version=WARC_VERSION)
+    spans = []
+    for record in records:
+        offset = buffer.tell()
+        writer.write_record(record)
+        spans.append((offset, buffer.tell() - offset, record.rec_headers.get_header("WARC-Record-ID")))
+    return buffer.getvalue(), spans
+
+
+def complete_members_length(fh: BinaryIO) -> int:
+    """Length of the leading run of complete gzip members in ``fh``."""
+    good = consumed = 0
+    inflater = zlib.decompressobj(_GZIP_WBITS)
+    while chunk := fh.read(1 << 16):
+        while chunk:
+            try:
+                inflater.decompress(chunk, 1 << 20)
+                while inflater.unconsumed_tail:
+                    inflater.decompress(inflater.unconsumed_tail, 1 << 20)
+            except zlib.error:
+                return good
+            if not inflater.eof:
+                consumed += len(chunk)
+                break
+            used = len(chunk) - len(inflater.unused_data)
+            consumed += used
+            good = consumed
+            chunk = inflater.unused_data
+            inflater = zlib.decompressobj(_GZIP_WBITS)
+    return good
+
+
+def recover_open_files(directory: Path) -> list[tuple[Path, Path | None, int]]:
+    """Close the ``.open`` files a killed writer left in ``directory``.
+
+    A file still locked by a live writer is left alone. Each stale one is cut
+    back to its last complete record and renamed; one with no complete record
+    is removed. Returns ``(open file, final file or None, bytes cut off)``.
+    """
+    results = []
+    for path in sorted(Path(directory).glob(f"*.warc.gz{OPEN_SUFFIX}")):
+        with open(path, "r+b") as fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            size = os.fstat(fh.fileno()).st_size
+            good = complete_members_length(fh)
+            fh.truncate(good)
+            if good == 0:
+                path.unlink()
+                final = None
+            else:
+                fh.flush()
+                os.fsync(fh.fileno())
+                final = path.with_name(path.name[: -len(OPEN_SUFFIX)])
+                os.rename(path, final)
+        results.append((path, final, size - good))
+    return results

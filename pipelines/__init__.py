@@ -1,0 +1,1 @@
+"""Extraction pipelines: archived article responses to clean text and metadata (see the extraction issue)."""

@@ -1,0 +1,63 @@
+"""Scrapy settings of the news archiving service.
+
+Every value here can be overridden per crawl with ``-s NAME=VALUE`` and per
+outlet with the outlet's ``custom_settings``.
+"""
+
+import os
+
+from crawler import __version__
+
+BOT_NAME = "newsarchive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- Who we are: an honest User-Agent with a way to reach the operator --------------------------
+OPERATOR_CONTACT = os.environ.get("NEWSARCHIVE_CONTACT", "https://github.com/newsarchive/newsarchive#contact")
+USER_AGENT = f"newsarchive/{__version__} (news archiving crawler; +{OPERATOR_CONTACT})"
+
+# --- Politeness ---------------------------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+RETRY_BACKOFF_BASE = 2.0  # seconds, doubled per attempt, with jitter
+RETRY_BACKOFF_MAX = 120.0  # also the longest Retry-After honoured
+TELNETCONSOLE_ENABLED = False
+
+# --- Discovery ----------------------------------------------------------------------------------
+# Links dated (feed date, news:publication_date, lastmod) further back than this are skipped;
+# 0 follows everything, e.g. for a first full crawl of an outlet's sitemaps.
+DISCOVERY_MAX_AGE_DAYS = 3
+
+# --- Archiving ----------------------------------------------------------------------------------
+ARCHIVE_ROOT = os.environ.get("NEWSARCHIVE_ROOT", "archive")
+WARC_ENABLED = True
+WARC_MAX_SIZE = 1024**3
+# Only tests, the demo and benchmarks set this: the local outlet web's proxy address.
+LOCAL_WEB_PROXY = None
+
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.download_handler.ArchivingHTTPDownloadHandler",
+    "https": "crawler.download_handler.ArchivingHTTPDownloadHandler",
+}
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.local_web.LocalWebProxyMiddleware": 740,
+}
+EXTENSIONS = {
+    "crawler.extensions.warc_archiver.WarcArchiver": 100,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = os.environ.get("NEWSARCHIVE_LOG_LEVEL", "INFO")

@@ -1,0 +1,74 @@
+"""Shared test helpers: the local outlet web and crawls run as real ``scrapy crawl`` subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.localweb import LocalWeb
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+#: Settings for crawling the local web: no politeness delays, every dated link followed.
+LOCAL_CRAWL_SETTINGS = {
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "DISCOVERY_MAX_AGE_DAYS": "0",
+    "RETRY_BACKOFF_BASE": "0.1",
+    "LOG_LEVEL": "INFO",
+}
+
+
+@dataclass
+class Crawl:
+    returncode: int
+    log: str
+    items: list[dict]
+    archive: Path
+
+    def warcs(self, outlet: str) -> list[Path]:
+        return sorted((self.archive / outlet / "warc").glob("*.warc.gz"))
+
+
+def scrapy_command(outlet: str, archive: Path, proxy: str, settings: dict[str, str] | None = None) -> list[str]:
+    merged = {**LOCAL_CRAWL_SETTINGS, "LOCAL_WEB_PROXY": proxy, "ARCHIVE_ROOT": str(archive), **(settings or {})}
+    command = [sys.executable, "-m", "scrapy", "crawl", outlet]
+    for name, value in merged.items():
+        command += ["-s", f"{name}={value}"]
+    return command
+
+
+def run_crawl(
+    outlet: str, archive: Path, web: LocalWeb, settings: dict[str, str] | None = None, timeout: float = 120
+) -> Crawl:
+    """Run ``scrapy crawl <outlet>`` against the local web, collecting its items as JSON lines."""
+    items_file = archive / f"{outlet}-items.jsonl"
+    command = scrapy_command(outlet, archive, web.proxy_url, settings) + ["-O", f"{items_file}:jsonlines"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("http_proxy", None), env.pop("https_proxy", None)
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
+    items = []
+    if items_file.exists():
+        items = [json.loads(line) for line in items_file.read_text("utf-8").splitlines() if line.strip()]
+    return Crawl(done.returncode, done.stderr, items, archive)
+
+
+@pytest.fixture(scope="session")
+def local_web():
+    with LocalWeb() as web:
+        yield web
+
+
+@pytest.fixture(scope="session")
+def shared_corpora() -> Path:
+    corpora = SHARED / "corpora"
+    if not corpora.is_dir():
+        pytest.skip(f"the shared test corpora are absent ({corpora} not found)")
+    return corpora

@@ -1,0 +1,3 @@
+from tests.localweb.server import main
+
+main()

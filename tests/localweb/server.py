@@ -1,0 +1,244 @@
+"""The local outlet web: fixture sites of the outlets, served for real on 127.0.0.1.
+
+It is an HTTP proxy. Scrapy (with ``LOCAL_WEB_PROXY`` set) sends it plain
+``GET http://host/...`` requests or ``CONNECT host:443`` tunnels, which it
+answers with TLS under a throwaway certificate, so the crawler fetches the
+outlets' real URLs through its real downloader and archives them under their
+real names while no byte leaves the machine.
+
+Sites live in ``<root>/<outlet>/web/<host>/<path>``: ``/`` and ``/x/`` map to
+``index.html``, a path without extension to a file of that name (or its
+folder's ``index.html``). ``<root>/<outlet>/web.json`` adjusts single URLs::
+
+    {"www.example.com/feed": {"content_type": "text/html", "encoding": "br",
+                              "chunked": false, "status": 301, "reason": "Moved",
+                              "headers": {"Location": "/new"}}}
+
+Text is sent gzip-compressed when the client accepts it (``encoding`` picks
+``br`` or ``identity`` instead) and HTML chunked, as real servers do. Every
+body sent is kept in :attr:`LocalWeb.served` for tests to compare.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import mimetypes
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import brotli
+import trustme
+
+logger = logging.getLogger(__name__)
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "outlets"
+
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    "": "text/html; charset=utf-8",
+    ".xml": "application/xml",
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
+    ".gz": "application/x-gzip",
+}
+
+
+@dataclass
+class Served:
+    """One answered request, as the tests see it."""
+
+    method: str
+    url: str
+    status: int
+    body: bytes  # as sent on the wire, after content-encoding, before chunking
+    request_headers: dict[str, str]
+    started: float
+    finished: float = 0.0
+
+
+@dataclass
+class LocalWeb:
+    """A threaded proxy server on 127.0.0.1 serving the fixture sites under ``root``."""
+
+    root: Path = FIXTURES
+    latency: float = 0.0
+    port: int = 0
+    served: list[Served] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)
+        self.sites: dict[str, list[Path]] = {}
+        self.overrides: dict[str, dict[str, Any]] = {}
+        for outlet in sorted(p for p in self.root.iterdir() if p.is_dir()):
+            for site in sorted((outlet / "web").glob("*")):
+                if site.is_dir():
+                    self.sites.setdefault(site.name.lower(), []).append(site)
+            manifest = outlet / "web.json"
+            if manifest.exists():
+                self.overrides.update(json.loads(manifest.read_text("utf-8")))
+        self._lock = threading.Lock()
+        self._tls = _tls_context(sorted(self.sites))
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
+        self._server.daemon_threads = True
+        self._server.web = self  # type: ignore[attr-defined]
+        self.port = self._server.server_address[1]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def proxy_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LocalWeb:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="localweb", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> LocalWeb:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def bodies(self) -> dict[str, bytes]:
+        """Last body served per URL (``host/path``) with status 200."""
+        with self._lock:
+            return {s.url: s.body for s in self.served if s.status == 200}
+
+    def record(self, served: Served) -> None:
+        with self._lock:
+            self.served.append(served)
+
+    def find(self, host: str, path: str) -> Path | None:
+        relative = unquote(path).lstrip("/")
+        if ".." in Path(relative).parts:
+            return None
+        for site in self.sites.get(host.lower(), []):
+            candidate = site / relative if relative else site
+            if candidate.is_dir():
+                candidate = candidate / "index.html"
+            if candidate.is_file():
+                return candidate
+        return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "localweb/1"
+
+    @property
+    def web(self) -> LocalWeb:
+        return self.server.web  # type: ignore[attr-defined]
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        logger.debug("%s " + format, self.address_string(), *args)
+
+    def do_CONNECT(self) -> None:  # noqa: N802 - stdlib naming
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        try:
+            tunnel = self.web._tls.wrap_socket(self.connection, server_side=True)
+        except (ssl.SSLError, OSError):
+            self.close_connection = True
+            return
+        _Handler(tunnel, self.client_address, self.server)
+        self.close_connection = True
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._serve(head=True)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._serve(head=False)
+
+    def _serve(self, head: bool) -> None:
+        started = time.monotonic()
+        parts = urlsplit(self.path)
+        host = (parts.hostname or self.headers.get("Host", "").split(":")[0]).lower()
+        path = parts.path or "/"
+        key = f"{host}{path}"
+        if self.web.latency:
+            time.sleep(self.web.latency)
+        override = self.web.overrides.get(key, {})
+        file = self.web.find(host, path)
+        status = override.get("status", 200 if file else 404)
+        body = file.read_bytes() if file and status == 200 else b""
+        if not body and status == 404:
+            body = b"<!doctype html><title>Not found</title><h1>Not found</h1>"
+        content_type = override.get("content_type") or (
+            _TYPES.get(file.suffix.lower(), mimetypes.guess_type(file.name)[0] or "application/octet-stream")
+            if file
+            else "text/html; charset=utf-8"
+        )
+        if file is not None and file.name == "robots.txt":
+            content_type = override.get("content_type", "text/plain; charset=utf-8")
+        accepted = self.headers.get("Accept-Encoding", "")
+        encoding = override.get("encoding", "gzip")
+        textual = not content_type.startswith("application/x-gzip")
+        if encoding != "identity" and textual and body and encoding in accepted:
+            body = gzip.compress(body, mtime=0) if encoding == "gzip" else brotli.compress(body)
+        else:
+            encoding = "identity"
+        chunked = override.get("chunked", content_type.startswith("text/html"))
+
+        self.send_response(status, override.get("reason"))
+        self.send_header("Content-Type", content_type)
+        if encoding != "identity":
+            self.send_header("Content-Encoding", encoding)
+            self.send_header("Vary", "Accept-Encoding")
+        for name, value in override.get("headers", {}).items():
+            self.send_header(name, value)
+        if chunked and not head:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head:
+            if chunked:
+                for start in range(0, len(body), 4096):
+                    piece = body[start : start + 4096]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.write(b"0\r\n\r\n")
+            else:
+                self.wfile.write(body)
+        self.wfile.flush()
+        self.web.record(
+            Served(self.command, key, status, body, dict(self.headers.items()), started, time.monotonic())
+        )
+
+
+def _tls_context(hosts: list[str]) -> ssl.SSLContext:
+    """A server context with a certificate for ``hosts`` from a throwaway CA."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    trustme.CA().issue_cert("localhost", "127.0.0.1", *hosts).configure_cert(context)
+    return context
+
+
+def main() -> None:
+    """``python -m tests.localweb``: serve the fixture sites until interrupted."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before each answer")
+    parser.add_argument("--root", type=Path, default=FIXTURES)
+    args = parser.parse_args()
+    web = LocalWeb(args.root, latency=args.latency, port=args.port).start()
+    print(f"Local outlet web on {web.proxy_url} serving {len(web.sites)} hosts; use -s LOCAL_WEB_PROXY={web.proxy_url}")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        web.stop()
+

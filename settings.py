@@ -11,10 +11,19 @@ from crawler import __version__
 BOT_NAME = "newsarchive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"
 
 # --- Who we are: an honest User-Agent with a way to reach the operator --------------------------
 OPERATOR_CONTACT = os.environ.get("NEWSARCHIVE_CONTACT", "https://github.com/newsarchive/newsarchive#contact")
 USER_AGENT = f"newsarchive/{__version__} (news archiving crawler; +{OPERATOR_CONTACT})"
+
+# Ask for gzip/deflate only, as Heritrix does: warcio 1.8.1 cannot decode brotli payloads with the
+# Brotli package Scrapy installs (warcio issue #73), so `warcio check` would crash on br records.
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en",
+    "Accept-Encoding": "gzip, deflate",
+}
 
 # --- Politeness ---------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
@@ -57,7 +66,10 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "crawler.extensions.warc_archiver.WarcArchiver": 100,
+    "crawler.extensions.run_summary.RunSummary": 200,
 }
+# Set by `scrapy crawlall` for each crawl it runs: where the crawl leaves its final stats.
+RUN_SUMMARY_FILE = None
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("NEWSARCHIVE_LOG_LEVEL", "INFO")

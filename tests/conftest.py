@@ -11,20 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.localweb import LocalWeb
+from tests.localweb import LOCAL_CRAWL_SETTINGS, LocalWeb
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
-
-#: Settings for crawling the local web: no politeness delays, every dated link followed.
-LOCAL_CRAWL_SETTINGS = {
-    "DOWNLOAD_DELAY": "0",
-    "AUTOTHROTTLE_ENABLED": "False",
-    "DISCOVERY_MAX_AGE_DAYS": "0",
-    "RETRY_BACKOFF_BASE": "0.1",
-    "LOG_LEVEL": "INFO",
-}
-
 
 @dataclass
 class Crawl:

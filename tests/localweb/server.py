@@ -12,7 +12,8 @@ folder's ``index.html``). ``<root>/<outlet>/web.json`` adjusts single URLs::
 
     {"www.example.com/feed": {"content_type": "text/html", "encoding": "br",
                               "chunked": false, "status": 301, "reason": "Moved",
-                              "headers": {"Location": "/new"}}}
+                              "headers": {"Location": "/new"}},
+     "www.example.com/busy": {"sequence": [{"status": 429, "headers": {"Retry-After": "1"}}, {}]}}
 
 Text is sent gzip-compressed when the client accepts it (``encoding`` picks
 ``br`` or ``identity`` instead) and HTML chunked, as real servers do. Every
@@ -53,6 +54,15 @@ _TYPES = {
 }
 
 
+#: Settings for crawling the local web: no politeness delays, every dated link followed.
+LOCAL_CRAWL_SETTINGS = {
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "DISCOVERY_MAX_AGE_DAYS": "0",
+    "RETRY_BACKOFF_BASE": "0.1",
+}
+
+
 @dataclass
 class Served:
     """One answered request, as the tests see it."""
@@ -87,6 +97,7 @@ class LocalWeb:
             if manifest.exists():
                 self.overrides.update(json.loads(manifest.read_text("utf-8")))
         self._lock = threading.Lock()
+        self._hits: dict[str, int] = {}
         self._tls = _tls_context(sorted(self.sites))
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
         self._server.daemon_threads = True
@@ -121,6 +132,16 @@ class LocalWeb:
     def record(self, served: Served) -> None:
         with self._lock:
             self.served.append(served)
+
+    def override_for(self, key: str) -> dict[str, Any]:
+        """The quirks for this request; a ``sequence`` gives one per request, the last repeating."""
+        override = self.overrides.get(key, {})
+        sequence = override.get("sequence")
+        if not sequence:
+            return override
+        with self._lock:
+            count = self._hits[key] = self._hits.get(key, 0) + 1
+        return {**override, **sequence[min(count, len(sequence)) - 1]}
 
     def find(self, host: str, path: str) -> Path | None:
         relative = unquote(path).lstrip("/")
@@ -171,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
         key = f"{host}{path}"
         if self.web.latency:
             time.sleep(self.web.latency)
-        override = self.web.overrides.get(key, {})
+        override = self.web.override_for(key)
         file = self.web.find(host, path)
         status = override.get("status", 200 if file else 404)
         body = file.read_bytes() if file and status == 200 else b""

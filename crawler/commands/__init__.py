@@ -1,0 +1,1 @@
+"""Project commands for the ``scrapy`` command line (``COMMANDS_MODULE``)."""

@@ -99,7 +99,7 @@ class LocalWeb:
         self._lock = threading.Lock()
         self._hits: dict[str, int] = {}
         self._tls = _tls_context(sorted(self.sites))
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
+        self._server = _Server(("127.0.0.1", self.port), _Handler)
         self._server.daemon_threads = True
         self._server.web = self  # type: ignore[attr-defined]
         self.port = self._server.server_address[1]
@@ -154,6 +154,10 @@ class LocalWeb:
             if candidate.is_file():
                 return candidate
         return None
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # the default of 5 drops connections when a crawl opens many at once
 
 
 class _Handler(BaseHTTPRequestHandler):

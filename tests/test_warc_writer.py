@@ -1,0 +1,92 @@
+"""The WARC file writer: naming, rotation, atomic records, and recovery after a kill."""
+
+from __future__ import annotations
+
+import fcntl
+import random
+import re
+from io import BytesIO
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+
+from crawler.warc import OPEN_SUFFIX, WarcFileWriter, complete_members_length, record_builder, recover_open_files
+from tests.warc_reading import read_records, warcio_check
+
+INFO = {"software": "test", "isPartOf": "demo"}
+
+
+def response(n: int, size: int = 3000):
+    body = random.Random(n).randbytes(size)  # incompressible, so sizes are predictable
+    head = StatusAndHeaders("200 OK", [("Content-Type", "text/plain")], protocol="HTTP/1.1")
+    return record_builder().create_warc_record(
+        f"https://example.com/{n}", "response", payload=BytesIO(body), length=len(body), http_headers=head
+    )
+
+
+def test_rotation_names_and_warcinfo(tmp_path: Path) -> None:
+    writer = WarcFileWriter(tmp_path, "demo", INFO, max_size=8000)
+    locations = [writer.write([response(n)])[0] for n in range(12)]
+    writer.close()
+    files = sorted(tmp_path.glob("*.warc.gz"))
+    assert len(files) >= 3 and not list(tmp_path.glob(f"*{OPEN_SUFFIX}"))
+    serials = [int(re.fullmatch(r"demo-\d{17}-(\d{5})-[A-Za-z0-9._]+\.warc\.gz", f.name)[1]) for f in files]
+    assert sorted(serials) == list(range(len(files)))
+    for path in files:
+        assert warcio_check(path).returncode == 0
+        records = read_records(path)
+        assert records[0].type == "warcinfo" and "isPartOf: demo" in records[0].raw_payload.decode()
+        assert records[0].headers["WARC-Filename"] == path.name
+    # every location points at its record: one seek, one gzip member
+    for n, where in enumerate(locations):
+        with open(tmp_path / where.filename, "rb") as fh:
+            fh.seek(where.offset)
+            record = next(iter(ArchiveIterator(BytesIO(fh.read(where.length)))))
+            assert record.rec_headers.get_header("WARC-Target-URI") == f"https://example.com/{n}"
+            assert record.rec_headers.get_header("WARC-Record-ID") == where.record_id
+
+
+def test_recovery_cuts_a_torn_record_and_closes_the_file(tmp_path: Path) -> None:
+    writer = WarcFileWriter(tmp_path, "demo", INFO)
+    for n in range(5):
+        writer.write([response(n)])
+    open_file = writer.current_path
+    assert open_file is not None and open_file.name.endswith(OPEN_SUFFIX)
+    good_size = open_file.stat().st_size
+    torn = b"\x1f\x8b\x08\x00 torn half of a gzip member"  # what a kill mid-write leaves
+    writer._fh.write(torn)
+    writer._fh.flush()
+
+    assert recover_open_files(tmp_path) == [], "a file locked by a live writer must be left alone"
+
+    writer._fh.close()  # the writer "dies": its lock goes with it
+    with open(open_file, "rb") as fh:
+        assert complete_members_length(fh) == good_size
+    [(path, final, cut)] = recover_open_files(tmp_path)
+    assert path == open_file and final is not None and cut == len(torn)
+    assert final.stat().st_size == good_size
+    assert warcio_check(final).returncode == 0
+    assert [r.type for r in read_records(final)] == ["warcinfo"] + ["response"] * 5
+
+
+def test_recovery_removes_a_file_without_a_complete_record(tmp_path: Path) -> None:
+    stale = tmp_path / f"demo-20240101000000000-00000-host.warc.gz{OPEN_SUFFIX}"
+    torn = b"\x1f\x8b\x08\x00 nothing complete"
+    stale.write_bytes(torn)
+    [(path, final, cut)] = recover_open_files(tmp_path)
+    assert path == stale and final is None and cut == len(torn)
+    assert not stale.exists()
+
+
+def test_open_file_is_exclusively_locked(tmp_path: Path) -> None:
+    writer = WarcFileWriter(tmp_path, "demo", INFO)
+    writer.write([response(1)])
+    with open(writer.current_path, "rb") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            locked = False
+        except BlockingIOError:
+            locked = True
+    writer.close()
+    assert locked

@@ -146,7 +146,8 @@ def _read_feed(body: bytes, url: str) -> Document:
             link = entry["id"]
         if not link:
             continue
-        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+        fields = entry.keys()  # plain keys: feedparser's own lookups warn about a legacy fallback
+        stamp = entry["published_parsed"] if "published_parsed" in fields else entry.get("updated_parsed")
         links.append(Link(urljoin(url, link), published=_iso(stamp), title=entry.get("title", "")))
     return Document(FEED, links)
 

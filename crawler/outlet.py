@@ -14,11 +14,13 @@ import re
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 
@@ -58,18 +60,21 @@ class OutletSpider(scrapy.Spider):
         self._article_re = re.compile(self.article_pattern)
         self._links = LinkExtractor(allow=self.article_pattern, allow_domains=self.allowed_domains, unique=True)
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> OutletSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.robots_sitemaps and crawler.settings.getbool("ROBOTSTXT_OBEY"):
+            # Scrapy fetches (and archives) each host's robots.txt anyway: read its sitemaps from there.
+            crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
+        return spider
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         seed = {"kind": "seed", "hops": 0}
         for url in self.feeds + self.sitemaps:
             yield scrapy.Request(url, self.parse_discovery, meta={"discovery": seed})
-        if self.robots_sitemaps:
+        if self.robots_sitemaps and not self.settings.getbool("ROBOTSTXT_OBEY"):
             for url in self.robots_urls():
-                yield scrapy.Request(
-                    url,
-                    self.parse_robots,
-                    meta={"discovery": seed, "dont_obey_robotstxt": True},
-                    dont_filter=True,
-                )
+                yield scrapy.Request(url, self.parse_robots, meta={"discovery": seed})
         for url in self.front_pages:
             yield scrapy.Request(url, self.parse_front_page, meta={"discovery": seed})
 
@@ -80,6 +85,16 @@ class OutletSpider(scrapy.Spider):
 
     def is_article(self, url: str) -> bool:
         return bool(self._article_re.search(url))
+
+    def robots_parsed(self, robotparser: Any, request: scrapy.Request) -> None:
+        """``robots_parsed`` signal: follow the sitemaps a front-page host's robots.txt names."""
+        parts = urlsplit(request.url)  # the request that made Scrapy fetch the robots.txt
+        robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+        if robots_url not in self.robots_urls():
+            return
+        for url in getattr(getattr(robotparser, "rp", None), "sitemaps", ()):
+            sitemap = self._request(urljoin(robots_url, url), "robots", self.parse_discovery, robots_url, 1)
+            self.crawler.engine.crawl(sitemap)
 
     def parse_robots(self, response: Response) -> Iterable[scrapy.Request]:
         for url in sitemaps_in_robots(response.body, response.url):
@@ -128,7 +143,13 @@ class OutletSpider(scrapy.Spider):
         self, response: Response, url: str, kind: str, callback: Any, link: Link | None = None
     ) -> scrapy.Request:
         hops = response.meta.get("discovery", {}).get("hops", 0) + 1
-        discovery = {"kind": kind, "via": response.url, "hops": hops}
+        return self._request(url, kind, callback, response.url, hops, link)
+
+    @staticmethod
+    def _request(
+        url: str, kind: str, callback: Any, via: str, hops: int, link: Link | None = None
+    ) -> scrapy.Request:
+        discovery = {"kind": kind, "via": via, "hops": hops}
         if link is not None:
             discovery.update({k: v for k, v in (("published", link.published), ("title", link.title)) if v})
         return scrapy.Request(url, callback, meta={"discovery": discovery})

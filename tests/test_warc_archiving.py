@@ -21,7 +21,7 @@ from tests.localweb import LocalWeb
 from tests.outlets.conformance import HOST
 from tests.warc_reading import read_records, warcio_check
 
-ARTICLES = ["gzip-story", "unasked-br-story", "plain-story", "final-story", "busy-story"]
+ARTICLES = ["gzip-story", "unasked-br-story", "plain-story", "final-story", "busy-story", "robots-story"]
 
 
 def article_html(slug: str) -> str:
@@ -34,7 +34,11 @@ def write_site(root: Path) -> None:
     (site / "news").mkdir(parents=True)
     (site / "private").mkdir()
     (site / "robots.txt").write_text(
-        f"User-agent: *\nDisallow: /private/\n\nSitemap: https://{HOST}/news-sitemap.xml\n"
+        f"User-agent: *\nDisallow: /private/\n\nSitemap: https://{HOST}/news-sitemap.xml\nSitemap: /robots-sitemap.xml\n"
+    )
+    (site / "robots-sitemap.xml").write_text(
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>https://{HOST}/news/robots-story</loc></url></urlset>"
     )
     for slug in ARTICLES:
         (site / "news" / slug).write_text(article_html(slug))
@@ -147,7 +151,7 @@ def test_status_lines_and_framing_are_as_received(crawl) -> None:
     encodings = {r.uri.rsplit("/", 1)[1]: dict(r.http_headers).get("Content-Encoding") for r in records
                  if r.type == "response" and r.status == 200 and "/news/" in r.uri}
     assert encodings == {"gzip-story": "gzip", "unasked-br-story": None, "plain-story": None,
-                         "final-story": "gzip", "busy-story": "gzip"}
+                         "final-story": "gzip", "busy-story": "gzip", "robots-story": "gzip"}
     for record in records:
         if record.type == "request":
             assert ("Accept-Encoding", "gzip, deflate") in record.http_headers
@@ -175,11 +179,16 @@ def test_discovery_metadata_says_how_each_url_was_found(crawl) -> None:
     assert sitemap_found["feedPublished"] == "2024-03-28T05:38:00+00:00"
     assert sitemap_found["feedTitle"] == "Plain"
     assert metadata[f"https://{HOST}/news/final-story"]["redirectedFrom"] == f"https://{HOST}/news/moved"
+    assert metadata[f"https://{HOST}/robots-sitemap.xml"]["discoveredBy"] == "robots"
+    assert metadata[f"https://{HOST}/robots-sitemap.xml"]["via"] == f"https://{HOST}/robots.txt"
+    assert metadata[f"https://{HOST}/news/robots-story"]["via"] == f"https://{HOST}/robots-sitemap.xml"
 
 
 def test_politeness(crawl) -> None:
     result, web, _ = crawl
     urls = [s.url for s in web.served]
+    assert urls.count(f"{HOST}/robots.txt") == 1
+    assert urls.count(f"{HOST}/news-sitemap.xml") == 1, "a sitemap both declared and in robots.txt is fetched once"
     assert f"{HOST}/private/secret" not in urls, "robots.txt Disallow was not obeyed"
     assert f"{HOST}/about" not in urls, "a link outside the article pattern was followed"
     for exchange in web.served:

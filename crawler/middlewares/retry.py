@@ -55,7 +55,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return min(asked, self.max_delay)
         if self.base <= 0:
             return 0.0
-        backoff = self.base ** attempt
+        backoff = self.base * 2**attempt
         return min(backoff * random.uniform(0.5, 1.0), self.max_delay)
 
 

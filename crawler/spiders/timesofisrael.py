@@ -9,8 +9,9 @@ Real-world notes:
 - a guess: ``/sitemap.xml`` (it appears only in generic "try /sitemap.xml" lists, not checked), and the
   robots.txt contents of the fixture;
 - ``/topic/``, ``/writers/``, ``/feed`` and the reader blogs on ``blogs.timesofisrael.com`` are not news
-  articles; the pattern only takes single-segment slugs of four or more words on ``www``, so a static page
-  with a long slug (none known) would slip through.
+  articles; the pattern only takes single-segment slugs of four or more words on ``www``, which section
+  pages share: ``/israel-and-the-region/`` (in the site menu) is excluded by name, and another long-named
+  section or static page would slip through.
 """
 
 from crawler.outlet import OutletSpider
@@ -24,7 +25,7 @@ class TimesOfIsraelSpider(OutletSpider):
     front_pages = ("https://www.timesofisrael.com/",)
     article_pattern = (
         r"^https://www\.timesofisrael\.com/"
-        r"(?:liveblog_entry/)?(?!liveblog-|topic/|writers/|feed/?$)"
+        r"(?:liveblog_entry/)?(?!liveblog-|topic/|writers/|feed/?$|israel-and-the-region/)"
         r"[a-z0-9]+(?:-[a-z0-9]+){3,}/?$"
     )
     schedule = "every 15m"

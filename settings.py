@@ -41,6 +41,7 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 RETRY_BACKOFF_BASE = 2.0  # seconds, doubled per attempt, with jitter
 RETRY_BACKOFF_MAX = 120.0  # also the longest Retry-After honoured
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"  # the spider logs each failed fetch once, as a warning
 TELNETCONSOLE_ENABLED = False
 
 # --- Discovery ----------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from crawler.discovery import FEED, SITEMAP, SITEMAP_INDEX, UNREADABLE, Link, parse_date, read_document, sitemaps_in_robots
 from crawler.items import ArticleCapture
@@ -69,14 +71,13 @@ class OutletSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        seed = {"kind": "seed", "hops": 0}
         for url in self.feeds + self.sitemaps:
-            yield scrapy.Request(url, self.parse_discovery, meta={"discovery": seed})
+            yield self._request(url, "seed", self.parse_discovery)
         if self.robots_sitemaps and not self.settings.getbool("ROBOTSTXT_OBEY"):
             for url in self.robots_urls():
-                yield scrapy.Request(url, self.parse_robots, meta={"discovery": seed})
+                yield self._request(url, "seed", self.parse_robots)
         for url in self.front_pages:
-            yield scrapy.Request(url, self.parse_front_page, meta={"discovery": seed})
+            yield self._request(url, "seed", self.parse_front_page)
 
     def robots_urls(self) -> list[str]:
         """The robots.txt of each host that serves a front page."""
@@ -145,14 +146,25 @@ class OutletSpider(scrapy.Spider):
         hops = response.meta.get("discovery", {}).get("hops", 0) + 1
         return self._request(url, kind, callback, response.url, hops, link)
 
-    @staticmethod
     def _request(
-        url: str, kind: str, callback: Any, via: str, hops: int, link: Link | None = None
+        self, url: str, kind: str, callback: Any, via: str = "", hops: int = 0, link: Link | None = None
     ) -> scrapy.Request:
-        discovery = {"kind": kind, "via": via, "hops": hops}
+        discovery: dict[str, Any] = {"kind": kind, "hops": hops}
+        if via:
+            discovery["via"] = via
         if link is not None:
             discovery.update({k: v for k, v in (("published", link.published), ("title", link.title)) if v})
-        return scrapy.Request(url, callback, meta={"discovery": discovery})
+        return scrapy.Request(url, callback, errback=self.fetch_failed, meta={"discovery": discovery})
+
+    def fetch_failed(self, failure: Failure) -> None:
+        """A fetch that got no usable response: one log line and a count, not a traceback."""
+        error = failure.value
+        if isinstance(error, HttpError):
+            reason = f"HTTP {error.response.status}"
+        else:
+            reason = type(error).__name__
+        self.crawler.stats.inc_value(f"fetch_failed/{reason}")
+        self.logger.warning("Could not fetch %s: %s", failure.request.url, failure.getErrorMessage())
 
     def _too_old_before(self) -> datetime | None:
         days = self.settings.getfloat("DISCOVERY_MAX_AGE_DAYS")

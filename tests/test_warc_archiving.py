@@ -43,9 +43,10 @@ def write_site(root: Path) -> None:
     for slug in ARTICLES:
         (site / "news" / slug).write_text(article_html(slug))
     (site / "private" / "secret").write_text(article_html("secret"))
+    (site / "news" / "huge-story").write_text(article_html("huge") * 400)  # ~1 MB, over the size cap
     (site / "index.html").write_text(
         "<html><body>"
-        + "".join(f'<a href="/news/{s}">{s}</a>' for s in ["gzip-story", "unasked-br-story", "moved", "gone"])
+        + "".join(f'<a href="/news/{s}">{s}</a>' for s in ["gzip-story", "unasked-br-story", "moved", "gone", "huge-story"])
         + '<a href="/private/secret">secret</a><a href="/about">about</a></body></html>'
     )
     (site / "feed.rss").write_text(
@@ -67,6 +68,7 @@ def write_site(root: Path) -> None:
     quirks = {
         f"{HOST}/news/unasked-br-story": {"encoding": "br"},  # sent only to clients that accept br
         f"{HOST}/news/plain-story": {"encoding": "identity", "chunked": False},
+        f"{HOST}/news/huge-story": {"encoding": "identity", "chunked": False},
         f"{HOST}/news/moved": {"status": 301, "headers": {"Location": f"https://{HOST}/news/final-story"}},
         f"{HOST}/news/gone": {"status": 404, "reason": "Gone Fishing"},
         f"{HOST}/news/broken": {"status": 500},
@@ -83,7 +85,8 @@ def crawl(tmp_path_factory):
     with LocalWeb(root, latency=0.05) as web:
         # A small delay, as in production: Scrapy 2.19 starts every queued request of a slot at once
         # when DOWNLOAD_DELAY is 0, ignoring CONCURRENT_REQUESTS_PER_DOMAIN.
-        settings = {"SPIDER_MODULES": "tests.outlets", "RETRY_TIMES": "2", "DOWNLOAD_DELAY": "0.02"}
+        settings = {"SPIDER_MODULES": "tests.outlets", "RETRY_TIMES": "2", "DOWNLOAD_DELAY": "0.02",
+                    "DOWNLOAD_MAXSIZE": "500000"}
         result = run_crawl("conformance", archive, web, settings)
     assert result.returncode == 0, result.log[-3000:]
     records = [r for path in result.warcs("conformance") for r in read_records(path)]
@@ -108,7 +111,7 @@ def test_every_file_is_valid_and_opens_with_warcinfo(crawl) -> None:
 def test_every_exchange_is_archived_with_the_bytes_served(crawl) -> None:
     _, web, records = crawl
     responses = [r for r in records if r.type == "response"]
-    served = [s for s in web.served if s.method == "GET"]
+    served = [s for s in web.served if s.method == "GET" and not s.url.endswith("/huge-story")]
     assert len(responses) == len(served)
     archived_bodies = defaultdict(list)
     for record in responses:
@@ -191,8 +194,13 @@ def test_politeness(crawl) -> None:
     assert urls.count(f"{HOST}/news-sitemap.xml") == 1, "a sitemap both declared and in robots.txt is fetched once"
     assert f"{HOST}/private/secret" not in urls, "robots.txt Disallow was not obeyed"
     assert f"{HOST}/about" not in urls, "a link outside the article pattern was followed"
+    assert f"Could not fetch https://{HOST}/news/huge-story: Expected to receive" in result.log
+    assert "Traceback" not in result.log
     for exchange in web.served:
         assert re.match(r"newsarchive/\S+ \(news archiving crawler; \+\S+\)", exchange.request_headers["User-Agent"])
+    broken = [s for s in web.served if s.url.endswith("/news/broken")]
+    gaps = [later.started - earlier.finished for earlier, later in zip(broken, broken[1:])]
+    assert gaps[0] >= 0.05 and gaps[1] >= 0.1, f"no exponential backoff (RETRY_BACKOFF_BASE 0.1): {gaps}"
     busy = [s for s in web.served if s.url.endswith("/news/busy-story")]
     assert busy[1].started - busy[0].finished >= 0.9, "Retry-After: 1 was not honoured"
     intervals = sorted((s.started, s.finished) for s in web.served)

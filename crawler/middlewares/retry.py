@@ -1,8 +1,9 @@
 """Retries that back off: exponential delays with jitter, and ``Retry-After`` honoured.
 
 Scrapy's own RetryMiddleware retries at once, which hammers a server that has
-just said it is overloaded (429/503). This one waits before handing the retry
-back, for as long as the server asked (capped) or an exponential backoff.
+just said it is overloaded (429/503) or is failing to answer. This one waits
+before handing the retry back: as long as the server asked (capped), else
+``RETRY_BACKOFF_BASE * 2**n`` seconds with jitter.
 """
 
 from __future__ import annotations
@@ -41,16 +42,26 @@ class BackoffRetryMiddleware(RetryMiddleware):
         retry = self._retry(request, response_status_message(response.status))
         if retry is None:
             return response
-        delay = self.delay_for(response, request.meta.get("retry_times", 0))
-        if delay > 0:
-            logger.info("Waiting %.1fs before retrying %s (HTTP %d)", delay, request.url, response.status)
-            self.crawler.stats.inc_value("retry/backoff_seconds", round(delay, 3))
-            await deferred_to_future(deferLater(reactor, delay, lambda: None))
+        await self._wait(self.delay_for(response, request.meta.get("retry_times", 0)), request, f"HTTP {response.status}")
         return retry
 
-    def delay_for(self, response: Response, attempt: int) -> float:
+    async def process_exception(self, request: Request, exception: Exception) -> Request | None:
+        if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
+            return None
+        retry = self._retry(request, exception)
+        if retry is not None:
+            await self._wait(self.delay_for(None, request.meta.get("retry_times", 0)), request, type(exception).__name__)
+        return retry
+
+    async def _wait(self, delay: float, request: Request, reason: str) -> None:
+        if delay > 0:
+            logger.info("Waiting %.1fs before retrying %s (%s)", delay, request.url, reason)
+            self.crawler.stats.inc_value("retry/backoff_seconds", round(delay, 3))
+            await deferred_to_future(deferLater(reactor, delay, lambda: None))
+
+    def delay_for(self, response: Response | None, attempt: int) -> float:
         """Seconds to wait: the server's ``Retry-After`` if it gave one, else backoff."""
-        asked = retry_after_seconds(response.headers.get(b"Retry-After"))
+        asked = retry_after_seconds(response.headers.get(b"Retry-After")) if response is not None else None
         if asked is not None:
             return min(asked, self.max_delay)
         if self.base <= 0:

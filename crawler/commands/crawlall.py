@@ -1,9 +1,11 @@
 """``scrapy crawlall``: one crawl of every outlet (or the ones named), each in its own process.
 
 A Twisted reactor cannot be restarted, and one outlet's failure must not stop
-the others, so every outlet runs as ``scrapy crawl <outlet>`` in a subprocess.
-At the end a table says, per outlet, what was fetched and archived, and names
-the likely cause when nothing could be fetched (no network, DNS, refused).
+the others, so every outlet runs as ``scrapy crawl <outlet>`` in a subprocess
+(``--jobs`` at a time), logging to ``<ARCHIVE_ROOT>/<outlet>/logs/``. A line
+is printed as each crawl ends, and at the end a table says, per outlet, what
+was fetched and archived, naming the likely cause when nothing could be
+fetched (no network, DNS, refused).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +39,7 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--timeout", type=float, default=1800, help="wall-clock limit per outlet, seconds")
+        parser.add_argument("--jobs", type=int, default=4, help="crawls running at once (default 4)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -44,17 +49,26 @@ class Command(ScrapyCommand):
             raise UsageError(f"unknown outlet(s): {', '.join(unknown)}; known: {', '.join(known)}")
         outlets = args or known
         overrides = [f"{k}={v}" for k, v in self.settings.copy_to_dict().items() if self.settings.getpriority(k) == 40]
-        results = []
-        with tempfile.TemporaryDirectory(prefix="crawlall-") as tmp:
-            for outlet in outlets:
-                print(f"==> crawling {outlet}", flush=True)
-                results.append(crawl_one(outlet, Path(tmp) / f"{outlet}.json", overrides, opts.timeout))
+        root = Path(self.settings.get("ARCHIVE_ROOT"))
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        print(f"Crawling {len(outlets)} outlet(s), {opts.jobs} at a time; logs in {root}/<outlet>/logs/", flush=True)
+        with tempfile.TemporaryDirectory(prefix="crawlall-") as tmp, ThreadPoolExecutor(opts.jobs) as pool:
+            def run_one(outlet: str) -> dict[str, Any]:
+                log = root / outlet / "logs" / f"crawl-{stamp}.log"
+                result = crawl_one(outlet, Path(tmp) / f"{outlet}.json", overrides, opts.timeout, log)
+                print(f"  {outlet}: {result['problem'] or 'ok'} ({result['responses']} responses, "
+                      f"{result['articles']} articles, {result['seconds']:.0f}s; log {log})", flush=True)
+                return result
+
+            results = list(pool.map(run_one, outlets))
         print(summary_table(results))
         self.exitcode = 0 if all(r["ok"] for r in results) else 1
 
 
-def crawl_one(outlet: str, summary_file: Path, overrides: list[str], timeout: float) -> dict[str, Any]:
-    command = [sys.executable, "-m", "scrapy", "crawl", outlet, "-s", f"RUN_SUMMARY_FILE={summary_file}"]
+def crawl_one(outlet: str, summary_file: Path, overrides: list[str], timeout: float, log: Path) -> dict[str, Any]:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "scrapy", "crawl", outlet, "-s", f"RUN_SUMMARY_FILE={summary_file}",
+               "-s", f"LOG_FILE={log}"]
     for setting in overrides:
         command += ["-s", setting]
     started = time.monotonic()

@@ -1,0 +1,543 @@
+"""Score article extractors on the shared test corpora (``../shared/corpora``), side by side.
+
+Every extractor is a callable ``(html, url) -> article | None`` whose result has the attributes of
+``pipelines.extract.Article`` (``title``, ``authors``, ``published``, ``standfirst``, ``body``, ``text``);
+a missing attribute counts as empty, ``None`` as "nothing extracted". ``trafilatura_default`` wraps
+trafilatura's own default run in that shape: ``trafilatura.extract(html, url=url)`` for the body and
+``trafilatura.extract_metadata(html, default_url=url)`` for title, authors (its ``"; "``-joined author
+string, split) and date. Each page gets the same input for every extractor. A page whose extraction
+raises counts as a failure (the error is recorded, the prediction scored as empty); the run goes on.
+
+Corpora (read in place, never copied) and their metrics:
+
+``aeb`` - article-extraction-benchmark (109 pages, ``html/<id>.html.gz`` decoded as UTF-8, truth
+``ground-truth.json`` ``articleBody``). The prediction is ``Article.body``. Metric as defined by
+scrapinghub/article-extraction-benchmark ``evaluate.py`` (checked at commit 7d95432, README.rst at the
+corpus commit 4a3bc97):
+
+- tokens: every match of the Unicode regex ``\\w+`` (case kept, punctuation dropped);
+- shingles: the multiset of runs of 4 consecutive tokens; a text of 1-3 tokens is one shingle of all
+  its tokens; an empty text (or ``None``) has none;
+- per page: tp = sum over shingles of min(true count, predicted count), fp = surplus predicted,
+  fn = surplus true; the three are divided by tp+fp+fn (so long texts weigh no more);
+  precision = 1 if fp = fn = 0, else 0 if tp = fp = 0, else tp/(tp+fp); recall likewise with fn;
+- corpus: precision = mean page precision over pages with tp+fp > 0 (a non-empty prediction), recall =
+  mean page recall over pages with tp+fn > 0 (a non-empty truth), F1 = 2PR/(P+R) of those two means
+  (not a mean of page F1s); a mean over no page is 0. accuracy = share of all pages whose token lists are
+  identical. The benchmark's bootstrap standard deviations are not computed.
+
+``fundus`` - fundus-test-data, rows of ``manifest.json`` with ``english`` true; truth is the expected JSON's
+``version_key`` entry.
+
+- body: the shingle metric above, truth = ``summary`` paragraphs, then each section's ``headline`` and
+  ``paragraphs``, joined with newlines; prediction = ``standfirst`` and ``body`` joined with a newline;
+- title: equal after whitespace normalisation (runs of whitespace -> one space, stripped), case kept;
+- authors: equal as sets of names, each whitespace-normalised and case-folded (bylines are often set in
+  capitals, e.g. AP's "STEVE PEOPLES"; capitalisation does not change who wrote it); two empty sets agree;
+- time: the truth (``publishing_date``) "has a time" unless its local time is exactly 00:00:00 - fundus
+  gives midnight where the page states only a date (Nature, Taipei Times) - or it has no time part.
+  For pages whose truth has a time: a hit when the prediction parses (``datetime.fromisoformat``) as an
+  aware datetime and both instants, cut down to the minute in UTC, are equal (a date-only or naive
+  prediction misses). For the other pages ("date only"): a hit when the calendar dates agree (an aware
+  prediction is first converted to the truth's UTC offset). "date (day)" applies that date test to all pages.
+  Percentages are of the pages in each group.
+
+``trafilatura`` - trafilatura-eval (``evaldata.json``, 990 pages, HTML passed as raw bytes as trafilatura's
+evaluation does). Scored like trafilatura's ``tests/eval_common.py`` (commit d5f6da0):
+per page, each ``with`` snippet found in the prediction is a true positive (else a false negative), each
+``without`` snippet found is a false positive (else a true negative); finding is substring search after
+whitespace normalisation of both sides; an empty/failed prediction finds nothing. Counts are summed over
+the corpus: precision = tp/(tp+fp), recall = tp/(tp+fn), accuracy = (tp+tn)/all, F-score = 2tp/(2tp+fp+fn)
+(0 when a denominator is 0). trafilatura's evaluation scores ``extract()``'s text output, which holds the
+main content without the title, so ours is scored on ``standfirst`` + ``body`` (``Article.text`` minus the
+headline). Note that trafilatura's own benchmark runs ``extract`` with ``include_comments=False``;
+the "trafilatura" column here is the library default (comments included) on every corpus.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import multiprocessing
+import os
+import re
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+Extractor = Callable[[str | bytes, str], Any]
+
+#: CLI name -> folder under the corpora directory
+CORPORA = {"aeb": "article-extraction-benchmark", "fundus": "fundus-test-data", "trafilatura": "trafilatura-eval"}
+FIELDS = ("title", "authors", "published", "standfirst", "body", "text")
+DEFAULT_CORPORA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
+
+# ---------------------------------------------------------------- article-extraction-benchmark metric
+
+_TOKEN = re.compile(r"\w+")
+
+
+def tokenize(text: str | None) -> list[str]:
+    """The benchmark's tokens: runs of Unicode word characters."""
+    return _TOKEN.findall(text or "")
+
+
+def shingles(text: str | None, n: int = 4) -> Counter[tuple[str, ...]]:
+    """Multiset of n-token shingles; 1..n-1 tokens make one short shingle, no tokens none."""
+    tokens = tokenize(text)
+    if len(tokens) < n:
+        return Counter([tuple(tokens)] if tokens else [])
+    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+
+
+def shingle_match(true: str | None, pred: str | None, n: int = 4) -> tuple[float, float, float]:
+    """Normalised (tp, fp, fn) of one page: shingle counts divided by tp+fp+fn."""
+    t, p = shingles(true, n), shingles(pred, n)
+    tp = float(sum((t & p).values()))
+    fp = float(sum((p - t).values()))
+    fn = float(sum((t - p).values()))
+    total = tp + fp + fn
+    return (tp / total, fp / total, fn / total) if total else (0.0, 0.0, 0.0)
+
+
+def page_precision(tp: float, fp: float, fn: float) -> float:
+    if fp == fn == 0:
+        return 1.0
+    return 0.0 if tp == fp == 0 else tp / (tp + fp)
+
+
+def page_recall(tp: float, fp: float, fn: float) -> float:
+    if fp == fn == 0:
+        return 1.0
+    return 0.0 if tp == fn == 0 else tp / (tp + fn)
+
+
+def shingle_scores(matches: list[tuple[float, float, float]]) -> dict[str, float]:
+    """Corpus precision, recall and F1 from per-page (tp, fp, fn), averaged as the benchmark does."""
+    precisions = [page_precision(*m) for m in matches if m[0] + m[1] > 0]
+    recalls = [page_recall(*m) for m in matches if m[0] + m[2] > 0]
+    precision = statistics.mean(precisions) if precisions else 0.0
+    recall = statistics.mean(recalls) if recalls else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"f1": f1, "precision": precision, "recall": recall}
+
+
+def same_tokens(true: str | None, pred: str | None) -> bool:
+    """The benchmark's "accuracy" for one page: identical token lists."""
+    return tokenize(true) == tokenize(pred)
+
+
+# ---------------------------------------------------------------- trafilatura-eval metric
+
+
+def normalize_space(text: str | None) -> str:
+    """Runs of whitespace become one space; ends stripped."""
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def snippet_counts(wanted: list[str], unwanted: list[str], text: str | None) -> tuple[int, int, int, int]:
+    """(tp, fp, fn, tn) of one page: which required / forbidden snippets occur in ``text``."""
+    found = normalize_space(text) if text else None
+    tp = sum(1 for s in wanted if found is not None and normalize_space(s) in found)
+    fp = sum(1 for s in unwanted if found is not None and normalize_space(s) in found)
+    return tp, fp, len(wanted) - tp, len(unwanted) - fp
+
+
+def snippet_scores(tp: int, fp: int, fn: int, tn: int) -> dict[str, float]:
+    """Precision, recall, accuracy and F-score of summed snippet counts, as trafilatura reports them."""
+    total = tp + fp + fn + tn
+    return {
+        "precision": tp / (tp + fp) if tp + fp else 0.0,
+        "recall": tp / (tp + fn) if tp + fn else 0.0,
+        "accuracy": (tp + tn) / total if total else 0.0,
+        "f_score": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0,
+    }
+
+
+# ---------------------------------------------------------------- metadata comparisons (fundus)
+
+
+def same_title(true: str | None, pred: str | None) -> bool:
+    return normalize_space(true) == normalize_space(pred)
+
+
+def author_set(names: list[str] | None) -> set[str]:
+    return {normalize_space(name).casefold() for name in names or [] if normalize_space(name)}
+
+
+def same_authors(true: list[str] | None, pred: list[str] | None) -> bool:
+    return author_set(true) == author_set(pred)
+
+
+def parse_when(value: str | None) -> datetime | date | None:
+    """An ISO 8601 date or date-time (``None`` if empty or unparseable)."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def has_time(when: datetime | date | None) -> bool:
+    """True for a date-time that is not exactly local midnight (midnight stands for "date only")."""
+    return isinstance(when, datetime) and (when.hour, when.minute, when.second, when.microsecond) != (0, 0, 0, 0)
+
+
+def same_minute(true: datetime, pred: datetime | date | None) -> bool:
+    """Both aware and the same instant once cut down to the minute."""
+    if not isinstance(pred, datetime) or pred.tzinfo is None or true.tzinfo is None:
+        return False
+
+    def minute(dt: datetime) -> datetime:
+        return dt.astimezone(timezone.utc).replace(second=0, microsecond=0)
+
+    return minute(true) == minute(pred)
+
+
+def same_day(true: datetime | date, pred: datetime | date | None) -> bool:
+    """Same calendar date; an aware prediction is read in the truth's UTC offset."""
+    if pred is None:
+        return False
+    if isinstance(pred, datetime):
+        if isinstance(true, datetime) and true.tzinfo is not None and pred.tzinfo is not None:
+            pred = pred.astimezone(true.tzinfo)
+        pred = pred.date()
+    return (true.date() if isinstance(true, datetime) else true) == pred
+
+
+# ---------------------------------------------------------------- corpora
+
+
+@dataclass
+class Page:
+    """One corpus page: where its HTML is, how to read it, and its ground truth."""
+
+    id: str
+    url: str
+    path: Path
+    as_text: bool  # decode as UTF-8 (the corpus says so) or pass the raw bytes
+    truth: dict[str, Any] = field(default_factory=dict)
+
+    def html(self) -> str | bytes:
+        data = gzip.decompress(self.path.read_bytes())
+        return data.decode("utf-8") if self.as_text else data
+
+
+def load_aeb(root: Path) -> list[Page]:
+    """article-extraction-benchmark pages, sorted by id."""
+    truth = json.loads((root / "ground-truth.json").read_text("utf-8"))
+    return [
+        Page(key, item.get("url", ""), root / "html" / f"{key}.html.gz", True,
+             {"body": item.get("articleBody") or ""})
+        for key, item in sorted(truth.items())
+    ]
+
+
+def fundus_body(body: dict[str, Any]) -> str:
+    """Summary paragraphs, then each section's headlines and paragraphs, one per line."""
+    lines = list(body.get("summary", []))
+    for section in body.get("sections", []):
+        lines += section.get("headline", []) + section.get("paragraphs", [])
+    return "\n".join(lines)
+
+
+def load_fundus(root: Path) -> list[Page]:
+    """English fundus pages, in manifest order."""
+    pages = []
+    for row in json.loads((root / "manifest.json").read_text("utf-8")):
+        if not row.get("english"):
+            continue
+        expected = json.loads((root / row["expected"]).read_text("utf-8"))[row["version_key"]]
+        truth = {
+            "body": fundus_body(expected.get("body", {})),
+            "title": expected.get("title", ""),
+            "authors": expected.get("authors", []),
+            "published": expected.get("publishing_date", ""),
+        }
+        pages.append(Page(row["html"], row.get("url", ""), root / row["html"], True, truth))
+    return pages
+
+
+def load_trafilatura_eval(root: Path) -> list[Page]:
+    """Annotated trafilatura-eval pages, in evaldata.json order."""
+    evaldata = json.loads((root / "evaldata.json").read_text("utf-8"))
+    locations = json.loads((root / "file_locations.json").read_text("utf-8"))
+    return [
+        Page(item["file"], url, root / locations[item["file"]], False,
+             {"with": item.get("with", []), "without": item.get("without", [])})
+        for url, item in evaldata.items()
+    ]
+
+
+LOADERS: dict[str, Callable[[Path], list[Page]]] = {
+    "aeb": load_aeb, "fundus": load_fundus, "trafilatura": load_trafilatura_eval,
+}
+
+# ---------------------------------------------------------------- extractors
+
+
+@dataclass
+class Prediction:
+    """The Article fields the metrics read."""
+
+    title: str = ""
+    authors: list[str] = field(default_factory=list)
+    published: str = ""
+    standfirst: str = ""
+    body: str = ""
+    text: str = ""
+
+
+def trafilatura_default(html: str | bytes, url: str) -> Prediction:
+    """trafilatura's default run: ``extract`` for the body, ``extract_metadata`` for the metadata."""
+    import trafilatura
+
+    body = trafilatura.extract(html, url=url) or ""
+    meta = trafilatura.extract_metadata(html, default_url=url)
+    authors = [a.strip() for a in ((meta.author if meta else None) or "").split(";") if a.strip()]
+    return Prediction(
+        title=(meta.title if meta else None) or "", authors=authors,
+        published=(meta.date if meta else None) or "", body=body, text=body,
+    )
+
+
+def fields_of(article: Any) -> dict[str, Any]:
+    """The metric fields of an extractor's result (all empty for ``None``)."""
+    values = {name: getattr(article, name, None) if article is not None else None for name in FIELDS}
+    values = {name: value if value is not None else ([] if name == "authors" else "") for name, value in values.items()}
+    values["authors"] = [str(a) for a in values["authors"]]
+    return values
+
+
+def run_page(page: Page, extractors: dict[str, Extractor]) -> dict[str, dict[str, Any]]:
+    """Every extractor on one page: its fields, or the error it raised, and the seconds it took."""
+    try:
+        html: str | bytes | None = page.html()
+        load_error = None
+    except Exception as exc:  # an unreadable corpus file fails the page for everyone
+        html, load_error = None, f"reading {page.path}: {type(exc).__name__}: {exc}"
+    out = {}
+    for name, extract in extractors.items():
+        started = time.perf_counter()
+        error = load_error
+        result = None
+        if html is not None:
+            try:
+                result = fields_of(extract(html, page.url))
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+        out[name] = {"fields": result or fields_of(None), "error": error,
+                     "seconds": time.perf_counter() - started}
+    return out
+
+
+_WORKER_EXTRACTORS: dict[str, Extractor] = {}
+
+
+def _init_worker(extractors: dict[str, Extractor]) -> None:
+    _WORKER_EXTRACTORS.update(extractors)
+
+
+def _run_in_worker(page: Page) -> dict[str, dict[str, Any]]:
+    return run_page(page, _WORKER_EXTRACTORS)
+
+
+def run_pages(pages: list[Page], extractors: dict[str, Extractor], jobs: int, label: str) -> list[dict]:
+    """Run the extractors on every page (``jobs`` processes), in page order, reporting progress on stderr."""
+    results: list[dict] = []
+    tty = sys.stderr.isatty()
+
+    def progress(done: int) -> None:
+        if tty:
+            print(f"\r{label}: {done}/{len(pages)} pages", end="" if done < len(pages) else "\n",
+                  file=sys.stderr, flush=True)
+        elif done == len(pages) or done % 50 == 0:
+            print(f"{label}: {done}/{len(pages)} pages", file=sys.stderr, flush=True)
+
+    if jobs <= 1 or len(pages) <= 1:
+        outputs: Iterator[dict] = (run_page(page, extractors) for page in pages)
+        for output in outputs:
+            results.append(output)
+            progress(len(results))
+        return results
+    # fork: the extractors need not be importable by name in the workers
+    with multiprocessing.get_context("fork").Pool(jobs, _init_worker, (extractors,)) as pool:
+        for output in pool.imap(_run_in_worker, pages):  # imap keeps page order: deterministic results
+            results.append(output)
+            progress(len(results))
+    return results
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def _errors(pages: list[Page], outputs: list[dict], name: str) -> list[dict[str, str]]:
+    return [{"page": p.id, "error": o[name]["error"]} for p, o in zip(pages, outputs) if o[name]["error"]]
+
+
+def _main_text(f: dict[str, Any]) -> str:
+    """Standfirst and body: the article text without its headline."""
+    return "\n".join(part for part in (f["standfirst"], f["body"]) if part)
+
+
+def score_aeb(pages: list[Page], outputs: list[dict], name: str) -> tuple[dict[str, Any], list[dict]]:
+    matches, accurate, details = [], 0, []
+    for page, output in zip(pages, outputs):
+        body = output[name]["fields"]["body"]
+        m = shingle_match(page.truth["body"], body)
+        matches.append(m)
+        accurate += same_tokens(page.truth["body"], body)
+        details.append({"precision": round(page_precision(*m), 4), "recall": round(page_recall(*m), 4)})
+    metrics = {**shingle_scores(matches), "accuracy": accurate / len(pages) if pages else 0.0}
+    return metrics, details
+
+
+def score_fundus(pages: list[Page], outputs: list[dict], name: str) -> tuple[dict[str, Any], list[dict]]:
+    matches, details = [], []
+    counts = Counter()
+    for page, output in zip(pages, outputs):
+        f = output[name]["fields"]
+        m = shingle_match(page.truth["body"], _main_text(f))
+        matches.append(m)
+        truth_when, pred_when = parse_when(page.truth["published"]), parse_when(f["published"])
+        detail = {
+            "body_precision": round(page_precision(*m), 4), "body_recall": round(page_recall(*m), 4),
+            "title_ok": same_title(page.truth["title"], f["title"]),
+            "authors_ok": same_authors(page.truth["authors"], f["authors"]),
+            "title": f["title"], "authors": f["authors"], "published": f["published"],
+        }
+        if truth_when is not None:
+            detail["date_ok"] = same_day(truth_when, pred_when)
+            counts["dated"] += 1
+            counts["date_ok"] += detail["date_ok"]
+            if has_time(truth_when):
+                detail["time_ok"] = same_minute(truth_when, pred_when)  # type: ignore[arg-type]
+                counts["timed"] += 1
+                counts["time_ok"] += detail["time_ok"]
+            else:
+                counts["date_only"] += 1
+                counts["date_only_ok"] += detail["date_ok"]
+        counts["title_ok"] += detail["title_ok"]
+        counts["authors_ok"] += detail["authors_ok"]
+        details.append(detail)
+
+    def pct(hits: int, total: int) -> float:
+        return 100.0 * hits / total if total else 0.0
+
+    body = shingle_scores(matches)
+    metrics = {
+        "body_f1": body["f1"], "body_precision": body["precision"], "body_recall": body["recall"],
+        "title_exact_pct": pct(counts["title_ok"], len(pages)),
+        "authors_equal_pct": pct(counts["authors_ok"], len(pages)),
+        "time_minute_pct": pct(counts["time_ok"], counts["timed"]), "pages_with_time": counts["timed"],
+        "date_only_equal_pct": pct(counts["date_only_ok"], counts["date_only"]),
+        "pages_date_only": counts["date_only"],
+        "date_day_pct": pct(counts["date_ok"], counts["dated"]),
+    }
+    return metrics, details
+
+
+def score_snippets(pages: list[Page], outputs: list[dict], name: str) -> tuple[dict[str, Any], list[dict]]:
+    totals, details = [0, 0, 0, 0], []
+    for page, output in zip(pages, outputs):
+        text = _main_text(output[name]["fields"])
+        counts = snippet_counts(page.truth["with"], page.truth["without"], text)
+        totals = [a + b for a, b in zip(totals, counts)]
+        found = normalize_space(text)
+        details.append({
+            "missing": [s for s in page.truth["with"] if not found or normalize_space(s) not in found],
+            "unwanted": [s for s in page.truth["without"] if found and normalize_space(s) in found],
+        })
+    tp, fp, fn, tn = totals
+    return {**snippet_scores(tp, fp, fn, tn), "tp": tp, "fp": fp, "fn": fn, "tn": tn}, details
+
+
+SCORERS = {"aeb": score_aeb, "fundus": score_fundus, "trafilatura": score_snippets}
+
+
+def evaluate(
+    extractors: dict[str, Extractor],
+    corpora: list[str],
+    limit: int | None = None,
+    corpora_dir: Path | str = DEFAULT_CORPORA_DIR,
+    jobs: int | None = None,
+) -> dict[str, Any]:
+    """Run and score every extractor on the named corpora (the first ``limit`` pages of each)."""
+    root = Path(corpora_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(f"corpora directory not found: {root}")
+    unknown = [c for c in corpora if c not in CORPORA]
+    if unknown:
+        raise ValueError(f"unknown corpus {', '.join(unknown)}; known: {', '.join(CORPORA)}")
+    jobs = jobs or min(2, os.cpu_count() or 1)
+    result: dict[str, Any] = {"corpora_dir": str(root), "limit": limit, "extractors": list(extractors), "corpora": {}}
+    for corpus in corpora:
+        pages = LOADERS[corpus](root / CORPORA[corpus])[:limit]
+        started = time.monotonic()
+        outputs = run_pages(pages, extractors, jobs, corpus)
+        entry: dict[str, Any] = {
+            "folder": CORPORA[corpus], "pages": len(pages), "seconds": round(time.monotonic() - started, 1),
+            "metrics": {}, "errors": {}, "per_page": [{"id": p.id, "url": p.url} for p in pages],
+        }
+        if corpus == "fundus":  # the metadata truth, beside each extractor's values
+            for row, page in zip(entry["per_page"], pages):
+                row["truth"] = {k: v for k, v in page.truth.items() if k != "body"}
+        for name in extractors:
+            metrics, details = SCORERS[corpus](pages, outputs, name)
+            errors = _errors(pages, outputs, name)
+            metrics["failures"] = len(errors)
+            metrics["extract_seconds"] = round(sum(o[name]["seconds"] for o in outputs), 2)
+            entry["metrics"][name] = metrics
+            entry["errors"][name] = errors
+            for row, detail, output in zip(entry["per_page"], details, outputs):
+                row[name] = {**detail, **({"error": output[name]["error"]} if output[name]["error"] else {})}
+        result["corpora"][corpus] = entry
+    return result
+
+
+# ---------------------------------------------------------------- report
+
+TABLE_ROWS: dict[str, list[tuple[str, str]]] = {
+    "aeb": [("f1", "body F1"), ("precision", "body precision"), ("recall", "body recall"),
+            ("accuracy", "accuracy (exact)")],
+    "fundus": [("body_f1", "body F1"), ("body_precision", "body precision"), ("body_recall", "body recall"),
+               ("title_exact_pct", "title exact"), ("authors_equal_pct", "authors equal"),
+               ("time_minute_pct", "time to the minute"), ("date_only_equal_pct", "date (date-only truth)"),
+               ("date_day_pct", "date (day), all pages")],
+    "trafilatura": [("f_score", "snippet F-score"), ("precision", "snippet precision"),
+                    ("recall", "snippet recall"), ("accuracy", "snippet accuracy")],
+}
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """One row per metric, one column per extractor."""
+    names = result["extractors"]
+    rows: list[tuple[str, list[str]]] = []
+    for corpus, entry in result["corpora"].items():
+        metrics = entry["metrics"]
+        first = metrics[names[0]] if names else {}
+        rows.append((f"{corpus}: pages", [str(entry["pages"])] * len(names)))
+        for key, label in TABLE_ROWS[corpus]:
+            if key == "time_minute_pct":
+                label += f" (n={first.get('pages_with_time', 0)})"
+            elif key == "date_only_equal_pct":
+                label += f" (n={first.get('pages_date_only', 0)})"
+            cells = [f"{metrics[n][key]:.1f}%" if key.endswith("_pct") else f"{metrics[n][key]:.3f}" for n in names]
+            rows.append((f"{corpus}: {label}", cells))
+        rows.append((f"{corpus}: failures", [str(metrics[n]["failures"]) for n in names]))
+        rows.append((f"{corpus}: extraction seconds", [f"{metrics[n]['extract_seconds']:.1f}" for n in names]))
+    width = max([len("metric")] + [len(label) for label, _ in rows])
+    cols = [max([len(n)] + [len(cells[i]) for _, cells in rows]) for i, n in enumerate(names)]
+    lines = ["  ".join([f"{'metric':<{width}}"] + [f"{n:>{w}}" for n, w in zip(names, cols)])]
+    lines += ["  ".join([f"{label:<{width}}"] + [f"{c:>{w}}" for c, w in zip(cells, cols)]) for label, cells in rows]
+    return "\n".join(lines)

@@ -1,0 +1,397 @@
+"""Article extraction: a fetched page in, the article in the seed form and its metadata out.
+
+The extractor never knows where a page came from (a live crawl or a WARC): it
+takes a :class:`Page` (URL, bytes, headers, fetch time) or plain HTML. A page
+that holds no article is not an error: :func:`extract_page` returns a
+:class:`Rejection` with a short reason (counted by the pipelines), and
+:func:`extract_article` returns ``None`` and logs the reason, as trafilatura does.
+
+The body comes from trafilatura; metadata from structured data first
+(:mod:`pipelines.metadata`), the credited source from :mod:`pipelines.syndication`,
+and the page text from :mod:`pipelines.page_text`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import version
+from typing import Any
+
+import trafilatura
+from lxml import etree
+from lxml import html as lxml_html
+from w3lib.encoding import html_to_unicode, resolve_encoding
+
+from crawler import __version__
+from pipelines.metadata import PageMetadata, clean, dedupe, iso_datetime, names, read_metadata, split_names
+from pipelines.page_text import render_page_text
+from pipelines.syndication import detect_source
+
+logger = logging.getLogger(__name__)
+
+EXTRACTOR = "newsarchive"
+EXTRACTOR_VERSION = f"{__version__} (trafilatura {version('trafilatura')})"
+HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "")
+
+_CHALLENGE = re.compile(
+    r"just a moment\.\.\.|checking your browser|cf-browser-verification|challenge-platform|"
+    r"attention required! \| cloudflare|ddos protection by|please complete the security check|"
+    r"captcha-delivery|px-captcha|verify (?:that )?you are (?:a )?human|are you a robot|"
+    r"please enable js and disable any ad blocker|enable javascript and cookies to continue",
+    re.I,
+)
+_BOT_WALL = re.compile(
+    r"access denied|request unsuccessful\. incapsula|pardon our interruption|you have been blocked|"
+    r"error 1020|403 forbidden|request blocked",
+    re.I,
+)
+_PAYWALL = re.compile(
+    r"subscribe to (?:continue|keep) reading|sign up to read this article|subscribers only|"
+    r"this (?:article|story|content) is (?:only )?(?:available|for) (?:to )?subscribers|"
+    r"create a free account to (?:continue|read)|to continue reading,? (?:please )?(?:subscribe|log in|sign in)|"
+    r"already a subscriber\?",
+    re.I,
+)
+_STANDFIRST_CLASS = re.compile(
+    r"standfirst|\bdek\b|sub-?head(?:line)?|subtitle|summary|\blede\b|intro|excerpt|teaser|strapline|kicker-text|"
+    r"article-description|description",
+    re.I,
+)
+_TITLE_SUFFIX = re.compile(r"\s*[|\-–—:·»]\s*[^|\-–—:·»]{2,60}$")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched page: what the extractor needs, whatever it came from."""
+
+    url: str
+    body: bytes  # the payload with any Content-Encoding undone
+    headers: Mapping[str, str] = field(default_factory=dict)  # names in lower case
+    fetched: str = ""  # ISO 8601 fetch time (the WARC-Date)
+
+
+@dataclass(frozen=True)
+class ExtractionHints:
+    """Per-outlet help where generic extraction falls short (declared on the outlet)."""
+
+    prune_xpaths: tuple[str, ...] = ()  # page parts to drop before extracting the body
+    standfirst_xpath: str = ""  # where the outlet puts its standfirst/dek
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a page gave no article: a short reason (counted) and a detail (logged)."""
+
+    reason: str
+    detail: str = ""
+
+
+@dataclass
+class Article:
+    url: str
+    canonical_url: str
+    title: str
+    standfirst: str
+    authors: list[str]
+    byline: str
+    source: str
+    site_name: str
+    published: str
+    modified: str
+    language: str
+    section: str
+    tags: list[str]
+    body: str  # paragraphs and subheadings, one per line
+    text: str  # seed article-text form: headline, standfirst, body lines
+    page_text: str  # seed page-text form
+    word_count: int
+    extractor: str = EXTRACTOR
+    extractor_version: str = EXTRACTOR_VERSION
+
+    def metadata(self) -> dict[str, Any]:
+        """Every field but the texts, for the sidecar."""
+        fields = asdict(self)
+        for name in ("body", "text", "page_text"):
+            fields.pop(name)
+        return fields
+
+
+def extract_article(
+    html: str | bytes, url: str, *, site_name: str = "", hints: ExtractionHints | None = None
+) -> Article | None:
+    """The article on a page, or ``None`` (with the reason logged) when there is none."""
+    if isinstance(html, bytes):
+        result = extract_page(Page(url, html, {"content-type": "text/html"}), site_name=site_name, hints=hints)
+    else:
+        result = _extract(html, url, site_name, hints or ExtractionHints())
+    if isinstance(result, Rejection):
+        logger.info("No article at %s: %s (%s)", url, result.reason, result.detail)
+        return None
+    return result
+
+
+def extract_page(page: Page, *, site_name: str = "", hints: ExtractionHints | None = None) -> Article | Rejection:
+    """Check and decode a fetched page, then extract its article."""
+    content_type = page.headers.get("content-type", "")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type not in HTML_TYPES:
+        return Rejection("not-html", f"Content-Type {media_type}")
+    if not page.body.strip():
+        return Rejection("empty", "empty body")
+    head = page.body[:4096]
+    controls = sum(byte < 9 or 13 < byte < 32 for byte in head)
+    if b"\x00" in head or controls > len(head) // 20:
+        return Rejection("binary", f"binary content served as {media_type or 'unknown type'}")
+    lowered = page.body[-4096:].lower()
+    if b"</html" not in lowered and b"</body" not in lowered:
+        return Rejection("truncated", "the document ends before </body> or </html>")
+    declared = _declared_encoding(content_type)
+    encoding, text = html_to_unicode(content_type, page.body)
+    bad = text.count("\ufffd")
+    if bad > max(8, len(text) // 500):
+        return Rejection("bad-charset", f"{bad} undecodable characters as {encoding} (declared: {declared or 'none'})")
+    return _extract(text, page.url, site_name, hints or ExtractionHints())
+
+
+def _declared_encoding(content_type: str) -> str:
+    match = re.search(r"charset=([\w.:-]+)", content_type, re.I)
+    return (resolve_encoding(match[1]) or match[1]) if match else ""
+
+
+def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Article | Rejection:
+    try:
+        root = lxml_html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as error:
+        return Rejection("unparseable", str(error))
+    meta = read_metadata(root)
+    page_text = render_page_text(root)
+    page_lines = page_text.split("\n")
+    document = trafilatura.bare_extraction(
+        html, url=url, with_metadata=True, include_comments=False, prune_xpath=list(hints.prune_xpaths) or None
+    )
+    body_lines = _body_lines(document.body) if document is not None and document.body is not None else []
+    words = sum(len(line.split()) for line in body_lines)
+    if words < 150:
+        wall = _wall_reason(root, page_text, meta)
+        if wall:
+            return wall
+    if not body_lines:
+        return Rejection("no-article", "no article body found")
+
+    site = site_name or meta.first_meta("og:site_name") or _publisher(meta) or clean(getattr(document, "sitename", ""))
+    title = _title(root, meta, document, page_lines)
+    if body_lines[0].casefold() == title.casefold():
+        body_lines = body_lines[1:]  # trafilatura sometimes keeps the headline in the body
+    if not body_lines:
+        return Rejection("no-article", "nothing but a headline")
+    standfirst = _standfirst(root, meta, hints, page_lines, body_lines)
+    if standfirst and body_lines[0] == standfirst and page_lines.count(standfirst) < 2:
+        body_lines = body_lines[1:]  # the page shows it once: it is the standfirst, not a paragraph
+    authors = _authors(root, meta, document)
+    header_lines = page_lines[: page_lines.index(body_lines[0])] if body_lines and body_lines[0] in page_lines else []
+    source = detect_source(meta.article, header_lines, body_lines, authors, site)
+    published, modified = _dates(root, meta, document)
+    head = [line for line in (title, standfirst) if line]
+    return Article(
+        url=url,
+        canonical_url=meta.canonical or meta.first_meta("og:url") or url,
+        title=title,
+        standfirst=standfirst,
+        authors=authors,
+        byline=", ".join(authors),
+        source=source,
+        site_name=site,
+        published=published,
+        modified=modified,
+        language=_language(meta, document),
+        section=clean(_first_text(meta.article.get("articleSection"))) or meta.first_meta("article:section"),
+        tags=_tags(meta, document),
+        body="\n".join(body_lines),
+        text="\n".join(head + body_lines),
+        page_text=page_text,
+        word_count=sum(len(line.split()) for line in head + body_lines),
+    )
+
+
+def _wall_reason(root: lxml_html.HtmlElement, page_text: str, meta: PageMetadata) -> Rejection | None:
+    title = clean(root.findtext(".//title") or "")
+    sample = f"{title}\n{page_text[:3000]}"
+    if _CHALLENGE.search(sample) or _CHALLENGE.search(lxml_html.tostring(root, encoding="unicode")[:20000]):
+        return Rejection("challenge", f"a bot challenge page ({title or 'untitled'})")
+    if _BOT_WALL.search(sample):
+        return Rejection("bot-wall", f"an access-denied page ({title or 'untitled'})")
+    free = str(meta.article.get("isAccessibleForFree", "")).lower()
+    if free == "false" or _PAYWALL.search(page_text):
+        return Rejection("paywall", "the article is behind a paywall")
+    return None
+
+
+def _body_lines(body: etree._Element) -> list[str]:
+    lines: list[str] = []
+    for element in body:
+        tag = element.tag
+        if tag == "list":
+            lines.extend(_own_text(item) for item in element.iter("item"))
+        elif tag == "table":
+            lines.extend(" ".join(clean("".join(cell.itertext())) for cell in row) for row in element.iter("row"))
+        elif tag == "quote" and len(element) and all(child.tag in {"p", "list"} for child in element):
+            lines.extend(clean("".join(child.itertext())) for child in element)
+        elif tag != "graphic":
+            lines.append(clean("".join(element.itertext())))
+    return [line for line in lines if line]
+
+
+def _own_text(item: etree._Element) -> str:
+    """An item's text without the text of lists nested in it (those are items of their own)."""
+    parts = [item.text or ""]
+    for child in item:
+        if child.tag != "list":
+            parts.append("".join(child.itertext()))
+        parts.append(child.tail or "")
+    return clean("".join(parts))
+
+
+def _first_text(value: Any) -> str:
+    if isinstance(value, list):
+        return next((v for v in value if isinstance(v, str) and v.strip()), "")
+    return value if isinstance(value, str) else ""
+
+
+def _publisher(meta: PageMetadata) -> str:
+    publisher = meta.article.get("publisher")
+    found = names(publisher) if isinstance(publisher, (dict, list, str)) else []
+    return found[0] if found else ""
+
+
+def _visible_h1(root: lxml_html.HtmlElement) -> str:
+    for h1 in root.iter("h1"):
+        text = clean(h1.text_content())
+        if text:
+            return text
+    return ""
+
+
+def _title(root: lxml_html.HtmlElement, meta: PageMetadata, document: Any, page_lines: list[str]) -> str:
+    h1 = _visible_h1(root)
+    structured = [
+        clean(_first_text(meta.article.get("headline"))),
+        meta.first_meta("og:title"),
+        meta.first_meta("twitter:title"),
+    ]
+    structured = [title for title in structured if title]
+    if h1 and (not structured or any(h1.casefold() == title.casefold() for title in structured)):
+        return h1
+    for title in structured:
+        if title in page_lines:
+            return title
+    html_title = clean(root.findtext(".//title") or "")
+    if h1 and html_title.casefold().startswith(h1.casefold()):
+        return h1
+    if structured:
+        return structured[0]
+    return h1 or _TITLE_SUFFIX.sub("", html_title) or clean(getattr(document, "title", "") or "")
+
+
+def _standfirst(
+    root: lxml_html.HtmlElement, meta: PageMetadata, hints: ExtractionHints, page_lines: list[str], body: list[str]
+) -> str:
+    candidates: list[str] = []
+    if hints.standfirst_xpath:
+        candidates += [clean(el.text_content()) for el in root.xpath(hints.standfirst_xpath) if hasattr(el, "text_content")]
+    candidates += [
+        clean(_first_text(meta.article.get("description"))),
+        meta.first_meta("og:description"),
+        meta.first_meta("description"),
+    ]
+    candidates += _after_headline(root)
+    for element in root.xpath("//*[@class or @id]"):
+        if element.tag in {"p", "div", "h2", "span", "header"} and _STANDFIRST_CLASS.search(
+            f"{element.get('class', '')} {element.get('id', '')}"
+        ):
+            candidates.append(clean(element.text_content()))
+    visible = set(page_lines)
+    for candidate in candidates:
+        if 20 <= len(candidate) <= 600 and candidate in visible and candidate not in body[1:]:
+            return candidate
+    return ""
+
+
+def _after_headline(root: lxml_html.HtmlElement) -> list[str]:
+    """The text block right after the headline (where most outlets put the dek), if any."""
+    for h1 in root.iter("h1"):
+        node: Any = h1
+        for _ in range(3):  # the headline's siblings, then its wrapper's, then the wrapper's wrapper's
+            for sibling in node.itersiblings():
+                if isinstance(sibling.tag, str) and sibling.tag in {"h2", "p", "div"}:
+                    text = clean(sibling.text_content())
+                    if text:
+                        return [text]
+            node = node.getparent()
+            if node is None:
+                break
+        break
+    return []
+
+
+def _authors(root: lxml_html.HtmlElement, meta: PageMetadata, document: Any) -> list[str]:
+    found = names(meta.article.get("author"))
+    if not found:
+        for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl"):
+            for value in meta.all_meta(key):
+                if not value.startswith(("http://", "https://")):
+                    found.extend(split_names(value))
+            if found:
+                break
+    if not found:
+        for element in root.xpath('//*[@rel="author" or @itemprop="author"]'):
+            name = element.xpath('.//*[@itemprop="name"]/@content | .//*[@itemprop="name"]')
+            text = name[0] if name and isinstance(name[0], str) else (name[0].text_content() if name else element.text_content())
+            found.extend(split_names(clean(text)))
+    if not found and getattr(document, "author", None):
+        found = [clean(part) for part in document.author.split(";")]
+    return dedupe(found)
+
+
+def _dates(root: lxml_html.HtmlElement, meta: PageMetadata, document: Any) -> tuple[str, str]:
+    published = iso_datetime(_first_text(meta.article.get("datePublished") or meta.article.get("dateCreated")))
+    for key in ("article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
+                "publish-date", "parsely-pub-date", "sailthru.date", "dc.date.issued", "dc.date", "date"):
+        if published:
+            break
+        published = iso_datetime(meta.first_meta(key))
+    if not published:
+        for element in root.xpath('//*[@itemprop="datePublished"] | //time[@datetime]'):
+            published = iso_datetime(element.get("datetime") or element.get("content") or "")
+            if published:
+                break
+    if not published and getattr(document, "date", None):
+        published = iso_datetime(document.date)
+    modified = iso_datetime(_first_text(meta.article.get("dateModified")))
+    for key in ("article:modified_time", "og:updated_time", "datemodified", "last-modified"):
+        if modified:
+            break
+        modified = iso_datetime(meta.first_meta(key))
+    return published, modified
+
+
+def _language(meta: PageMetadata, document: Any) -> str:
+    stated = meta.html_lang or clean(_first_text(meta.article.get("inLanguage"))) or meta.first_meta("og:locale")
+    return stated.replace("_", "-") if stated else clean(getattr(document, "language", "") or "")
+
+
+def _tags(meta: PageMetadata, document: Any) -> list[str]:
+    tags = meta.all_meta("article:tag")
+    if not tags:
+        keywords = meta.article.get("keywords")
+        if isinstance(keywords, str):
+            tags = [clean(k) for k in keywords.split(",")]
+        elif isinstance(keywords, list):
+            tags = [clean(k) for k in keywords if isinstance(k, str)]
+    if not tags:
+        tags = [clean(k) for value in meta.all_meta("news_keywords", "keywords") for k in value.split(",")]
+    if not tags and getattr(document, "tags", None):
+        tags = list(document.tags)
+    return dedupe(tag for tag in tags if tag)

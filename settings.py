@@ -65,6 +65,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
     "crawler.middlewares.local_web.LocalWebProxyMiddleware": 740,
 }
+ITEM_PIPELINES = {
+    "pipelines.extraction.ArticleExtractionPipeline": 300,
+}
+# The catalog of captures (default: <ARCHIVE_ROOT>/catalog.sqlite).
+CATALOG_PATH = None
 EXTENSIONS = {
     "crawler.extensions.warc_archiver.WarcArchiver": 100,
     "crawler.extensions.run_summary.RunSummary": 200,

@@ -8,10 +8,29 @@ from typing import Any
 
 @dataclass
 class ArticleCapture:
-    """An article page as archived: where it lives in the WARCs and how it was found."""
+    """An article page as archived: its payload, where it lives in the WARCs and how it was found.
+
+    The extraction pipeline turns it into an :class:`ArchivedArticle` (the body bytes stay behind).
+    """
 
     outlet: str
     url: str
     status: int
+    body: bytes  # Content-Encoding undone
+    headers: dict[str, str]  # lower-case names, first value of each
     warc: dict[str, Any] = field(default_factory=dict)
     discovery: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ArchivedArticle:
+    """What the pipelines made of an article capture: files written, metadata, provenance."""
+
+    outlet: str
+    url: str
+    title: str
+    published: str
+    source: str
+    files: dict[str, str]  # page_text, article_text, metadata: paths relative to ARCHIVE_ROOT
+    warc: dict[str, Any]
+    discovery: dict[str, Any]

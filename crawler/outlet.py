@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 
 from crawler.discovery import FEED, SITEMAP, SITEMAP_INDEX, UNREADABLE, Link, parse_date, read_document, sitemaps_in_robots
 from crawler.items import ArticleCapture
+from pipelines.extract import ExtractionHints
 
 _INTERVAL = re.compile(r"^every\s+(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -46,7 +47,9 @@ class OutletSpider(scrapy.Spider):
     - ``front_pages``: front and section pages scanned for article links;
     - ``article_pattern``: regular expression an article URL must match (searched);
     - ``schedule``: a five-field cron expression or ``"every 15m"`` (s, m, h, d);
-    - ``custom_settings``: politeness overrides (``DOWNLOAD_DELAY``, ...).
+    - ``custom_settings``: politeness overrides (``DOWNLOAD_DELAY``, ...);
+    - ``site_name``: the outlet's name as it credits itself (the ``source`` of its own stories);
+    - ``extraction_hints``: :class:`~pipelines.extract.ExtractionHints` where generic extraction falls short.
     """
 
     allowed_domains: ClassVar[list[str]] = []
@@ -56,6 +59,8 @@ class OutletSpider(scrapy.Spider):
     front_pages: ClassVar[tuple[str, ...]] = ()
     article_pattern: ClassVar[str] = ""
     schedule: ClassVar[str] = "every 30m"
+    site_name: ClassVar[str] = ""
+    extraction_hints: ClassVar[ExtractionHints] = ExtractionHints()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -136,6 +141,8 @@ class OutletSpider(scrapy.Spider):
             outlet=self.name,
             url=response.url,
             status=response.status,
+            body=response.body,
+            headers={name.lower(): value for name, value in response.headers.to_unicode_dict().items()},
             warc=response.meta.get("warc", {}),
             discovery=response.meta.get("discovery", {}),
         )

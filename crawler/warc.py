@@ -44,6 +44,7 @@ class RecordLocation:
     offset: int
     length: int
     record_id: str
+    ordinal: int  # how many records of the same type precede it in its file
 
 
 def record_builder() -> WARCWriter:
@@ -75,13 +76,14 @@ class WarcFileWriter:
         self._fh: BinaryIO | None = None
         self._path: Path | None = None
         self._size = 0
+        self._counts: dict[str, int] = {}
 
     @property
     def current_path(self) -> Path | None:
         """The ``.open`` file being written, if any."""
         return self._path
 
-    def write(self, records: Iterable[ArcWarcRecord]) -> list[RecordLocation]:
+    def write(self, records: list[ArcWarcRecord]) -> list[RecordLocation]:
         """Write ``records`` together into the current file; rotate afterwards if it is full."""
         data, spans = _compress(records)
         if self._fh is None:
@@ -92,7 +94,11 @@ class WarcFileWriter:
         self._fh.flush()
         self._size += len(data)
         final_name = self._path.name[: -len(OPEN_SUFFIX)]
-        locations = [RecordLocation(final_name, start + offset, length, rid) for offset, length, rid in spans]
+        locations = []
+        for record, (offset, length, rid) in zip(records, spans):
+            ordinal = self._counts.get(record.rec_type, 0)
+            self._counts[record.rec_type] = ordinal + 1
+            locations.append(RecordLocation(final_name, start + offset, length, rid, ordinal))
         if self._size >= self.max_size:
             self.close()
         return locations
@@ -123,6 +129,7 @@ class WarcFileWriter:
             break
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._fh, self._path, self._size = fh, self.directory / name, 0
+        self._counts = {}
         builder = record_builder()
         info = builder.create_warcinfo_record(name[: -len(OPEN_SUFFIX)], self.warcinfo)
         data, _ = _compress([info])

@@ -32,8 +32,9 @@ corpus commit 4a3bc97):
 - body: the shingle metric above, truth = ``summary`` paragraphs, then each section's ``headline`` and
   ``paragraphs``, joined with newlines; prediction = ``standfirst`` and ``body`` joined with a newline;
 - title: equal after whitespace normalisation (runs of whitespace -> one space, stripped), case kept;
-- authors: equal as sets of names, each whitespace-normalised and case-folded (bylines are often set in
-  capitals, e.g. AP's "STEVE PEOPLES"; capitalisation does not change who wrote it); two empty sets agree;
+- authors: equal as sets of names, each whitespace-normalised, case kept (fundus gives the names as the page
+  prints them, e.g. AP's "STEVE PEOPLES"; folding case would also hide duplicates such as "Sauli giliard"
+  beside "Sauli Giliard"); empty names are dropped; two empty sets agree;
 - time: the truth (``publishing_date``) "has a time" unless its local time is exactly 00:00:00 - fundus
   gives midnight where the page states only a date (Nature, Taipei Times) - or it has no time part.
   For pages whose truth has a time: a hit when the prediction parses (``datetime.fromisoformat``) as an
@@ -74,7 +75,11 @@ from typing import Any
 Extractor = Callable[[str | bytes, str], Any]
 
 #: CLI name -> folder under the corpora directory
-CORPORA = {"aeb": "article-extraction-benchmark", "fundus": "fundus-test-data", "trafilatura": "trafilatura-eval"}
+CORPORA = {
+    "aeb": "article-extraction-benchmark",
+    "fundus": "fundus-test-data",
+    "trafilatura": "trafilatura-eval",
+}
 FIELDS = ("title", "authors", "published", "standfirst", "body", "text")
 DEFAULT_CORPORA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
 
@@ -168,7 +173,7 @@ def same_title(true: str | None, pred: str | None) -> bool:
 
 
 def author_set(names: list[str] | None) -> set[str]:
-    return {normalize_space(name).casefold() for name in names or [] if normalize_space(name)}
+    return {normalize_space(name) for name in names or [] if normalize_space(name)}
 
 
 def same_authors(true: list[str] | None, pred: list[str] | None) -> bool:
@@ -190,7 +195,7 @@ def parse_when(value: str | None) -> datetime | date | None:
 
 def has_time(when: datetime | date | None) -> bool:
     """True for a date-time that is not exactly local midnight (midnight stands for "date only")."""
-    return isinstance(when, datetime) and (when.hour, when.minute, when.second, when.microsecond) != (0, 0, 0, 0)
+    return isinstance(when, datetime) and when.time() != datetime.min.time()
 
 
 def same_minute(true: datetime, pred: datetime | date | None) -> bool:
@@ -313,9 +318,8 @@ def trafilatura_default(html: str | bytes, url: str) -> Prediction:
 
 def fields_of(article: Any) -> dict[str, Any]:
     """The metric fields of an extractor's result (all empty for ``None``)."""
-    values = {name: getattr(article, name, None) if article is not None else None for name in FIELDS}
-    values = {name: value if value is not None else ([] if name == "authors" else "") for name, value in values.items()}
-    values["authors"] = [str(a) for a in values["authors"]]
+    values = {name: getattr(article, name, None) or "" for name in FIELDS}
+    values["authors"] = [str(a) for a in values["authors"] or []]
     return values
 
 
@@ -480,7 +484,9 @@ def evaluate(
     if unknown:
         raise ValueError(f"unknown corpus {', '.join(unknown)}; known: {', '.join(CORPORA)}")
     jobs = jobs or min(2, os.cpu_count() or 1)
-    result: dict[str, Any] = {"corpora_dir": str(root), "limit": limit, "extractors": list(extractors), "corpora": {}}
+    result: dict[str, Any] = {
+        "corpora_dir": str(root), "limit": limit, "extractors": list(extractors), "corpora": {},
+    }
     for corpus in corpora:
         pages = LOADERS[corpus](root / CORPORA[corpus])[:limit]
         started = time.monotonic()
@@ -532,12 +538,15 @@ def format_table(result: dict[str, Any]) -> str:
                 label += f" (n={first.get('pages_with_time', 0)})"
             elif key == "date_only_equal_pct":
                 label += f" (n={first.get('pages_date_only', 0)})"
-            cells = [f"{metrics[n][key]:.1f}%" if key.endswith("_pct") else f"{metrics[n][key]:.3f}" for n in names]
+            pattern = "{:.1f}%" if key.endswith("_pct") else "{:.3f}"
+            cells = [pattern.format(metrics[n][key]) for n in names]
             rows.append((f"{corpus}: {label}", cells))
         rows.append((f"{corpus}: failures", [str(metrics[n]["failures"]) for n in names]))
-        rows.append((f"{corpus}: extraction seconds", [f"{metrics[n]['extract_seconds']:.1f}" for n in names]))
+        rows.append((f"{corpus}: extraction seconds",
+                     [f"{metrics[n]['extract_seconds']:.1f}" for n in names]))
     width = max([len("metric")] + [len(label) for label, _ in rows])
     cols = [max([len(n)] + [len(cells[i]) for _, cells in rows]) for i, n in enumerate(names)]
     lines = ["  ".join([f"{'metric':<{width}}"] + [f"{n:>{w}}" for n, w in zip(names, cols)])]
-    lines += ["  ".join([f"{label:<{width}}"] + [f"{c:>{w}}" for c, w in zip(cells, cols)]) for label, cells in rows]
+    for label, cells in rows:
+        lines.append("  ".join([f"{label:<{width}}"] + [f"{c:>{w}}" for c, w in zip(cells, cols)]))
     return "\n".join(lines)

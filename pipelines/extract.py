@@ -35,6 +35,10 @@ logger = logging.getLogger(__name__)
 EXTRACTOR = "newsarchive"
 EXTRACTOR_VERSION = f"{__version__} (trafilatura {version('trafilatura')})"
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "")
+#: A body this short may be all a bot challenge or access-denied page has to say...
+WALL_MAX_WORDS = 150
+#: ...and one this short, with a paywall prompt, is a teaser (a full brief is longer).
+TEASER_MAX_WORDS = 80
 
 _CHALLENGE = re.compile(
     r"just a moment\.\.\.|checking your browser|cf-browser-verification|challenge-platform|"
@@ -174,8 +178,8 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
     )
     body_lines = _body_lines(document.body) if document is not None and document.body is not None else []
     words = sum(len(line.split()) for line in body_lines)
-    if words < 150:
-        wall = _wall_reason(root, page_text, meta)
+    if words < WALL_MAX_WORDS:
+        wall = _wall_reason(root, page_text, meta, words)
         if wall:
             return wall
     if not body_lines:
@@ -216,7 +220,7 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
     )
 
 
-def _wall_reason(root: lxml_html.HtmlElement, page_text: str, meta: PageMetadata) -> Rejection | None:
+def _wall_reason(root: lxml_html.HtmlElement, page_text: str, meta: PageMetadata, words: int) -> Rejection | None:
     title = clean(root.findtext(".//title") or "")
     sample = f"{title}\n{page_text[:3000]}"
     if _CHALLENGE.search(sample) or _CHALLENGE.search(lxml_html.tostring(root, encoding="unicode")[:20000]):
@@ -224,7 +228,7 @@ def _wall_reason(root: lxml_html.HtmlElement, page_text: str, meta: PageMetadata
     if _BOT_WALL.search(sample):
         return Rejection("bot-wall", f"an access-denied page ({title or 'untitled'})")
     free = str(meta.article.get("isAccessibleForFree", "")).lower()
-    if free == "false" or _PAYWALL.search(page_text):
+    if words < TEASER_MAX_WORDS and (free == "false" or _PAYWALL.search(page_text)):
         return Rejection("paywall", "the article is behind a paywall")
     return None
 

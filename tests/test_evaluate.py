@@ -43,7 +43,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def test_tokens_are_unicode_word_runs_with_case_kept():
-    assert tokenize("Hello, world! It's 2024 — Straße.") == ["Hello", "world", "It", "s", "2024", "Straße"]
+    expected = ["Hello", "world", "It", "s", "2024", "Straße"]
+    assert tokenize("Hello, world! It's 2024 — Straße.") == expected
     assert tokenize(None) == []
 
 
@@ -112,8 +113,9 @@ def test_titles_compare_after_whitespace_normalisation_only():
     assert not same_title("Hello world", "hello world")
 
 
-def test_author_sets_ignore_order_spacing_and_case():
-    assert same_authors(["STEVE PEOPLES", "Amy  Lee"], ["Amy Lee", "Steve Peoples"])
+def test_author_sets_ignore_order_and_spacing_but_not_case():
+    assert same_authors(["STEVE PEOPLES", "Amy  Lee"], ["Amy Lee", " STEVE\nPEOPLES", ""])
+    assert not same_authors(["STEVE PEOPLES"], ["Steve Peoples"])
     assert not same_authors(["A B"], ["A B", "C D"])
     assert same_authors([], [])
 
@@ -174,7 +176,8 @@ def tiny_corpora(tmp_path: Path) -> Path:
     pages = {"a": "<p>one two three four five</p>", "b": "<p>boom</p>", "c": "<p>nothing</p>"}
     for key, html in pages.items():
         (aeb / "html" / f"{key}.html.gz").write_bytes(gzip.compress(html.encode()))
-    ground_truth = {key: {"articleBody": body, "url": f"https://example.org/{key}"} for key, body in truth.items()}
+    ground_truth = {key: {"articleBody": body, "url": f"https://example.org/{key}"}
+                    for key, body in truth.items()}
     (aeb / "ground-truth.json").write_text(json.dumps(ground_truth))
     return tmp_path
 
@@ -252,17 +255,23 @@ def test_scrapy_evaluate_end_to_end(shared_corpora: Path, tmp_path: Path):
     assert "aeb: body F1" in done.stdout and "3/3 pages" in done.stderr
 
 
+def failing_extract(html: str | bytes, url: str) -> None:
+    raise ValueError(f"cannot read {url}")
+
+
 def test_scrapy_evaluate_survives_a_failing_extractor(shared_corpora: Path, tmp_path: Path):
     out = tmp_path / "evaluation.json"
-    done = run_evaluate("--limit", "3", "--json", str(out), "--ours", "tests.test_evaluate:echo_extract",
+    done = run_evaluate("--limit", "3", "--json", str(out), "--ours", "tests.test_evaluate:failing_extract",
                         "--corpora-dir", str(shared_corpora))
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text("utf-8"))
     check_structure(result, ["ours", "trafilatura"], 3)
-    # real pages have no "<p>" at the start of the split, or contain "boom"/"nothing": some fail, none crash
     for entry in result["corpora"].values():
+        assert entry["metrics"]["ours"]["failures"] == 3
+        assert all(e["error"].startswith("ValueError: cannot read") for e in entry["errors"]["ours"])
         assert entry["metrics"]["trafilatura"]["failures"] == 0
-        assert len(entry["errors"]["ours"]) == entry["metrics"]["ours"]["failures"]
+    assert result["corpora"]["aeb"]["metrics"]["ours"]["recall"] == 0.0
+    assert result["corpora"]["trafilatura"]["metrics"]["ours"]["tp"] == 0
 
 
 def test_scrapy_evaluate_names_a_missing_corpora_dir(tmp_path: Path):

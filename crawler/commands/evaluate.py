@@ -48,11 +48,14 @@ class Command(ScrapyCommand):
         parser.add_argument("--corpus", action="append", choices=list(CORPORA), dest="corpora",
                             help="corpus to score (repeatable; default: all)")
         parser.add_argument("--limit", type=int, help="only the first N pages of each corpus")
-        parser.add_argument("--json", dest="json_out", help="JSON output file (default <ARCHIVE_ROOT>/evaluation.json)")
-        parser.add_argument("--corpora-dir", help="the shared corpora (default ../shared/corpora beside the project)")
+        parser.add_argument("--json", dest="json_out",
+                            help="JSON output file (default <ARCHIVE_ROOT>/evaluation.json)")
+        parser.add_argument("--corpora-dir",
+                            help="the shared corpora (default ../shared/corpora beside the project)")
         parser.add_argument("--jobs", type=int, help="worker processes (default: up to 2)")
         parser.add_argument("--ours", default=OURS,
-                            help=f"our extractor as module:function (default {OURS}); 'none' for trafilatura only")
+                            help=f"our extractor as module:function (default {OURS}); "
+                                 "'none' for trafilatura only")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -72,9 +75,9 @@ class Command(ScrapyCommand):
         result = evaluate(extractors, corpora, opts.limit, corpora_dir, opts.jobs)
         specs = {"ours": opts.ours} if "ours" in extractors else {}
         specs["trafilatura"] = f"trafilatura {version('trafilatura')} defaults"
-        result = {"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"), "extractor_specs": specs,
-                  **result}
-        out = Path(opts.json_out) if opts.json_out else Path(self.settings.get("ARCHIVE_ROOT", "archive")) / "evaluation.json"
+        generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        result = {"generated": generated, "extractor_specs": specs, **result}
+        out = Path(opts.json_out or Path(self.settings.get("ARCHIVE_ROOT", "archive")) / "evaluation.json")
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=1, ensure_ascii=False), "utf-8")
         print(format_table(result))

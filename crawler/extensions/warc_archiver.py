@@ -122,6 +122,7 @@ class WarcArchiver:
             "offset": where.offset,
             "length": where.length,
             "record_id": response_id,
+            "ordinal": where.ordinal,
             "date": warc_date,
             "payload_digest": response_record.rec_headers.get_header("WARC-Payload-Digest"),
         }

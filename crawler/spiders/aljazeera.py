@@ -26,3 +26,4 @@ class AljazeeraSpider(OutletSpider):
         r"[a-z0-9-]+/\d{4}/\d{1,2}/\d{1,2}/[a-z0-9-]+/?$"
     )
     schedule = "*/30 * * * *"
+    site_name = "Al Jazeera"

@@ -24,6 +24,7 @@ class AlmayadeenSpider(OutletSpider):
     front_pages = ("https://english.almayadeen.net/", "https://english.almayadeen.net/news/politics")
     article_pattern = r"^https://english\.almayadeen\.net/(?:news|articles)/[a-z0-9-]+/[a-z0-9-]+/?$"
     schedule = "*/30 * * * *"
+    site_name = "Al Mayadeen English"
     custom_settings = {
         "DOWNLOAD_DELAY": 2.0,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,

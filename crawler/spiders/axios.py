@@ -22,3 +22,4 @@ class AxiosSpider(OutletSpider):
     front_pages = ("https://www.axios.com/", "https://www.axios.com/politics-policy")
     article_pattern = r"^https://www\.axios\.com/(?:local/[a-z0-9-]+/)?\d{4}/\d{2}/\d{2}/[a-z0-9-]+/?$"
     schedule = "*/15 * * * *"
+    site_name = "Axios"

@@ -31,3 +31,4 @@ class BbcSpider(OutletSpider):
         r"(?:\?[^#]*)?$"
     )
     schedule = "*/15 * * * *"
+    site_name = "BBC News"

@@ -31,3 +31,4 @@ class GuardianSpider(OutletSpider):
         r"[a-z0-9-]+/?$"
     )
     schedule = "*/20 * * * *"
+    site_name = "The Guardian"

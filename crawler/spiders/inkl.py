@@ -20,3 +20,4 @@ class InklSpider(OutletSpider):
     front_pages = ("https://www.inkl.com/",)
     article_pattern = r"^https://www\.inkl\.com/news/[a-z0-9-]+/?$"
     schedule = "every 1h"
+    site_name = "inkl"

@@ -25,3 +25,4 @@ class JnsSpider(OutletSpider):
         r"(?:news/[a-z0-9-]+/)?[a-z0-9]+(?:-[a-z0-9]+){3,}/?$"
     )
     schedule = "every 30m"
+    site_name = "JNS"

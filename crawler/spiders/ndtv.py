@@ -28,6 +28,7 @@ class NdtvSpider(OutletSpider):
         r"[a-z0-9-]+/[a-z0-9-]+-\d{6,8}/?$"
     )
     schedule = "*/20 * * * *"
+    site_name = "NDTV"
     custom_settings = {
         "DOWNLOAD_DELAY": 2.0,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,

@@ -31,3 +31,4 @@ class NprSpider(OutletSpider):
         r"(?:\d{6,12}|(?:nx|g)-s1-\d+)/[a-z0-9-]+/?$"
     )
     schedule = "every 30m"
+    site_name = "NPR"

@@ -29,3 +29,4 @@ class TimesOfIsraelSpider(OutletSpider):
         r"[a-z0-9]+(?:-[a-z0-9]+){3,}/?$"
     )
     schedule = "every 15m"
+    site_name = "The Times of Israel"

@@ -1,0 +1,113 @@
+"""The Scrapy item pipeline: each archived article capture to text files, a sidecar and a catalog row.
+
+Extraction itself (:mod:`pipelines.extract`) knows nothing of Scrapy or WARCs;
+this adapter feeds it the capture's payload and writes what comes back under
+``ARCHIVE_ROOT`` (see :mod:`pipelines.output` for the names). A page with no
+article gives no files, a catalog row with the reason, a stat
+``extraction/rejected/<reason>``, and the item is dropped with that reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from crawler.items import ArchivedArticle, ArticleCapture
+from pipelines.catalog import Catalog
+from pipelines.extract import ExtractionHints, Page, Rejection, extract_page
+from pipelines.output import capture_names, sidecar_json, write_atomically
+
+logger = logging.getLogger(__name__)
+
+
+class ArticleExtractionPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.root = Path(crawler.settings.get("ARCHIVE_ROOT", "archive"))
+        self.catalog_path = Path(crawler.settings.get("CATALOG_PATH") or self.root / "catalog.sqlite")
+        self.catalog: Catalog | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArticleExtractionPipeline:
+        return cls(crawler)
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        self.catalog = Catalog(self.catalog_path)
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.catalog is not None:
+            self.catalog.close()
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if not isinstance(item, ArticleCapture):
+            return item
+        assert self.catalog is not None
+        spider = spider or self.crawler.spider
+        warc = item.warc
+        page = Page(item.url, item.body, item.headers, warc.get("date", ""))
+        hints = getattr(spider, "extraction_hints", None) or ExtractionHints()
+        result = extract_page(page, site_name=getattr(spider, "site_name", ""), hints=hints)
+        provenance = {
+            "record_id": warc.get("record_id"),
+            "outlet": item.outlet,
+            "url": item.url,
+            "fetched": warc.get("date"),
+            "warc_file": warc.get("file"),
+            "warc_offset": warc.get("offset"),
+            "warc_length": warc.get("length"),
+            "payload_digest": warc.get("payload_digest"),
+        }
+        stats = self.crawler.stats
+        if isinstance(result, Rejection):
+            self.catalog.record(**provenance, status="rejected", reason=result.reason, detail=result.detail)
+            stats.inc_value(f"extraction/rejected/{result.reason}")
+            raise DropItem(f"no article at {item.url}: {result.reason} ({result.detail})", log_level="INFO")
+        names = capture_names(item.outlet, warc["file"], warc["ordinal"], warc["record_id"])
+        metadata = {
+            **result.metadata(),
+            "outlet": item.outlet,
+            "fetched": warc.get("date", ""),
+            "provenance": {
+                "warc_file": warc.get("file"),
+                "warc_offset": warc.get("offset"),
+                "warc_length": warc.get("length"),
+                "record_id": warc.get("record_id"),
+                "payload_digest": warc.get("payload_digest"),
+            },
+            "files": {"page_text": names.page_text.name, "article_text": names.article_text.name},
+        }
+        write_atomically(self.root, names.page_text, result.page_text)
+        write_atomically(self.root, names.article_text, result.text)
+        write_atomically(self.root, names.metadata, sidecar_json(metadata))
+        self.catalog.record(
+            **provenance,
+            canonical_url=result.canonical_url,
+            status="extracted",
+            title=result.title,
+            byline=result.byline,
+            source=result.source,
+            published=result.published,
+            language=result.language,
+            word_count=result.word_count,
+            page_text_path=str(names.page_text),
+            article_text_path=str(names.article_text),
+            metadata_path=str(names.metadata),
+            extractor_version=result.extractor_version,
+        )
+        stats.inc_value("extraction/extracted")
+        return ArchivedArticle(
+            outlet=item.outlet,
+            url=item.url,
+            title=result.title,
+            published=result.published,
+            source=result.source,
+            files={"page_text": str(names.page_text), "article_text": str(names.article_text),
+                   "metadata": str(names.metadata)},
+            warc=warc,
+            discovery=item.discovery,
+        )

@@ -1,0 +1,80 @@
+"""Where extraction results go: seed-form file names in a browsable layout, written atomically.
+
+Layout under the output root::
+
+    <outlet>/text/<YYYY-MM-DD>/<HHMMSS>-<serial>/NNN_<16 hex>.txt (+ .json beside the article text)
+
+The day, time and serial are those of the WARC file holding the capture (so one
+folder per crawl run); for the k-th response record of that file, the page
+text is ``2k`` and the article text ``2k+1``; the identifier is a hash of the
+capture's WARC-Record-ID and the kind of text. Re-extracting the same WARCs
+therefore gives the same names, and nothing taken from a page is ever part of
+a path. Files are written to a temporary name and renamed, so a reader never
+sees a partial file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_OUTLET = re.compile(r"^[a-z][a-z0-9_]*$")
+_WARC_NAME = re.compile(r"^[a-z][a-z0-9_]*-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\d{3}-(\d{5})-[A-Za-z0-9._]+\.warc\.gz$")
+
+
+@dataclass(frozen=True)
+class CaptureNames:
+    """The three files of one extracted capture, relative to the output root."""
+
+    page_text: Path
+    article_text: Path
+    metadata: Path
+
+
+def capture_names(outlet: str, warc_file: str, ordinal: int, record_id: str) -> CaptureNames:
+    """Names for the capture at response ``ordinal`` of ``warc_file`` (see the module docstring)."""
+    if not _OUTLET.match(outlet):
+        raise ValueError(f"not an outlet identifier: {outlet!r}")
+    match = _WARC_NAME.match(warc_file)
+    if not match or ordinal < 0:
+        raise ValueError(f"not a WARC file of this archive: {warc_file!r}")
+    year, month, day, hour, minute, second, serial = match.groups()
+    folder = Path(outlet) / "text" / f"{year}-{month}-{day}" / f"{hour}{minute}{second}-{serial}"
+    page = folder / f"{2 * ordinal:03d}_{_identifier(record_id, 'page')}.txt"
+    article = folder / f"{2 * ordinal + 1:03d}_{_identifier(record_id, 'article')}.txt"
+    return CaptureNames(page, article, article.with_suffix(".json"))
+
+
+def _identifier(record_id: str, kind: str) -> str:
+    return hashlib.sha256(f"{record_id}\0{kind}".encode()).hexdigest()[:16]
+
+
+def write_atomically(root: Path, relative: Path, data: str | bytes) -> Path:
+    """Write ``data`` to ``root/relative`` through a temporary file and a rename."""
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise ValueError(f"{relative} is outside the output root")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def sidecar_json(metadata: dict[str, Any]) -> str:
+    """The metadata sidecar as stable, readable JSON (sorted keys, UTF-8, final newline)."""
+    return json.dumps(metadata, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -12,8 +12,9 @@ Corpora (read in place, never copied) and their metrics:
 
 ``aeb`` - article-extraction-benchmark (109 pages, ``html/<id>.html.gz`` decoded as UTF-8, truth
 ``ground-truth.json`` ``articleBody``). The prediction is ``Article.body``. Metric as defined by
-scrapinghub/article-extraction-benchmark ``evaluate.py`` (checked at commit 7d95432, README.rst at the
-corpus commit 4a3bc97):
+scrapinghub/article-extraction-benchmark's README.rst and ``evaluate.py`` (checked against evaluate.py at
+commit 7d95432; its scoring functions reproduce per page exactly). Their published trafilatura 2.0.0 output
+scores F1 0.954 on these 109 pages (README: 0.958 on all 181).
 
 - tokens: every match of the Unicode regex ``\\w+`` (case kept, punctuation dropped);
 - shingles: the multiset of runs of 4 consecutive tokens; a text of 1-3 tokens is one shingle of all
@@ -66,7 +67,7 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -333,15 +334,13 @@ def run_page(page: Page, extractors: dict[str, Extractor]) -> dict[str, dict[str
     out = {}
     for name, extract in extractors.items():
         started = time.perf_counter()
-        error = load_error
-        result = None
+        fields, error = fields_of(None), load_error
         if html is not None:
             try:
-                result = fields_of(extract(html, page.url))
+                fields = fields_of(extract(html, page.url))
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
-        out[name] = {"fields": result or fields_of(None), "error": error,
-                     "seconds": time.perf_counter() - started}
+        out[name] = {"fields": fields, "error": error, "seconds": time.perf_counter() - started}
     return out
 
 
@@ -369,9 +368,8 @@ def run_pages(pages: list[Page], extractors: dict[str, Extractor], jobs: int, la
             print(f"{label}: {done}/{len(pages)} pages", file=sys.stderr, flush=True)
 
     if jobs <= 1 or len(pages) <= 1:
-        outputs: Iterator[dict] = (run_page(page, extractors) for page in pages)
-        for output in outputs:
-            results.append(output)
+        for page in pages:
+            results.append(run_page(page, extractors))
             progress(len(results))
         return results
     # fork: the extractors need not be importable by name in the workers
@@ -408,7 +406,7 @@ def score_aeb(pages: list[Page], outputs: list[dict], name: str) -> tuple[dict[s
 
 def score_fundus(pages: list[Page], outputs: list[dict], name: str) -> tuple[dict[str, Any], list[dict]]:
     matches, details = [], []
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for page, output in zip(pages, outputs):
         f = output[name]["fields"]
         m = shingle_match(page.truth["body"], _main_text(f))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from typing import Any
@@ -173,10 +173,11 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
     meta = read_metadata(root)
     page_text = render_page_text(root)
     page_lines = page_text.split("\n")
-    document = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, prune_xpath=list(hints.prune_xpaths) or None
+    extracted = trafilatura.bare_extraction(
+        html, url=url, include_comments=False, prune_xpath=list(hints.prune_xpaths) or None
     )
-    body_lines = _body_lines(document.body) if document is not None and document.body is not None else []
+    body_lines = _body_lines(extracted.body) if extracted is not None and extracted.body is not None else []
+    document = _FallbackMetadata(html, url)
     words = sum(len(line.split()) for line in body_lines)
     if words < WALL_MAX_WORDS:
         wall = _wall_reason(root, page_text, meta, words)
@@ -185,7 +186,7 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
     if not body_lines:
         return Rejection("no-article", "no article body found")
 
-    site = site_name or meta.first_meta("og:site_name") or _publisher(meta) or clean(getattr(document, "sitename", ""))
+    site = site_name or meta.first_meta("og:site_name") or _publisher(meta) or meta.first_meta("application-name")
     title = _title(root, meta, document, page_lines)
     if body_lines[0].casefold() == title.casefold():
         body_lines = body_lines[1:]  # trafilatura sometimes keeps the headline in the body
@@ -210,14 +211,27 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
         site_name=site,
         published=published,
         modified=modified,
-        language=_language(meta, document),
+        language=_language(meta),
         section=clean(_first_text(meta.article.get("articleSection"))) or meta.first_meta("article:section"),
-        tags=_tags(meta, document),
+        tags=_tags(meta),
         body="\n".join(body_lines),
         text="\n".join(head + body_lines),
         page_text=page_text,
         word_count=sum(len(line.split()) for line in head + body_lines),
     )
+
+
+class _FallbackMetadata:
+    """trafilatura's own metadata (htmldate and all), computed only if structured data leaves a gap."""
+
+    def __init__(self, html: str, url: str) -> None:
+        self._html, self._url = html, url
+        self._document: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._document is None:
+            self._document = trafilatura.extract_metadata(self._html, default_url=self._url) or False
+        return getattr(self._document, name, None) if self._document else None
 
 
 def _wall_reason(root: lxml_html.HtmlElement, page_text: str, meta: PageMetadata, words: int) -> Rejection | None:
@@ -302,25 +316,26 @@ def _title(root: lxml_html.HtmlElement, meta: PageMetadata, document: Any, page_
 def _standfirst(
     root: lxml_html.HtmlElement, meta: PageMetadata, hints: ExtractionHints, page_lines: list[str], body: list[str]
 ) -> str:
-    candidates: list[str] = []
-    if hints.standfirst_xpath:
-        candidates += [clean(el.text_content()) for el in root.xpath(hints.standfirst_xpath) if hasattr(el, "text_content")]
-    candidates += [
-        clean(_first_text(meta.article.get("description"))),
-        meta.first_meta("og:description"),
-        meta.first_meta("description"),
-    ]
-    candidates += _after_headline(root)
-    for element in root.xpath("//*[@class or @id]"):
-        if element.tag in {"p", "div", "h2", "span", "header"} and _STANDFIRST_CLASS.search(
-            f"{element.get('class', '')} {element.get('id', '')}"
-        ):
-            candidates.append(clean(element.text_content()))
+    """The dek: a stated description, or a block by the headline, that the page shows as a line of its own."""
     visible = set(page_lines)
-    for candidate in candidates:
+    for candidate in _standfirst_candidates(root, meta, hints):
         if 20 <= len(candidate) <= 600 and candidate in visible and candidate not in body[1:]:
             return candidate
     return ""
+
+
+def _standfirst_candidates(root: lxml_html.HtmlElement, meta: PageMetadata, hints: ExtractionHints) -> Iterator[str]:
+    """Candidates, most trusted first, produced lazily (the page scan is the costly part)."""
+    if hints.standfirst_xpath:
+        yield from (clean(el.text_content()) for el in root.xpath(hints.standfirst_xpath) if hasattr(el, "text_content"))
+    yield clean(_first_text(meta.article.get("description")))
+    yield meta.first_meta("og:description")
+    yield meta.first_meta("description")
+    yield from _after_headline(root)
+    for element in root.iter("p", "div", "h2", "span", "header"):
+        marks = f"{element.get('class', '')} {element.get('id', '')}"
+        if len(marks) > 1 and len(element) < 12 and _STANDFIRST_CLASS.search(marks):
+            yield clean(element.text_content())
 
 
 def _after_headline(root: lxml_html.HtmlElement) -> list[str]:
@@ -381,12 +396,12 @@ def _dates(root: lxml_html.HtmlElement, meta: PageMetadata, document: Any) -> tu
     return published, modified
 
 
-def _language(meta: PageMetadata, document: Any) -> str:
+def _language(meta: PageMetadata) -> str:
     stated = meta.html_lang or clean(_first_text(meta.article.get("inLanguage"))) or meta.first_meta("og:locale")
-    return stated.replace("_", "-") if stated else clean(getattr(document, "language", "") or "")
+    return stated.replace("_", "-")
 
 
-def _tags(meta: PageMetadata, document: Any) -> list[str]:
+def _tags(meta: PageMetadata) -> list[str]:
     tags = meta.all_meta("article:tag")
     if not tags:
         keywords = meta.article.get("keywords")
@@ -396,6 +411,4 @@ def _tags(meta: PageMetadata, document: Any) -> list[str]:
             tags = [clean(k) for k in keywords if isinstance(k, str)]
     if not tags:
         tags = [clean(k) for value in meta.all_meta("news_keywords", "keywords") for k in value.split(",")]
-    if not tags and getattr(document, "tags", None):
-        tags = list(document.tags)
     return dedupe(tag for tag in tags if tag)

@@ -156,7 +156,8 @@ class OutletSpider(scrapy.Spider):
     def _request(
         self, url: str, kind: str, callback: Any, via: str = "", hops: int = 0, link: Link | None = None
     ) -> scrapy.Request:
-        discovery: dict[str, Any] = {"kind": kind, "hops": hops}
+        role = "article" if callback == self.parse_article else "discovery"
+        discovery: dict[str, Any] = {"kind": kind, "hops": hops, "role": role}
         if via:
             discovery["via"] = via
         if link is not None:

@@ -15,17 +15,22 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from typing import Any
 
 import trafilatura
+from htmldate import find_date
 from lxml import etree
 from lxml import html as lxml_html
+from trafilatura.metadata import extract_author
+from trafilatura.utils import load_html
 from w3lib.encoding import html_to_unicode, resolve_encoding
 
 from crawler import __version__
+from pipelines.body import PRUNE_XPATHS, PageLinks, body_blocks, clean_body
+from pipelines.heading import choose_standfirst, choose_title, stated_text, visible_h1
 from pipelines.metadata import PageMetadata, clean, dedupe, iso_datetime, names, read_metadata, split_names
 from pipelines.page_text import render_page_text
 from pipelines.syndication import detect_source
@@ -59,14 +64,6 @@ _PAYWALL = re.compile(
     r"already a subscriber\?",
     re.I,
 )
-_STANDFIRST_CLASS = re.compile(
-    r"standfirst|\bdek\b|sub-?head(?:line)?|subtitle|summary|\blede\b|intro|excerpt|teaser|strapline|kicker-text|"
-    r"article-description|description",
-    re.I,
-)
-_TITLE_SUFFIX = re.compile(r"\s*[|\-–—:·»]\s*[^|\-–—:·»]{2,60}$")
-
-
 @dataclass(frozen=True)
 class Page:
     """A fetched page: what the extractor needs, whatever it came from."""
@@ -167,38 +164,40 @@ def _declared_encoding(content_type: str) -> str:
 
 def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Article | Rejection:
     try:
-        root = lxml_html.document_fromstring(html)
+        root = load_html(html)  # parsed once, as trafilatura parses: it works on a copy
     except (etree.ParserError, ValueError) as error:
         return Rejection("unparseable", str(error))
+    if root is None:
+        return Rejection("unparseable", "not an HTML document")
     meta = read_metadata(root)
     page_text = render_page_text(root)
     page_lines = page_text.split("\n")
     extracted = trafilatura.bare_extraction(
-        html, url=url, include_comments=False, prune_xpath=list(hints.prune_xpaths) or None
+        root, url=url, fast=True, include_comments=False, prune_xpath=[*PRUNE_XPATHS, *hints.prune_xpaths]
     )
-    body_lines = _body_lines(extracted.body) if extracted is not None and extracted.body is not None else []
-    document = _FallbackMetadata(html, url)
-    words = sum(len(line.split()) for line in body_lines)
+    blocks = body_blocks(extracted.body) if extracted is not None and extracted.body is not None else []
+    words = sum(len(block.text.split()) for block in blocks)
     if words < WALL_MAX_WORDS:
         wall = _wall_reason(root, page_text, meta, words)
         if wall:
             return wall
-    if not body_lines:
+    if not blocks:
         return Rejection("no-article", "no article body found")
 
     site = site_name or meta.first_meta("og:site_name") or _publisher(meta) or meta.first_meta("application-name")
-    title = _title(root, meta, document, page_lines)
-    if body_lines[0].casefold() == title.casefold():
-        body_lines = body_lines[1:]  # trafilatura sometimes keeps the headline in the body
+    title = choose_title(root, meta, page_lines)
+    links = PageLinks(root)
+    headlines = (title, visible_h1(root), stated_text(meta.article.get("headline")), meta.first_meta("og:title"))
+    body_lines = clean_body(blocks, links, headlines)
     if not body_lines:
         return Rejection("no-article", "nothing but a headline")
-    standfirst = _standfirst(root, meta, hints, page_lines, body_lines)
+    authors = _authors(root, meta)
+    standfirst = choose_standfirst(root, meta, title, page_lines, body_lines, links, authors, hints.standfirst_xpath)
     if standfirst and body_lines[0] == standfirst and page_lines.count(standfirst) < 2:
         body_lines = body_lines[1:]  # the page shows it once: it is the standfirst, not a paragraph
-    authors = _authors(root, meta, document)
     header_lines = page_lines[: page_lines.index(body_lines[0])] if body_lines and body_lines[0] in page_lines else []
     source = detect_source(meta.article, header_lines, body_lines, authors, site)
-    published, modified = _dates(root, meta, document)
+    published, modified = _dates(root, meta)  # last: htmldate may run on the tree
     head = [line for line in (title, standfirst) if line]
     return Article(
         url=url,
@@ -221,19 +220,6 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
     )
 
 
-class _FallbackMetadata:
-    """trafilatura's own metadata (htmldate and all), computed only if structured data leaves a gap."""
-
-    def __init__(self, html: str, url: str) -> None:
-        self._html, self._url = html, url
-        self._document: Any = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._document is None:
-            self._document = trafilatura.extract_metadata(self._html, default_url=self._url) or False
-        return getattr(self._document, name, None) if self._document else None
-
-
 def _wall_reason(root: lxml_html.HtmlElement, page_text: str, meta: PageMetadata, words: int) -> Rejection | None:
     title = clean(root.findtext(".//title") or "")
     sample = f"{title}\n{page_text[:3000]}"
@@ -245,31 +231,6 @@ def _wall_reason(root: lxml_html.HtmlElement, page_text: str, meta: PageMetadata
     if words < TEASER_MAX_WORDS and (free == "false" or _PAYWALL.search(page_text)):
         return Rejection("paywall", "the article is behind a paywall")
     return None
-
-
-def _body_lines(body: etree._Element) -> list[str]:
-    lines: list[str] = []
-    for element in body:
-        tag = element.tag
-        if tag == "list":
-            lines.extend(_own_text(item) for item in element.iter("item"))
-        elif tag == "table":
-            lines.extend(" ".join(clean("".join(cell.itertext())) for cell in row) for row in element.iter("row"))
-        elif tag == "quote" and len(element) and all(child.tag in {"p", "list"} for child in element):
-            lines.extend(clean("".join(child.itertext())) for child in element)
-        elif tag != "graphic":
-            lines.append(clean("".join(element.itertext())))
-    return [line for line in lines if line]
-
-
-def _own_text(item: etree._Element) -> str:
-    """An item's text without the text of lists nested in it (those are items of their own)."""
-    parts = [item.text or ""]
-    for child in item:
-        if child.tag != "list":
-            parts.append("".join(child.itertext()))
-        parts.append(child.tail or "")
-    return clean("".join(parts))
 
 
 def _first_text(value: Any) -> str:
@@ -284,78 +245,8 @@ def _publisher(meta: PageMetadata) -> str:
     return found[0] if found else ""
 
 
-def _visible_h1(root: lxml_html.HtmlElement) -> str:
-    for h1 in root.iter("h1"):
-        text = clean(h1.text_content())
-        if text:
-            return text
-    return ""
-
-
-def _title(root: lxml_html.HtmlElement, meta: PageMetadata, document: Any, page_lines: list[str]) -> str:
-    h1 = _visible_h1(root)
-    structured = [
-        clean(_first_text(meta.article.get("headline"))),
-        meta.first_meta("og:title"),
-        meta.first_meta("twitter:title"),
-    ]
-    structured = [title for title in structured if title]
-    if h1 and (not structured or any(h1.casefold() == title.casefold() for title in structured)):
-        return h1
-    for title in structured:
-        if title in page_lines:
-            return title
-    html_title = clean(root.findtext(".//title") or "")
-    if h1 and html_title.casefold().startswith(h1.casefold()):
-        return h1
-    if structured:
-        return structured[0]
-    return h1 or _TITLE_SUFFIX.sub("", html_title) or clean(getattr(document, "title", "") or "")
-
-
-def _standfirst(
-    root: lxml_html.HtmlElement, meta: PageMetadata, hints: ExtractionHints, page_lines: list[str], body: list[str]
-) -> str:
-    """The dek: a stated description, or a block by the headline, that the page shows as a line of its own."""
-    visible = set(page_lines)
-    for candidate in _standfirst_candidates(root, meta, hints):
-        if 20 <= len(candidate) <= 600 and candidate in visible and candidate not in body[1:]:
-            return candidate
-    return ""
-
-
-def _standfirst_candidates(root: lxml_html.HtmlElement, meta: PageMetadata, hints: ExtractionHints) -> Iterator[str]:
-    """Candidates, most trusted first, produced lazily (the page scan is the costly part)."""
-    if hints.standfirst_xpath:
-        yield from (clean(el.text_content()) for el in root.xpath(hints.standfirst_xpath) if hasattr(el, "text_content"))
-    yield clean(_first_text(meta.article.get("description")))
-    yield meta.first_meta("og:description")
-    yield meta.first_meta("description")
-    yield from _after_headline(root)
-    for element in root.iter("p", "div", "h2", "span", "header"):
-        marks = f"{element.get('class', '')} {element.get('id', '')}"
-        if len(marks) > 1 and len(element) < 12 and _STANDFIRST_CLASS.search(marks):
-            yield clean(element.text_content())
-
-
-def _after_headline(root: lxml_html.HtmlElement) -> list[str]:
-    """The text block right after the headline (where most outlets put the dek), if any."""
-    for h1 in root.iter("h1"):
-        node: Any = h1
-        for _ in range(3):  # the headline's siblings, then its wrapper's, then the wrapper's wrapper's
-            for sibling in node.itersiblings():
-                if isinstance(sibling.tag, str) and sibling.tag in {"h2", "p", "div"}:
-                    text = clean(sibling.text_content())
-                    if text:
-                        return [text]
-            node = node.getparent()
-            if node is None:
-                break
-        break
-    return []
-
-
-def _authors(root: lxml_html.HtmlElement, meta: PageMetadata, document: Any) -> list[str]:
+def _authors(root: lxml_html.HtmlElement, meta: PageMetadata) -> list[str]:
+    """Credited names: JSON-LD, then author meta tags, then author markup, then trafilatura's byline search."""
     found = names(meta.article.get("author"))
     if not found:
         for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl"):
@@ -369,12 +260,13 @@ def _authors(root: lxml_html.HtmlElement, meta: PageMetadata, document: Any) -> 
             name = element.xpath('.//*[@itemprop="name"]/@content | .//*[@itemprop="name"]')
             text = name[0] if name and isinstance(name[0], str) else (name[0].text_content() if name else element.text_content())
             found.extend(split_names(clean(text)))
-    if not found and getattr(document, "author", None):
-        found = [clean(part) for part in document.author.split(";")]
+    if not found:
+        found = [clean(part) for part in (extract_author(root) or "").split(";")]
     return dedupe(found)
 
 
-def _dates(root: lxml_html.HtmlElement, meta: PageMetadata, document: Any) -> tuple[str, str]:
+def _dates(root: lxml_html.HtmlElement, meta: PageMetadata) -> tuple[str, str]:
+    """Published and modified times as stated; htmldate's quick search (a day) when nothing is stated."""
     published = iso_datetime(_first_text(meta.article.get("datePublished") or meta.article.get("dateCreated")))
     for key in ("article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
                 "publish-date", "parsely-pub-date", "sailthru.date", "dc.date.issued", "dc.date", "date"):
@@ -386,8 +278,8 @@ def _dates(root: lxml_html.HtmlElement, meta: PageMetadata, document: Any) -> tu
             published = iso_datetime(element.get("datetime") or element.get("content") or "")
             if published:
                 break
-    if not published and getattr(document, "date", None):
-        published = iso_datetime(document.date)
+    if not published:
+        published = iso_datetime(find_date(root, extensive_search=False, original_date=True) or "")
     modified = iso_datetime(_first_text(meta.article.get("dateModified")))
     for key in ("article:modified_time", "og:updated_time", "datemodified", "last-modified"):
         if modified:

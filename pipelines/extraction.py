@@ -20,7 +20,7 @@ from scrapy.exceptions import DropItem
 from crawler.items import ArchivedArticle, ArticleCapture
 from pipelines.catalog import Catalog
 from pipelines.extract import ExtractionHints, Page, Rejection, extract_page
-from pipelines.output import capture_names, sidecar_json, write_atomically
+from pipelines.output import capture_names, write_outputs
 
 logger = logging.getLogger(__name__)
 
@@ -67,38 +67,8 @@ class ArticleExtractionPipeline:
             self.catalog.record(**provenance, status="rejected", reason=result.reason, detail=result.detail)
             stats.inc_value(f"extraction/rejected/{result.reason}")
             raise DropItem(f"no article at {item.url}: {result.reason} ({result.detail})", log_level="INFO")
-        names = capture_names(item.outlet, warc["file"], warc["ordinal"], warc["record_id"])
-        metadata = {
-            **result.metadata(),
-            "outlet": item.outlet,
-            "fetched": warc.get("date", ""),
-            "provenance": {
-                "warc_file": warc.get("file"),
-                "warc_offset": warc.get("offset"),
-                "warc_length": warc.get("length"),
-                "record_id": warc.get("record_id"),
-                "payload_digest": warc.get("payload_digest"),
-            },
-            "files": {"page_text": names.page_text.name, "article_text": names.article_text.name},
-        }
-        write_atomically(self.root, names.page_text, result.page_text)
-        write_atomically(self.root, names.article_text, result.text)
-        write_atomically(self.root, names.metadata, sidecar_json(metadata))
-        self.catalog.record(
-            **provenance,
-            canonical_url=result.canonical_url,
-            status="extracted",
-            title=result.title,
-            byline=result.byline,
-            source=result.source,
-            published=result.published,
-            language=result.language,
-            word_count=result.word_count,
-            page_text_path=str(names.page_text),
-            article_text_path=str(names.article_text),
-            metadata_path=str(names.metadata),
-            extractor_version=result.extractor_version,
-        )
+        names = capture_names(item.outlet, warc["file"], warc["ordinal"], warc["record_id"], warc.get("date", ""))
+        self.catalog.record(**provenance, **write_outputs(self.root, names, result, item.outlet, provenance))
         stats.inc_value("extraction/extracted")
         return ArchivedArticle(
             outlet=item.outlet,

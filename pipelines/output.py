@@ -37,15 +37,24 @@ class CaptureNames:
     metadata: Path
 
 
-def capture_names(outlet: str, warc_file: str, ordinal: int, record_id: str) -> CaptureNames:
-    """Names for the capture at response ``ordinal`` of ``warc_file`` (see the module docstring)."""
+def capture_names(outlet: str, warc_file: str, ordinal: int, record_id: str, date: str = "") -> CaptureNames:
+    """Names for the capture at response ``ordinal`` of ``warc_file`` (see the module docstring).
+
+    A WARC file named otherwise (another crawler's) gets a folder named after the capture's
+    ``date`` (its WARC-Date) and a hash of the file name.
+    """
     if not _OUTLET.match(outlet):
         raise ValueError(f"not an outlet identifier: {outlet!r}")
+    if ordinal < 0:
+        raise ValueError(f"negative record ordinal {ordinal}")
     match = _WARC_NAME.match(warc_file)
-    if not match or ordinal < 0:
-        raise ValueError(f"not a WARC file of this archive: {warc_file!r}")
-    year, month, day, hour, minute, second, serial = match.groups()
-    folder = Path(outlet) / "text" / f"{year}-{month}-{day}" / f"{hour}{minute}{second}-{serial}"
+    if match:
+        year, month, day, hour, minute, second, serial = match.groups()
+        folder = Path(outlet) / "text" / f"{year}-{month}-{day}" / f"{hour}{minute}{second}-{serial}"
+    elif day := re.match(r"(\d{4}-\d{2}-\d{2})", date):
+        folder = Path(outlet) / "text" / day[1] / hashlib.sha256(warc_file.encode()).hexdigest()[:12]
+    else:
+        raise ValueError(f"neither a WARC file of this archive nor a dated capture: {warc_file!r}")
     page = folder / f"{2 * ordinal:03d}_{_identifier(record_id, 'page')}.txt"
     article = folder / f"{2 * ordinal + 1:03d}_{_identifier(record_id, 'article')}.txt"
     return CaptureNames(page, article, article.with_suffix(".json"))
@@ -78,3 +87,42 @@ def write_atomically(root: Path, relative: Path, data: str | bytes) -> Path:
 def sidecar_json(metadata: dict[str, Any]) -> str:
     """The metadata sidecar as stable, readable JSON (sorted keys, UTF-8, final newline)."""
     return json.dumps(metadata, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def write_outputs(
+    output: Path, names: CaptureNames, article: Any, outlet: str, provenance: dict[str, Any]
+) -> dict[str, Any]:
+    """Write an extracted article's three files; return the catalog columns that describe them.
+
+    The crawl and the offline replay both write through here, so their outputs are the same bytes.
+    """
+    metadata = {
+        **article.metadata(),
+        "outlet": outlet,
+        "fetched": provenance["fetched"] or "",
+        "provenance": {
+            "warc_file": provenance["warc_file"],
+            "warc_offset": provenance["warc_offset"],
+            "warc_length": provenance["warc_length"],
+            "record_id": provenance["record_id"],
+            "payload_digest": provenance["payload_digest"],
+        },
+        "files": {"page_text": names.page_text.name, "article_text": names.article_text.name},
+    }
+    write_atomically(output, names.page_text, article.page_text)
+    write_atomically(output, names.article_text, article.text)
+    write_atomically(output, names.metadata, sidecar_json(metadata))
+    return {
+        "canonical_url": article.canonical_url,
+        "status": "extracted",
+        "title": article.title,
+        "byline": article.byline,
+        "source": article.source,
+        "published": article.published,
+        "language": article.language,
+        "word_count": article.word_count,
+        "page_text_path": str(names.page_text),
+        "article_text_path": str(names.article_text),
+        "metadata_path": str(names.metadata),
+        "extractor_version": article.extractor_version,
+    }

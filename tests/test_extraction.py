@@ -38,6 +38,8 @@ def test_names_are_derived_from_the_capture_only() -> None:
     assert names.article_text.name.startswith("015_") and names.metadata.suffix == ".json"
     assert names == capture_names("ndtv", "ndtv-20240328054112345-00003-host.warc.gz", 7, "<urn:uuid:1>")
     assert names.article_text.stem == names.metadata.stem and len(names.article_text.stem) == 3 + 1 + 16
+    foreign = capture_names("other", "../../x.warc.gz", 0, "<urn:uuid:2>", "2019-11-03T10:00:00Z")
+    assert str(foreign.page_text).startswith("other/text/2019-11-03/") and ".." not in str(foreign.page_text)
     for outlet, warc in (("../etc", "ndtv-20240328054112345-00003-host.warc.gz"), ("ndtv", "../../x.warc.gz")):
         with pytest.raises(ValueError):
             capture_names(outlet, warc, 0, "<urn:uuid:1>")

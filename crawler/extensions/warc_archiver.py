@@ -191,6 +191,7 @@ def _discovery_fields(request: Request, latency: float) -> bytes:
     fields = {
         "via": discovery.get("via", ""),
         "discoveredBy": discovery.get("kind", "seed" if not request.meta.get("redirect_urls") else ""),
+        "role": discovery.get("role", "robots" if request.meta.get("dont_obey_robotstxt") else ""),
         "hopsFromSeed": str(discovery.get("hops", 0)),
         "redirectedFrom": (request.meta.get("redirect_urls") or [""])[-1],
         "feedPublished": discovery.get("published", ""),

@@ -1,0 +1,105 @@
+"""Offline replay: the archive alone gives back what the crawl wrote, and damaged archives cost only their damage."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines.warc_records import Capture, Damage, dechunk, decode_payload, read_archive
+from tests.conftest import REPO, run_crawl
+from tests.localweb import FIXTURES, LocalWeb
+from tests.test_outlet_registry import OUTLETS
+
+
+def tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and "/text/" in str(p.relative_to(root))}
+
+
+def run_replay(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scrapy", "replay", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_replay_reproduces_the_crawl_byte_for_byte(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    with LocalWeb(FIXTURES) as web:
+        for outlet in OUTLETS:
+            crawl = run_crawl(outlet, archive, web)
+            assert crawl.returncode == 0, crawl.log[-2000:]
+    written = tree(archive)
+    assert sum(name.endswith(".json") for name in written) >= 30
+    for folder in archive.glob("*/text"):
+        shutil.rmtree(folder)
+    (archive / "catalog.sqlite").unlink()
+    stats_file = tmp_path / "stats.json"
+    done = run_replay(str(archive), "-o", str(archive), "--stats", str(stats_file))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert tree(archive) == written
+    stats = json.loads(stats_file.read_text())
+    assert stats["extracted"] == sum(name.endswith(".json") for name in written)
+    assert stats["damaged_count"] == 0 and stats["skipped"]["role-discovery"] > 0
+
+
+@pytest.fixture(scope="module")
+def samples(shared_corpora: Path) -> Path:
+    return shared_corpora / "warc-samples"
+
+
+def test_every_sample_file_is_read_without_a_crash(samples: Path, tmp_path: Path) -> None:
+    every_file = [str(p) for p in sorted(samples.rglob("*"))
+                  if p.is_file() and p.name not in {"SOURCE.md", "inventory.json"} and not p.name.startswith("LICENSE")]
+    assert len(every_file) >= 69
+    stats_file = tmp_path / "stats.json"
+    done = run_replay(*every_file, "-o", str(tmp_path / "out"), "--stats", str(stats_file), "--workers", "2")
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert done.returncode == 1, "damaged samples must give a non-zero exit status"
+    stats = json.loads(stats_file.read_text())
+    damaged = {(d["file"], d["offset"]) for d in stats["damaged"] if not d["used"]}
+    files = {name for name, _ in damaged}
+    for expected in ("example-trunc.warc", "clipped.warc.gz", "double-single-inflate-error.gz"):
+        assert expected in files, f"{expected} damage not reported"
+    assert stats["extracted"] > 0 and stats["captures"] > 300
+    assert "DAMAGED: example-trunc.warc at offset" in done.stderr
+
+
+def captures(path: Path) -> list[Capture]:
+    return [item for item in read_archive(path) if isinstance(item, Capture)]
+
+
+def test_intact_records_around_damage_are_used(samples: Path) -> None:
+    items = list(read_archive(samples / "warcio" / "example-bad-non-chunked.warc.gz"))
+    assert any(isinstance(i, Damage) and "one gzip member" in i.error and i.used for i in items)
+    assert sum(isinstance(i, Capture) for i in items) >= 1
+    iana = captures(samples / "pywb" / "warcs" / "iana.warc.gz")
+    assert len(iana) == 171 and all(c.status for c in iana)
+
+
+def test_payload_decoding(samples: Path) -> None:
+    for name in ("transfer_compression_brotli.warc", "transfer_compression_gzip.warc", "transfer_compression_none.warc"):
+        [capture] = captures(samples / "webarchive-discovery" / "compression" / name)
+        body = decode_payload(capture.payload, capture.headers)
+        assert b"<html" in body.lower() or b"<!doctype" in body.lower()
+    [chunked] = captures(samples / "warcio" / "example-iana.org-chunked.warc")
+    assert b"</html>" in decode_payload(chunked.payload, chunked.headers).lower()
+    assert dechunk(b"4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n") == b"Wikipedia"
+    assert dechunk(b"not chunked at all") == b"not chunked at all"
+    with pytest.raises(ValueError):
+        decode_payload(b"\x1f\x8b garbage", {"content-encoding": "gzip"})
+
+
+def test_revisit_resolved_to_an_earlier_file(samples: Path, tmp_path: Path) -> None:
+    warcs = samples / "pywb" / "warcs"
+    pair = tmp_path / "pair"
+    pair.mkdir()
+    for name in ("example-url-agnostic-orig.warc.gz", "example-url-agnostic-revisit.warc.gz"):
+        shutil.copy(warcs / name, pair / name)
+    done = run_replay(str(pair), "-o", str(tmp_path / "out"), "--stats", "-", "--workers", "1")
+    stats = json.loads(done.stdout)
+    assert stats["captures"] == 2 and "revisit-unresolved" not in stats["skipped"]

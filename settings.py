@@ -56,6 +56,14 @@ WARC_MAX_SIZE = 1024**3
 # Only tests, the demo and benchmarks set this: the local outlet web's proxy address.
 LOCAL_WEB_PROXY = None
 
+# Offline re-crawl: answer every request from these archive folders/WARCs (comma-separated) instead of
+# the network, with the capture nearest to ARCHIVE_SOURCE_TIME (YYYYMMDDhhmmss; default: the latest).
+ARCHIVE_SOURCE = None
+ARCHIVE_SOURCE_TIME = None
+ADDONS = {
+    "crawler.archive_source.ArchiveSourceAddon": 0,
+}
+
 DOWNLOAD_HANDLERS = {
     "http": "crawler.download_handler.ArchivingHTTPDownloadHandler",
     "https": "crawler.download_handler.ArchivingHTTPDownloadHandler",

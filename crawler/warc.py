@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import BinaryIO, Callable, Iterable
+
+from cdxj_indexer.main import CDXJIndexer
 
 from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import WARCWriter
@@ -66,8 +68,10 @@ class WarcFileWriter:
         prefix: str,
         warcinfo: dict[str, str],
         max_size: int = 1024**3,
+        on_close: Callable[[Path], None] | None = None,
     ) -> None:
         self.directory = Path(directory)
+        self.on_close = on_close
         self.prefix = prefix
         self.warcinfo = warcinfo
         self.max_size = max_size
@@ -115,6 +119,8 @@ class WarcFileWriter:
         self.closed_files.append(final)
         logger.info("Closed WARC %s (%d bytes)", final, self._size)
         self._fh, self._path, self._size = None, None, 0
+        if self.on_close is not None:
+            self.on_close(final)
 
     def _open(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -205,3 +211,14 @@ def recover_open_files(directory: Path) -> list[tuple[Path, Path | None, int]]:
                 os.rename(path, final)
         results.append((path, final, size - good))
     return results
+
+
+def write_cdxj(warc: Path, index_dir: Path) -> Path:
+    """A sorted CDXJ index of ``warc`` (cdxj-indexer, as pywb reads it) at ``index_dir/<name>.cdxj``."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    target = index_dir / f"{warc.name}.cdxj"
+    partial = target.with_name(target.name + ".part")
+    with open(partial, "w", encoding="utf-8") as out:
+        CDXJIndexer(out, [str(warc)], sort=True).process_all()
+    os.replace(partial, target)
+    return target

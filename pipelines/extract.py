@@ -186,13 +186,12 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
 
     site = site_name or meta.first_meta("og:site_name") or _publisher(meta) or meta.first_meta("application-name")
     title = choose_title(root, meta, page_lines)
-    links = PageLinks(root)
     headlines = (title, visible_h1(root), stated_text(meta.article.get("headline")), meta.first_meta("og:title"))
-    body_lines = clean_body(blocks, links, headlines)
+    body_lines = clean_body(blocks, PageLinks(root), headlines)
     if not body_lines:
         return Rejection("no-article", "nothing but a headline")
     authors = _authors(root, meta)
-    standfirst = choose_standfirst(root, meta, title, page_lines, body_lines, links, authors, hints.standfirst_xpath)
+    standfirst = choose_standfirst(root, meta, title, page_lines, body_lines, authors, hints.standfirst_xpath)
     if standfirst and body_lines[0] == standfirst and page_lines.count(standfirst) < 2:
         body_lines = body_lines[1:]  # the page shows it once: it is the standfirst, not a paragraph
     header_lines = page_lines[: page_lines.index(body_lines[0])] if body_lines and body_lines[0] in page_lines else []

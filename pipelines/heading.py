@@ -18,14 +18,15 @@ from typing import Any
 
 from lxml import html as lxml_html
 
-from pipelines.body import PageLinks, is_prompt
+from pipelines.body import is_prompt
 from pipelines.metadata import PageMetadata, clean
+from pipelines.page_text import BULLET
 
 #: Where a title's decoration starts: a separator with space around it ("Headline | Site").
 _SEPARATOR = re.compile(r"\s+[|\-–—:·»*]\s+")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "“": '"', "”": '"', "„": '"', "″": '"'})
 _STANDFIRST_CLASS = re.compile(
-    r"standfirst|\bdek\b|sub-?head(?:line)?|subtitle|summary|\blede\b|intro|excerpt|strapline|kicker-text|"
+    r"standfirst|\bdek\b|sub-?head(?:line)?|subtitle|summary|synopsis|\blede\b|intro|excerpt|strapline|kicker-text|"
     r"article-description",
     re.I,
 )
@@ -100,7 +101,6 @@ def choose_standfirst(
     title: str,
     page_lines: list[str],
     body: list[str],
-    links: PageLinks,
     authors: list[str],
     xpath: str = "",
 ) -> str:
@@ -113,7 +113,6 @@ def choose_standfirst(
             and candidate not in body[1:]
             and not _is_credit(candidate, authors)
             and not is_prompt(candidate)
-            and not links.covers(candidate)
         ):
             return candidate
     return ""
@@ -121,6 +120,7 @@ def choose_standfirst(
 
 def _between_headline_and_body(page_lines: list[str], title: str, body: list[str]) -> set[str]:
     """The page lines from the headline to the first body line the page shows (where a dek sits)."""
+    page_lines = [line.strip().removeprefix(BULLET).strip() for line in page_lines]  # list items too
     positions = {line: index for index, line in reversed(list(enumerate(page_lines)))}  # first occurrences
     start = positions.get(title, 0)
     end = next((positions[line] for line in body if positions.get(line, -1) >= start), len(page_lines) - 1)
@@ -167,5 +167,5 @@ def _after_headline(root: lxml_html.HtmlElement, title: str) -> list[str]:
 
 
 def _may_be_dek(element: lxml_html.HtmlElement) -> bool:
-    """Neither a media block with its caption nor a date line."""
-    return next(element.iter(*_NOT_IN_DEK), None) is None
+    """Neither a media block with its caption, nor a date line, nor a link to another story."""
+    return next(element.iter(*_NOT_IN_DEK), None) is None and next(element.iterancestors("a"), None) is None

@@ -103,3 +103,20 @@ def test_revisit_resolved_to_an_earlier_file(samples: Path, tmp_path: Path) -> N
     done = run_replay(str(pair), "-o", str(tmp_path / "out"), "--stats", "-", "--workers", "1")
     stats = json.loads(done.stdout)
     assert stats["captures"] == 2 and "revisit-unresolved" not in stats["skipped"]
+
+
+def test_offline_recrawl_from_the_archive(tmp_path: Path) -> None:
+    """The outlet's own spider, run against the archive with no network, finds and writes the same."""
+    original, again = tmp_path / "original", tmp_path / "again"
+    with LocalWeb(FIXTURES) as web:
+        crawl = run_crawl("ndtv", original, web)
+    assert crawl.returncode == 0 and crawl.items
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "ndtv", "-s", f"ARCHIVE_SOURCE={original}",
+         "-s", f"ARCHIVE_ROOT={again}", "-s", "DISCOVERY_MAX_AGE_DAYS=0"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "'archive_source/hit'" in done.stderr and "DNS lookup failed" not in done.stderr
+    assert not list(again.rglob("*.warc.gz")), "an offline re-crawl writes no WARC"
+    assert tree(again) == tree(original)

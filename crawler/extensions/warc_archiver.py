@@ -28,7 +28,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 
 from crawler import __version__
-from crawler.warc import WarcFileWriter, record_builder, recover_open_files
+from crawler.warc import WarcFileWriter, record_builder, recover_open_files, write_cdxj
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ class WarcArchiver:
         self.root = Path(settings.get("ARCHIVE_ROOT", "archive"))
         self.max_size = settings.getint("WARC_MAX_SIZE", 1024**3)
         self.writer: WarcFileWriter | None = None
+        self.index_dir = self.root
         self.builder = record_builder()
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -59,6 +60,7 @@ class WarcArchiver:
     def spider_opened(self, spider: Spider) -> None:
         directory = self.root / spider.name / "warc"
         directory.mkdir(parents=True, exist_ok=True)
+        self.index_dir = self.root / spider.name / "indexes"
         for open_file, final, cut in recover_open_files(directory):
             self.crawler.stats.inc_value("warc/recovered_files")
             logger.warning(
@@ -67,9 +69,19 @@ class WarcArchiver:
                 f"closed as {final.name}" if final else "no complete record, removed",
                 cut,
             )
+            if final is not None:
+                self._index(final)
         self.writer = WarcFileWriter(
-            directory, spider.name, self._warcinfo(spider), max_size=self.max_size
+            directory, spider.name, self._warcinfo(spider), max_size=self.max_size, on_close=self._index
         )
+
+    def _index(self, warc: Path) -> None:
+        """Index a closed WARC (CDXJ): what pywb and the offline re-crawl look captures up in."""
+        try:
+            write_cdxj(warc, self.index_dir)
+        except Exception:  # an index can always be rebuilt; the WARC itself is safe
+            logger.exception("Could not index %s", warc)
+            self.crawler.stats.inc_value("warc/index_errors")
 
     def spider_closed(self, spider: Spider) -> None:
         if self.writer is not None:

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYWB_VENV := .venv-pywb
 DEMO_ARCHIVE ?= /tmp/newsarchive-demo
 
-.PHONY: install pywb run demo test bench clean
+.PHONY: install pywb chromium run demo browse test bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ $(PYWB_VENV)/.installed:
 
 pywb: $(PYWB_VENV)/.installed
 
+# Headless Chromium for the browsing test (Debian's package; needs root, as in CI).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 ## One crawl of every outlet into archive/ (the scheduler takes over in a later release).
 run: install
 	$(BIN)/scrapy crawlall
@@ -32,7 +36,11 @@ run: install
 demo: install
 	$(BIN)/python -m tests.localweb.demo --archive $(DEMO_ARCHIVE)
 
-test: install pywb
+## The archive in pywb on http://127.0.0.1:8080/ (one collection per outlet).
+browse: install pywb
+	$(BIN)/python -m crawler.browse
+
+test: install pywb chromium
 	$(BIN)/python -m pytest
 
 bench: install

@@ -26,6 +26,13 @@ PRUNE_XPATHS = (
 MAX_LINK_CHARS = 3000
 #: Prompts are short: a longer block that uses such words is prose.
 MAX_PROMPT_WORDS = 40
+#: A dateline is short: a time of day and a year, and a few words.
+MAX_DATELINE_WORDS = 10
+#: A teaser card: a linked headline of at least this many words and this share of the block, then a blurb.
+TEASER_LINK_WORDS = 3
+TEASER_LINK_SHARE = 0.35
+#: Most blocks a link: trafilatura has picked a menu or a list of links, not an article.
+NAVIGATION_SHARE = 0.6
 
 _PROMPT = re.compile(
     r"\bsign(?:ing)? up (?:for|to) (?:our|the|free)\b|\bsubscribe (?:now|today|to (?:our|the))\b|\bnewsletters?\b|"
@@ -34,6 +41,11 @@ _PROMPT = re.compile(
     r"©\s*\d{4}|[\w.-]+@[\w-]+\.\w+|\breached at\b",
     re.I,
 )
+_URL = re.compile(r"\S*(?:https?://|www\.)\S+")
+_TIME_OF_DAY = re.compile(r"\b\d{1,2}[:h]\d{2}\b")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+#: Where a linked headline may end inside a block: a space, or a capital right after it ("...GirlsGronk may").
+_WORD_END = re.compile(r"(?<=\S)(?=\s|$)|(?<=[a-z.!?])(?=[A-Z])")
 _UI_LABEL = re.compile(
     r"(?:advertisement|comments?|tags?|share(?: this(?: article| story)?)?|print(?: article)?|order reprints|"
     r"sponsored|continue reading|article content|recommended videos|tell us what you think|"
@@ -89,13 +101,32 @@ class PageLinks:
     """The texts of the page's links, to tell a block that only points elsewhere."""
 
     def __init__(self, root: lxml_html.HtmlElement) -> None:
-        texts = (clean(anchor.text_content()) for anchor in root.iter("a"))
-        self._texts = [text for text in texts if 0 < len(text) <= MAX_LINK_CHARS]
-        self._joined = "\0".join(self._texts)  # one substring search finds a text inside any link
+        texts = {clean(anchor.text_content()) for anchor in root.iter("a")}
+        texts = {text for text in texts if 0 < len(text) <= MAX_LINK_CHARS}
+        self._joined = "\0".join(texts)  # one substring search finds a text inside any link
+        self._by_first_word: dict[str, list[str]] = {}
+        for text in texts:
+            if len(text.split(maxsplit=TEASER_LINK_WORDS)) >= TEASER_LINK_WORDS:
+                self._by_first_word.setdefault(text.split(maxsplit=1)[0], []).append(text)
 
     def covers(self, text: str) -> bool:
         """Whether ``text`` lies wholly within one link's text."""
         return text in self._joined
+
+    def leads(self, text: str) -> bool:
+        """Whether ``text`` opens with a linked headline followed by a blurb: a related-story card."""
+        first_word = text.split(maxsplit=1)[0]
+        return any(
+            len(head) < len(text) and len(head) >= TEASER_LINK_SHARE * len(text) and text.startswith(head)
+            and _WORD_END.match(text, len(head)) is not None
+            for head in self._by_first_word.get(first_word, ())
+        )
+
+
+def looks_like_navigation(blocks: list[Block], links: PageLinks) -> bool:
+    """Whether most blocks are links: a menu or a link list, not an article."""
+    linked = sum(links.covers(block.text) for block in blocks)
+    return linked >= NAVIGATION_SHARE * len(blocks)
 
 
 def clean_body(blocks: list[Block], links: PageLinks, headlines: Iterable[str]) -> list[str]:
@@ -103,17 +134,25 @@ def clean_body(blocks: list[Block], links: PageLinks, headlines: Iterable[str]) 
     repeated = {headline.casefold() for headline in headlines if headline}
     kept = []
     for index, block in enumerate(blocks):
-        if block.text.casefold() in repeated or is_prompt(block.text):
+        text = block.text
+        if text.casefold() in repeated or is_prompt(text) or _URL.fullmatch(text) or _is_dateline(text):
             continue
-        if links.covers(block.text) and (block.kind != "head" or not _introduces_text(blocks, index, links)):
+        if links.covers(text) and (block.kind != "head" or not _introduces_text(blocks, index, links)):
             continue  # a related-story teaser; a linked subheading over its own paragraphs stays
-        kept.append(block.text)
+        if links.leads(text):
+            continue
+        kept.append(text)
     return kept
 
 
 def _introduces_text(blocks: list[Block], index: int, links: PageLinks) -> bool:
     following = blocks[index + 1] if index + 1 < len(blocks) else None
     return following is not None and following.kind == "p" and not links.covers(following.text)
+
+
+def _is_dateline(text: str) -> bool:
+    """A line that only says when: a time of day and a year in a few words."""
+    return len(text.split()) <= MAX_DATELINE_WORDS and bool(_TIME_OF_DAY.search(text) and _YEAR.search(text))
 
 
 def is_prompt(text: str) -> bool:

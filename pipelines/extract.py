@@ -29,7 +29,7 @@ from trafilatura.utils import load_html
 from w3lib.encoding import html_to_unicode, resolve_encoding
 
 from crawler import __version__
-from pipelines.body import PRUNE_XPATHS, PageLinks, body_blocks, clean_body
+from pipelines.body import PRUNE_XPATHS, Block, PageLinks, body_blocks, clean_body, looks_like_navigation
 from pipelines.heading import choose_standfirst, choose_title, stated_text, visible_h1
 from pipelines.metadata import PageMetadata, clean, dedupe, iso_datetime, names, read_metadata, split_names
 from pipelines.page_text import render_page_text
@@ -172,10 +172,10 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
     meta = read_metadata(root)
     page_text = render_page_text(root)
     page_lines = page_text.split("\n")
-    extracted = trafilatura.bare_extraction(
-        root, url=url, fast=True, include_comments=False, prune_xpath=[*PRUNE_XPATHS, *hints.prune_xpaths]
-    )
-    blocks = body_blocks(extracted.body) if extracted is not None and extracted.body is not None else []
+    links = PageLinks(root)
+    blocks = _body(root, url, hints, fast=True)
+    if not blocks or looks_like_navigation(blocks, links):
+        blocks = _body(root, url, hints, fast=False)  # the full cascade: compared with readability and jusText
     words = sum(len(block.text.split()) for block in blocks)
     if words < WALL_MAX_WORDS:
         wall = _wall_reason(root, page_text, meta, words)
@@ -187,7 +187,7 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
     site = site_name or meta.first_meta("og:site_name") or _publisher(meta) or meta.first_meta("application-name")
     title = choose_title(root, meta, page_lines)
     headlines = (title, visible_h1(root), stated_text(meta.article.get("headline")), meta.first_meta("og:title"))
-    body_lines = clean_body(blocks, PageLinks(root), headlines)
+    body_lines = clean_body(blocks, links, headlines)
     if not body_lines:
         return Rejection("no-article", "nothing but a headline")
     authors = _authors(root, meta)
@@ -217,6 +217,14 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
         page_text=page_text,
         word_count=sum(len(line.split()) for line in head + body_lines),
     )
+
+
+def _body(root: lxml_html.HtmlElement, url: str, hints: ExtractionHints, fast: bool) -> list[Block]:
+    """trafilatura's main content as blocks; ``fast`` skips its comparison with other extractors."""
+    extracted = trafilatura.bare_extraction(
+        root, url=url, fast=fast, include_comments=False, prune_xpath=[*PRUNE_XPATHS, *hints.prune_xpaths]
+    )
+    return body_blocks(extracted.body) if extracted is not None and extracted.body is not None else []
 
 
 def _wall_reason(root: lxml_html.HtmlElement, page_text: str, meta: PageMetadata, words: int) -> Rejection | None:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
 import random
+from collections.abc import Iterable
+from io import BytesIO
 from pathlib import Path
+
+from warcio.statusandheaders import StatusAndHeaders
+
+from crawler.warc import WarcFileWriter, record_builder
 
 BULK_HOST = "www.bulk.test"
 _WORDS = (
@@ -42,3 +49,45 @@ def write_bulk_site(root: Path, articles: int) -> list[str]:
         f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
     )
     return urls
+
+
+def write_warc(directory: Path, outlet: str, pages: Iterable[tuple[str, bytes]], filler_bytes: int = 0) -> Path:
+    """One WARC in the crawler's own form: gzip-encoded article responses (``role: article``), each with its
+    request and metadata records, then incompressible ``image/jpeg`` responses adding up to ``filler_bytes``."""
+    writer = WarcFileWriter(directory, outlet, {"software": "newsarchive test data", "isPartOf": outlet},
+                            max_size=1 << 62)
+    builder = record_builder()
+    for url, html in pages:
+        writer.write(_exchange(builder, url, gzip.compress(html, 6), "text/html; charset=utf-8", "gzip", "article"))
+    rng = random.Random(7)
+    for number in range(0, filler_bytes, 1 << 20):
+        blob = rng.randbytes(min(1 << 20, filler_bytes - number))
+        url = f"https://{BULK_HOST}/images/{number >> 20}.jpg"
+        writer.write(_exchange(builder, url, blob, "image/jpeg", "", "discovery"))
+    path = writer.current_path
+    writer.close()
+    assert path is not None
+    return path.with_name(path.name[: -len(".open")])
+
+
+def _exchange(builder, url: str, payload: bytes, content_type: str, encoding: str, role: str) -> list:
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(payload)))]
+    if encoding:
+        headers.append(("Content-Encoding", encoding))
+    response = builder.create_warc_record(
+        url, "response", payload=BytesIO(payload), length=len(payload),
+        http_headers=StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1"),
+    )
+    response_id = response.rec_headers.get_header("WARC-Record-ID")
+    path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+    request = builder.create_warc_record(
+        url, "request", payload=BytesIO(b""), length=0,
+        warc_headers_dict={"WARC-Concurrent-To": response_id},
+        http_headers=StatusAndHeaders(f"GET {path} HTTP/1.1", [("Host", url.split("/")[2])], is_http_request=True),
+    )
+    fields = f"role: {role}\r\ndiscoveredBy: sitemap\r\n".encode()
+    metadata = builder.create_warc_record(
+        url, "metadata", payload=BytesIO(fields), length=len(fields),
+        warc_headers_dict={"WARC-Refers-To": response_id, "WARC-Concurrent-To": response_id},
+    )
+    return [response, request, metadata]

@@ -1,0 +1,89 @@
+"""Benchmark: `scrapy replay` throughput against a bare trafilatura loop, and its peak memory.
+
+1. Builds a WARC of real article pages (trafilatura-eval's 990 + article-extraction-benchmark's 109 pages
+   from ../shared/corpora; generated pages if those are absent), in the crawler's own form.
+2. Times `scrapy replay` on it (all cores) and a bare single-process `trafilatura.extract` loop over the same
+   payloads; prints articles/s for both and the ratio (target on 2 cores: >= 1.6).
+3. Replays a WARC of at least 500 MB and prints the peak RSS of the largest process (target: <= 300 MB).
+
+    .venv/bin/python bench/replay_speed.py [--big-mb 520] [--workers 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import trafilatura  # noqa: E402
+
+from tests.localweb.generate import BULK_HOST, article_html, write_warc  # noqa: E402
+
+CORPORA = REPO.parent / "shared" / "corpora"
+
+
+def corpus_pages() -> list[tuple[str, bytes]]:
+    files = sorted((CORPORA / "trafilatura-eval" / "cache").glob("*.html.gz"))
+    files += sorted((CORPORA / "article-extraction-benchmark" / "html").glob("*.html.gz"))
+    pages = [(f"https://{BULK_HOST}/news/page-{n}", gzip.decompress(p.read_bytes())) for n, p in enumerate(files)]
+    if len(pages) < 1000:
+        print(f"corpora not found under {CORPORA}: using 2,000 generated pages", flush=True)
+        pages = [(f"https://{BULK_HOST}/news/story-{n}", article_html(n).encode()) for n in range(2000)]
+    return pages
+
+
+def replay(warc: Path, output: Path, workers: int) -> dict:
+    stats = output / "stats.json"
+    subprocess.run(
+        [sys.executable, "-m", "scrapy", "replay", str(warc), "-o", str(output), "--stats", str(stats),
+         "--workers", str(workers)],
+        cwd=REPO, check=True, stderr=subprocess.DEVNULL,
+    )
+    return json.loads(stats.read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--big-mb", type=int, default=520, help="size of the memory-test WARC")
+    parser.add_argument("--workers", type=int, default=0, help="replay workers (default: one per core)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-replay-") as tmp:
+        work = Path(tmp)
+        pages = corpus_pages()
+        warc = write_warc(work / "warc", "bench", pages)
+        print(f"{len(pages)} article pages, WARC {warc.stat().st_size / 1e6:.1f} MB; {os.cpu_count()} cores", flush=True)
+
+        stats = replay(warc, work / "out", args.workers)
+        ours = stats["extracted"] / stats["seconds"]
+        print(f"scrapy replay: {stats['extracted']} articles ({stats['rejected']} rejected) in "
+              f"{stats['seconds']:.1f}s = {ours:.1f} articles/s", flush=True)
+
+        started = time.perf_counter()
+        for _, html in pages:
+            trafilatura.extract(html.decode("utf-8", "replace"))
+        bare = len(pages) / (time.perf_counter() - started)
+        print(f"bare trafilatura.extract loop (1 process): {bare:.1f} pages/s", flush=True)
+        print(f"ratio replay / bare loop: {ours / bare:.2f}  (target >= 1.6 on 2 cores: "
+              f"{'met' if ours / bare >= 1.6 else 'NOT met'})", flush=True)
+
+        big = write_warc(work / "big", "bench", pages[:200], filler_bytes=args.big_mb * 1024 * 1024)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        stats = replay(big, work / "out-big", args.workers)
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"replay of a {big.stat().st_size / 1e6:.0f} MB WARC: {stats['extracted']} articles in "
+              f"{stats['seconds']:.1f}s; peak RSS {peak:.0f} MB (largest process; earlier peak {before / 1024:.0f} MB)"
+              f"  (target <= 300 MB: {'met' if peak <= 300 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()

@@ -45,6 +45,8 @@ test: install pywb chromium
 
 bench: install
 	$(BIN)/python bench/crawl_throughput.py
+	$(BIN)/python bench/extraction_speed.py
+	$(BIN)/python bench/replay_speed.py
 
 clean:
 	rm -rf $(VENV) $(PYWB_VENV) .pytest_cache

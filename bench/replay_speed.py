@@ -1,6 +1,6 @@
 """Benchmark: `scrapy replay` throughput against a bare trafilatura loop, and its peak memory.
 
-1. Builds a WARC of real article pages (trafilatura-eval's 990 + article-extraction-benchmark's 109 pages
+1. Builds a WARC of real article pages (trafilatura-eval's 994 + article-extraction-benchmark's 109 pages
    from ../shared/corpora; generated pages if those are absent), in the crawler's own form.
 2. Times `scrapy replay` on it (all cores) and a bare single-process `trafilatura.extract` loop over the same
    payloads; prints articles/s for both and the ratio (target on 2 cores: >= 1.6).
@@ -33,7 +33,7 @@ CORPORA = REPO.parent / "shared" / "corpora"
 
 
 def corpus_pages() -> list[tuple[str, bytes]]:
-    files = sorted((CORPORA / "trafilatura-eval" / "cache").glob("*.html.gz"))
+    files = sorted((CORPORA / "trafilatura-eval").glob("*/*.html.gz"))
     files += sorted((CORPORA / "article-extraction-benchmark" / "html").glob("*.html.gz"))
     pages = [(f"https://{BULK_HOST}/news/page-{n}", gzip.decompress(p.read_bytes())) for n, p in enumerate(files)]
     if len(pages) < 1000:

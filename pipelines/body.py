@@ -16,6 +16,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from pipelines.metadata import clean
+from pipelines.page_text import BULLET
 
 #: Page parts pruned before trafilatura sees the page: what a reader never sees (schema.org
 #: blocks, collapsed menus) and social-media embeds (someone else's post, not the article).
@@ -31,16 +32,29 @@ MAX_DATELINE_WORDS = 10
 #: A teaser card: a linked headline of at least this many words and this share of the block, then a blurb.
 TEASER_LINK_WORDS = 3
 TEASER_LINK_SHARE = 0.35
+#: A teaser's summary line is short.
+MAX_BLURB_WORDS = 25
+#: A stated articleBody this much longer than the extracted body shows trafilatura missed part of the article...
+ARTICLE_BODY_EXCESS = 1.3
+#: ...when this share of the extracted body is in it (the two are the same article).
+ARTICLE_BODY_AGREEMENT = 0.8
+#: Lines are compared by runs of this many words.
+SHINGLE_WORDS = 4
+#: A page line this short matches any text by chance.
+ARTICLE_LINE_MIN_WORDS = 4
 #: Most blocks a link: trafilatura has picked a menu or a list of links, not an article.
 NAVIGATION_SHARE = 0.6
 
 _PROMPT = re.compile(
-    r"\bsign(?:ing)? up (?:for|to) (?:our|the|free)\b|\bsubscribe (?:now|today|to (?:our|the))\b|\bnewsletters?\b|"
-    r"\byour inbox\b|\bfollow (?:us|him|her|them|@\w+)\b|\bfollow [\w.]+ on (?:twitter|facebook|instagram|google news)\b|"
-    r"\bclick (?:here|to)\b|\b(?:download|get) (?:the|our) [\w ]{0,30}\bapp\b|\bcopyright\b|all rights reserved|"
-    r"©\s*\d{4}|[\w.-]+@[\w-]+\.\w+|\breached at\b",
+    r"^sign up\b|\bsign(?:ing)? up (?:for|to) (?:our|the|free)\b|\bsubscribe (?:now|today|to (?:our|the))\b|"
+    r"\bnewsletters?\b|\byour inbox\b|\bfollow (?:us|him|her|them|@\w+)\b|"
+    r"\bfollow [\w.]+ on (?:twitter|facebook|instagram|google news)\b|\bclick (?:here|to)\b|"
+    r"\b(?:download|get) (?:the|our) [\w ]{0,30}\bapp\b|\bcopyright\b|all rights reserved|©\s*\d{4}|"
+    r"[\w.-]+@[\w-]+\.\w+|\breached at\b|\blog ?in or (?:create|register)\b|\bcreate an? (?:free )?account\b|"
+    r"\bbefore commenting\b|\bdisplay name\b|\bprivacy policy\b|\bjoin (?:the |our )?[\w-]* ?conversations?\b",
     re.I,
 )
+_WORD = re.compile(r"\w+")
 _URL = re.compile(r"\S*(?:https?://|www\.)\S+")
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}[:h]\d{2}\b")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
@@ -132,22 +146,34 @@ def looks_like_navigation(blocks: list[Block], links: PageLinks) -> bool:
 def clean_body(blocks: list[Block], links: PageLinks, headlines: Iterable[str]) -> list[str]:
     """The body lines without the boilerplate trafilatura kept."""
     repeated = {headline.casefold() for headline in headlines if headline}
+    teasers = [_is_teaser(blocks, index, links) for index in range(len(blocks))]
     kept = []
     for index, block in enumerate(blocks):
         text = block.text
-        if text.casefold() in repeated or is_prompt(text) or _URL.fullmatch(text) or _is_dateline(text):
+        if teasers[index] or _is_blurb(blocks, index, teasers):
             continue
-        if links.covers(text) and (block.kind != "head" or not _introduces_text(blocks, index, links)):
-            continue  # a related-story teaser; a linked subheading over its own paragraphs stays
-        if links.leads(text):
+        if text.casefold() in repeated or is_prompt(text) or _URL.fullmatch(text) or _is_dateline(text):
             continue
         kept.append(text)
     return kept
 
 
-def _introduces_text(blocks: list[Block], index: int, links: PageLinks) -> bool:
-    following = blocks[index + 1] if index + 1 < len(blocks) else None
-    return following is not None and following.kind == "p" and not links.covers(following.text)
+def _is_teaser(blocks: list[Block], index: int, links: PageLinks) -> bool:
+    """A link to another story: a linked block (but a linked subheading over its own paragraph), or a card."""
+    block = blocks[index]
+    if links.covers(block.text):
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
+        over_text = block.kind == "head" and following is not None and following.kind == "p"
+        return not (over_text and not links.covers(following.text))
+    return links.leads(block.text)
+
+
+def _is_blurb(blocks: list[Block], index: int, teasers: list[bool]) -> bool:
+    """A short unlinked line between teasers (or after the last one): the teasers' summaries."""
+    if teasers[index] or len(blocks[index].text.split()) > MAX_BLURB_WORDS:
+        return False
+    after_teaser = index > 0 and teasers[index - 1]
+    return after_teaser and (index + 1 == len(blocks) or teasers[index + 1])
 
 
 def _is_dateline(text: str) -> bool:
@@ -160,3 +186,38 @@ def is_prompt(text: str) -> bool:
     if _UI_LABEL.fullmatch(text) or _LIST_LABEL.fullmatch(text):
         return True
     return len(text.split()) <= MAX_PROMPT_WORDS and _PROMPT.search(text) is not None
+
+
+def lines_in_article_body(article_body: str, page_lines: list[str], body: list[str]) -> list[str]:
+    """The page lines a longer stated articleBody holds, when trafilatura found only part of that article.
+
+    The stated body is plain text (often with markup residue: links, emphasis marks); the page shows
+    the same paragraphs as lines of their own, so the lines it shares with it are the article, in
+    page order. Lines are compared by their runs of words, which residue only interrupts.
+    """
+    found = _count(body)
+    if not found or _count([article_body]) < ARTICLE_BODY_EXCESS * found:
+        return body
+    stated = _shingles(article_body)
+    if _count([line for line in body if _within(line, stated)]) < ARTICLE_BODY_AGREEMENT * found:
+        return body
+    shared: list[str] = []
+    for line in (line.strip().removeprefix(BULLET).strip() for line in page_lines):
+        if _count([line]) >= ARTICLE_LINE_MIN_WORDS and _within(line, stated) and line not in shared:
+            shared.append(line)
+    return shared if _count(shared) > found else body
+
+
+def _count(lines: list[str]) -> int:
+    return sum(len(_WORD.findall(line)) for line in lines)
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.casefold())
+    return {tuple(words[i:i + SHINGLE_WORDS]) for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
+
+
+def _within(line: str, stated: set[tuple[str, ...]]) -> bool:
+    """Whether most of the line's runs of words are in the stated body."""
+    shingles = _shingles(line)
+    return sum(shingle in stated for shingle in shingles) >= ARTICLE_BODY_AGREEMENT * len(shingles)

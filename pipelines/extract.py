@@ -29,7 +29,7 @@ from trafilatura.utils import load_html
 from w3lib.encoding import html_to_unicode, resolve_encoding
 
 from crawler import __version__
-from pipelines.body import PRUNE_XPATHS, Block, PageLinks, body_blocks, clean_body, looks_like_navigation
+from pipelines.body import PRUNE_XPATHS, Block, PageLinks, body_blocks, clean_body, lines_in_article_body, looks_like_navigation
 from pipelines.heading import choose_standfirst, choose_title, stated_text, visible_h1
 from pipelines.metadata import PageMetadata, clean, dedupe, iso_datetime, names, read_metadata, split_names
 from pipelines.page_text import render_page_text
@@ -173,7 +173,8 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
     page_text = render_page_text(root)
     page_lines = page_text.split("\n")
     links = PageLinks(root)
-    blocks = _body(root, url, hints, fast=True)
+    import os as _os
+    blocks = _body(root, url, hints, fast=not _os.environ.get('NOFAST'))
     if not blocks or looks_like_navigation(blocks, links):
         blocks = _body(root, url, hints, fast=False)  # the full cascade: compared with readability and jusText
     words = sum(len(block.text.split()) for block in blocks)
@@ -187,7 +188,10 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
     site = site_name or meta.first_meta("og:site_name") or _publisher(meta) or meta.first_meta("application-name")
     title = choose_title(root, meta, page_lines)
     headlines = (title, visible_h1(root), stated_text(meta.article.get("headline")), meta.first_meta("og:title"))
-    body_lines = clean_body(blocks, links, headlines)
+    body_lines = clean_body(blocks, links, headlines) if not _os.environ.get('NOCLEAN') else [b.text for b in blocks]
+    article_body = stated_text(meta.article.get("articleBody"))
+    if article_body:
+        body_lines = lines_in_article_body(article_body, page_lines, body_lines)
     if not body_lines:
         return Rejection("no-article", "nothing but a headline")
     authors = _authors(root, meta)

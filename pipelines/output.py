@@ -75,9 +75,7 @@ def write_atomically(root: Path, relative: Path, data: str | bytes) -> Path:
     try:
         with os.fdopen(handle, "wb") as fh:
             fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temporary, target)
+        os.replace(temporary, target)  # no fsync: a killed process never leaves a partial file, and it is cheap
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -49,6 +49,13 @@ TELNETCONSOLE_ENABLED = False
 # 0 follows everything, e.g. for a first full crawl of an outlet's sitemaps.
 DISCOVERY_MAX_AGE_DAYS = 3
 
+# --- Incremental crawling ----------------------------------------------------------------------
+# Scheduled runs fetch only what is new: article URLs already archived (by normalised key, kept in the
+# catalog) are skipped, feeds and sitemaps are asked for with If-None-Match/If-Modified-Since. Archived
+# articles are looked at again this long after their first capture; an unchanged one costs a revisit record.
+INCREMENTAL = True
+REVISIT_AFTER = "1h,6h,24h,3d"
+
 # --- Archiving ----------------------------------------------------------------------------------
 ARCHIVE_ROOT = os.environ.get("NEWSARCHIVE_ROOT", "archive")
 WARC_ENABLED = True

@@ -31,6 +31,7 @@ class ArchivedArticle:
     title: str
     published: str
     source: str
-    files: dict[str, str]  # page_text, article_text, metadata: paths relative to ARCHIVE_ROOT
+    files: dict[str, str]  # page_text, article_text, metadata: paths relative to ARCHIVE_ROOT (none if unchanged)
     warc: dict[str, Any]
     discovery: dict[str, Any]
+    change: str = "new"  # "new", "updated" (a new version) or "unchanged" (a revisit record, no new files)

@@ -27,6 +27,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.discovery import FEED, SITEMAP, SITEMAP_INDEX, UNREADABLE, Link, parse_date, read_document, sitemaps_in_robots
+from crawler.incremental import SeenState
 from crawler.items import ArticleCapture
 from pipelines.extract import ExtractionHints
 
@@ -62,6 +63,8 @@ class OutletSpider(scrapy.Spider):
     site_name: ClassVar[str] = ""
     extraction_hints: ClassVar[ExtractionHints] = ExtractionHints()
 
+    seen: SeenState | None = None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._article_re = re.compile(self.article_pattern)
@@ -70,19 +73,22 @@ class OutletSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> OutletSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.seen = SeenState.from_settings(crawler.settings, spider.name) if crawler.settings.getbool("INCREMENTAL") else None
+        if spider.seen is not None:
+            crawler.signals.connect(spider.seen.close, signal=signals.spider_closed)
         if spider.robots_sitemaps and crawler.settings.getbool("ROBOTSTXT_OBEY"):
             # Scrapy fetches (and archives) each host's robots.txt anyway: read its sitemaps from there.
             crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.feeds + self.sitemaps:
-            yield self._request(url, "seed", self.parse_discovery)
+        seeds = [(url, self.parse_discovery) for url in self.feeds + self.sitemaps]
         if self.robots_sitemaps and not self.settings.getbool("ROBOTSTXT_OBEY"):
-            for url in self.robots_urls():
-                yield self._request(url, "seed", self.parse_robots)
-        for url in self.front_pages:
-            yield self._request(url, "seed", self.parse_front_page)
+            seeds += [(url, self.parse_robots) for url in self.robots_urls()]
+        seeds += [(url, self.parse_front_page) for url in self.front_pages]
+        for url, callback in seeds:
+            if request := self._request(url, "seed", callback):
+                yield request
 
     def robots_urls(self) -> list[str]:
         """The robots.txt of each host that serves a front page."""
@@ -99,14 +105,17 @@ class OutletSpider(scrapy.Spider):
         if robots_url not in self.robots_urls():
             return
         for url in getattr(getattr(robotparser, "rp", None), "sitemaps", ()):
-            sitemap = self._request(urljoin(robots_url, url), "robots", self.parse_discovery, robots_url, 1)
-            self.crawler.engine.crawl(sitemap)
+            if sitemap := self._request(urljoin(robots_url, url), "robots", self.parse_discovery, robots_url, 1):
+                self.crawler.engine.crawl(sitemap)
 
     def parse_robots(self, response: Response) -> Iterable[scrapy.Request]:
         for url in sitemaps_in_robots(response.body, response.url):
-            yield self._follow(response, url, "robots", self.parse_discovery)
+            if request := self._follow(response, url, "robots", self.parse_discovery):
+                yield request
 
     def parse_discovery(self, response: Response) -> Iterable[scrapy.Request]:
+        if self._not_modified(response):
+            return
         document = read_document(response.body, response.url, self.settings.getint("DOWNLOAD_MAXSIZE"))
         stats = self.crawler.stats
         if document.kind == UNREADABLE:
@@ -121,19 +130,26 @@ class OutletSpider(scrapy.Spider):
                 stats.inc_value("discovery/too_old")
                 continue
             if document.kind == SITEMAP_INDEX:
-                yield self._follow(response, link.url, SITEMAP_INDEX, self.parse_discovery, link)
+                request = self._follow(response, link.url, SITEMAP_INDEX, self.parse_discovery, link)
             elif self.is_article(link.url):
                 kind = FEED if document.kind == FEED else SITEMAP
-                yield self._follow(response, link.url, kind, self.parse_article, link)
+                request = self._follow(response, link.url, kind, self.parse_article, link)
             else:
                 stats.inc_value("discovery/not_article")
+                continue
+            if request is not None:
+                yield request
 
     def parse_front_page(self, response: Response) -> Iterable[scrapy.Request]:
+        if self._not_modified(response):
+            return
         if not hasattr(response, "text"):
             self.logger.warning("Front page %s is not HTML (%s)", response.url, response.headers.get("Content-Type"))
             return
         for link in self._links.extract_links(response):
-            yield self._follow(response, link.url, "front-page", self.parse_article, Link(link.url, title=link.text))
+            found = Link(link.url, title=link.text)
+            if request := self._follow(response, link.url, "front-page", self.parse_article, found):
+                yield request
 
     def parse_article(self, response: Response) -> Iterable[ArticleCapture]:
         self.crawler.stats.inc_value("articles/archived")
@@ -149,20 +165,46 @@ class OutletSpider(scrapy.Spider):
 
     def _follow(
         self, response: Response, url: str, kind: str, callback: Any, link: Link | None = None
-    ) -> scrapy.Request:
+    ) -> scrapy.Request | None:
         hops = response.meta.get("discovery", {}).get("hops", 0) + 1
         return self._request(url, kind, callback, response.url, hops, link)
 
     def _request(
         self, url: str, kind: str, callback: Any, via: str = "", hops: int = 0, link: Link | None = None
-    ) -> scrapy.Request:
+    ) -> scrapy.Request | None:
+        """The request for a discovered URL, or None when a scheduled run has nothing to fetch there."""
         role = "article" if callback == self.parse_article else "discovery"
         discovery: dict[str, Any] = {"kind": kind, "hops": hops, "role": role}
         if via:
             discovery["via"] = via
         if link is not None:
             discovery.update({k: v for k, v in (("published", link.published), ("title", link.title)) if v})
-        return scrapy.Request(url, callback, errback=self.fetch_failed, meta={"discovery": discovery})
+        meta: dict[str, Any] = {"discovery": discovery}
+        headers: dict[str, str] = {}
+        if self.seen is not None and role == "article":
+            fetch, previous = self.seen.decide(url)
+            if not fetch:
+                self.crawler.stats.inc_value("incremental/already_archived")
+                return None
+            if previous is not None:
+                meta["previous_capture"] = previous
+                self.crawler.stats.inc_value("incremental/revisit")
+        elif self.seen is not None:
+            headers = self.seen.validator_headers(url)
+            meta["handle_httpstatus_list"] = [304]
+        return scrapy.Request(url, callback, errback=self.fetch_failed, meta=meta, headers=headers)
+
+    def _not_modified(self, response: Response) -> bool:
+        """True for a 304 (nothing to parse); else remember the document's validators for next time."""
+        if response.status == 304:
+            self.crawler.stats.inc_value("discovery/not_modified")
+            return True
+        if self.seen is not None:
+            etag = response.headers.get(b"ETag", b"").decode("latin-1")
+            modified = response.headers.get(b"Last-Modified", b"").decode("latin-1")
+            if etag or modified:
+                self.seen.catalog.save_validators(response.url, etag, modified)
+        return False
 
     def fetch_failed(self, failure: Failure) -> None:
         """A fetch that got no usable response: one log line and a count, not a traceback."""

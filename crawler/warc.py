@@ -87,8 +87,8 @@ class WarcFileWriter:
         """The ``.open`` file being written, if any."""
         return self._path
 
-    def write(self, records: list[ArcWarcRecord]) -> list[RecordLocation]:
-        """Write ``records`` together into the current file; rotate afterwards if it is full."""
+    def write(self, records: list[ArcWarcRecord], rotate: bool = True) -> list[RecordLocation]:
+        """Write ``records`` together into the current file; then rotate if it is full (unless told not to)."""
         data, spans = _compress(records)
         if self._fh is None:
             self._open()
@@ -103,9 +103,14 @@ class WarcFileWriter:
             ordinal = self._counts.get(record.rec_type, 0)
             self._counts[record.rec_type] = ordinal + 1
             locations.append(RecordLocation(final_name, start + offset, length, rid, ordinal))
-        if self._size >= self.max_size:
-            self.close()
+        if rotate:
+            self.rotate_if_full()
         return locations
+
+    def rotate_if_full(self) -> None:
+        """Close the current file if it has reached ``max_size`` (the next write opens a new one)."""
+        if self._fh is not None and self._size >= self.max_size:
+            self.close()
 
     def close(self) -> None:
         """Close the current file and give it its final name."""

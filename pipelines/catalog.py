@@ -8,7 +8,7 @@ Writes are transactions in WAL mode, so a killed process leaves it consistent.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +40,34 @@ CREATE TABLE IF NOT EXISTS captures (
 );
 CREATE INDEX IF NOT EXISTS captures_by_outlet_url ON captures (outlet, url);
 CREATE INDEX IF NOT EXISTS captures_by_status ON captures (outlet, status, reason);
+
+CREATE TABLE IF NOT EXISTS seen (       -- every article URL fetched, under its normalised key
+    outlet TEXT NOT NULL,
+    url_key TEXT NOT NULL,
+    url TEXT NOT NULL,
+    first_fetched TEXT NOT NULL,
+    last_fetched TEXT NOT NULL,
+    record_id TEXT,                      -- the latest capture with a payload (what a revisit record refers to)
+    payload_digest TEXT,
+    warc_date TEXT,
+    fetches INTEGER NOT NULL,
+    next_revisit TEXT,                   -- when to look again for an update (NULL: never)
+    PRIMARY KEY (outlet, url_key)
+);
+CREATE TABLE IF NOT EXISTS validators (  -- HTTP validators of discovery documents, for conditional requests
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    updated TEXT NOT NULL
+);
 """
+#: Columns added to ``captures`` after its first release, with their SQL types.
+ADDED_COLUMNS = {"url_key": "TEXT", "version": "INTEGER", "previous_record_id": "TEXT"}
 COLUMNS = (
     "record_id", "outlet", "url", "canonical_url", "fetched", "warc_file", "warc_offset", "warc_length",
     "payload_digest", "status", "reason", "detail", "title", "byline", "source", "published", "language",
     "word_count", "page_text_path", "article_text_path", "metadata_path", "extractor_version", "extracted_at",
+    *ADDED_COLUMNS,
 )
 
 
@@ -56,6 +79,11 @@ class Catalog:
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute("PRAGMA synchronous=NORMAL")
         self.connection.executescript(SCHEMA)
+        present = {row[1] for row in self.connection.execute("PRAGMA table_info(captures)")}
+        with self.connection:
+            for name, kind in ADDED_COLUMNS.items():
+                if name not in present:
+                    self.connection.execute(f"ALTER TABLE captures ADD COLUMN {name} {kind}")
 
     def record(self, **row: Any) -> None:
         """Insert or replace the row of one capture (re-extraction updates it)."""
@@ -70,6 +98,59 @@ class Catalog:
             self.connection.execute(
                 f"INSERT INTO captures ({names}) VALUES ({marks}) ON CONFLICT(record_id) DO UPDATE SET {updates}", row
             )
+
+    def seen(self, outlet: str, url_key: str) -> dict[str, Any] | None:
+        cursor = self.connection.execute("SELECT * FROM seen WHERE outlet = ? AND url_key = ?", (outlet, url_key))
+        row = cursor.fetchone()
+        return dict(zip([c[0] for c in cursor.description], row)) if row else None
+
+    def mark_fetched(
+        self, outlet: str, url_keys: list[str], url: str, capture: dict[str, Any], revisits: list[timedelta],
+        unchanged: bool = False,
+    ) -> None:
+        """Record a fetch of an article under each of its keys; schedule its next revisit.
+
+        ``capture`` has the record_id, payload_digest and date (WARC-Date) of what was written. An
+        ``unchanged`` fetch (a revisit record) keeps pointing at the capture that holds the payload.
+        """
+        now = datetime.now(timezone.utc)
+        with self.connection:
+            for key in dict.fromkeys(url_keys):
+                row = self.seen(outlet, key)
+                first = datetime.fromisoformat(row["first_fetched"]) if row else now
+                fetches = row["fetches"] + 1 if row else 1
+                due = first + revisits[fetches - 1] if fetches <= len(revisits) else None
+                keep = unchanged and row is not None
+                self.connection.execute(
+                    "INSERT INTO seen VALUES (:outlet, :key, :url, :first, :now, :record_id, :digest, :date, :fetches,"
+                    " :due) ON CONFLICT(outlet, url_key) DO UPDATE SET last_fetched = :now, fetches = :fetches,"
+                    " next_revisit = :due, record_id = :record_id, payload_digest = :digest, warc_date = :date",
+                    {"outlet": outlet, "key": key, "url": url, "first": first.isoformat(), "now": now.isoformat(),
+                     "record_id": row["record_id"] if keep else capture.get("record_id"),
+                     "digest": row["payload_digest"] if keep else capture.get("payload_digest"),
+                     "date": row["warc_date"] if keep else capture.get("date"),
+                     "fetches": fetches, "due": due.isoformat() if due else None},
+                )
+
+    def validators(self, url: str) -> tuple[str, str]:
+        row = self.connection.execute("SELECT etag, last_modified FROM validators WHERE url = ?", (url,)).fetchone()
+        return (row[0] or "", row[1] or "") if row else ("", "")
+
+    def save_validators(self, url: str, etag: str, last_modified: str) -> None:
+        with self.connection:
+            self.connection.execute(
+                "INSERT INTO validators VALUES (?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET etag = excluded.etag,"
+                " last_modified = excluded.last_modified, updated = excluded.updated",
+                (url, etag, last_modified, datetime.now(timezone.utc).isoformat(timespec="seconds")),
+            )
+
+    def previous_version(self, outlet: str, url_key: str) -> tuple[int, str]:
+        """The latest extracted version of an article (0 if none) and its capture's record id."""
+        row = self.connection.execute(
+            "SELECT version, record_id FROM captures WHERE outlet = ? AND url_key = ? AND status = 'extracted'"
+            " ORDER BY version DESC LIMIT 1", (outlet, url_key),
+        ).fetchone()
+        return (row[0] or 1, row[1]) if row else (0, "")
 
     def rows(self, outlet: str | None = None) -> list[dict[str, Any]]:
         query = "SELECT * FROM captures" + (" WHERE outlet = ?" if outlet else "") + " ORDER BY fetched, record_id"

@@ -44,6 +44,8 @@ HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml
 WALL_MAX_WORDS = 150
 #: ...and one this short, with a paywall prompt, is a teaser (a full brief is longer).
 TEASER_MAX_WORDS = 80
+#: A fast-pass body under this share of the page's words has likely missed the article.
+FAST_MIN_PAGE_SHARE = 0.05
 
 _CHALLENGE = re.compile(
     r"just a moment\.\.\.|checking your browser|cf-browser-verification|challenge-platform|"
@@ -173,9 +175,8 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
     page_text = render_page_text(root)
     page_lines = page_text.split("\n")
     links = PageLinks(root)
-    import os as _os
-    blocks = _body(root, url, hints, fast=not _os.environ.get('NOFAST'))
-    if not blocks or looks_like_navigation(blocks, links):
+    blocks = _body(root, url, hints, fast=True)
+    if _missed_article(blocks, links, page_text):
         blocks = _body(root, url, hints, fast=False)  # the full cascade: compared with readability and jusText
     words = sum(len(block.text.split()) for block in blocks)
     if words < WALL_MAX_WORDS:
@@ -188,7 +189,7 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
     site = site_name or meta.first_meta("og:site_name") or _publisher(meta) or meta.first_meta("application-name")
     title = choose_title(root, meta, page_lines)
     headlines = (title, visible_h1(root), stated_text(meta.article.get("headline")), meta.first_meta("og:title"))
-    body_lines = clean_body(blocks, links, headlines) if not _os.environ.get('NOCLEAN') else [b.text for b in blocks]
+    body_lines = clean_body(blocks, links, headlines)
     article_body = stated_text(meta.article.get("articleBody"))
     if article_body:
         body_lines = lines_in_article_body(article_body, page_lines, body_lines)
@@ -229,6 +230,12 @@ def _body(root: lxml_html.HtmlElement, url: str, hints: ExtractionHints, fast: b
         root, url=url, fast=fast, include_comments=False, prune_xpath=[*PRUNE_XPATHS, *hints.prune_xpaths]
     )
     return body_blocks(extracted.body) if extracted is not None and extracted.body is not None else []
+
+
+def _missed_article(blocks: list[Block], links: PageLinks, page_text: str) -> bool:
+    """Whether trafilatura's fast pass likely missed the article: nothing, a menu, or a sliver of the page."""
+    words = sum(len(block.text.split()) for block in blocks)
+    return words < FAST_MIN_PAGE_SHARE * len(page_text.split()) or looks_like_navigation(blocks, links)
 
 
 def _wall_reason(root: lxml_html.HtmlElement, page_text: str, meta: PageMetadata, words: int) -> Rejection | None:

@@ -18,6 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler.items import ArchivedArticle, ArticleCapture
+from crawler.urls import url_key
 from pipelines.catalog import Catalog
 from pipelines.extract import ExtractionHints, Page, Rejection, extract_page
 from pipelines.output import capture_names, write_outputs
@@ -49,6 +50,10 @@ class ArticleExtractionPipeline:
         assert self.catalog is not None
         spider = spider or self.crawler.spider
         warc = item.warc
+        stats = self.crawler.stats
+        if warc.get("revisit_of"):
+            stats.inc_value("revisit/unchanged")
+            return self._archived(item, None, {}, "unchanged")
         page = Page(item.url, item.body, item.headers, warc.get("date", ""))
         hints = getattr(spider, "extraction_hints", None) or ExtractionHints()
         result = extract_page(page, site_name=getattr(spider, "site_name", ""), hints=hints)
@@ -62,22 +67,37 @@ class ArticleExtractionPipeline:
             "warc_length": warc.get("length"),
             "payload_digest": warc.get("payload_digest"),
         }
-        stats = self.crawler.stats
         if isinstance(result, Rejection):
             self.catalog.record(**provenance, status="rejected", reason=result.reason, detail=result.detail)
             stats.inc_value(f"extraction/rejected/{result.reason}")
             raise DropItem(f"no article at {item.url}: {result.reason} ({result.detail})", log_level="INFO")
         names = capture_names(item.outlet, warc["file"], warc["ordinal"], warc["record_id"], warc.get("date", ""))
-        self.catalog.record(**provenance, **write_outputs(self.root, names, result, item.outlet, provenance))
+        key = url_key(item.url)
+        version, previous = self.catalog.previous_version(item.outlet, key)
+        self.catalog.record(
+            **provenance, **write_outputs(self.root, names, result, item.outlet, provenance),
+            url_key=key, version=version + 1, previous_record_id=previous or None,
+        )
+        canonical = url_key(result.canonical_url)
+        if canonical != key and self.catalog.seen(item.outlet, canonical) is None:
+            self.catalog.mark_fetched(item.outlet, [canonical], result.canonical_url, warc, [])
         stats.inc_value("extraction/extracted")
+        if version:
+            stats.inc_value("revisit/changed")
+        files = {"page_text": str(names.page_text), "article_text": str(names.article_text),
+                 "metadata": str(names.metadata)}
+        return self._archived(item, result, files, "updated" if version else "new")
+
+    @staticmethod
+    def _archived(item: ArticleCapture, article: Any, files: dict[str, str], change: str) -> ArchivedArticle:
         return ArchivedArticle(
             outlet=item.outlet,
             url=item.url,
-            title=result.title,
-            published=result.published,
-            source=result.source,
-            files={"page_text": str(names.page_text), "article_text": str(names.article_text),
-                   "metadata": str(names.metadata)},
-            warc=warc,
+            title=article.title if article else "",
+            published=article.published if article else "",
+            source=article.source if article else "",
+            files=files,
+            warc=item.warc,
             discovery=item.discovery,
+            change=change,
         )

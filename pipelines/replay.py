@@ -155,6 +155,9 @@ def _task_for(capture: Capture, path: Path, outlets: dict[str, OutletInfo], stat
     if role is not None and role != "article":
         stats.skipped[f"role-{role or 'none'}"] += 1
         return None
+    if role == "article" and capture.kind == "revisit":
+        stats.skipped["unchanged-revisit"] += 1  # the crawl wrote nothing for it: its payload was archived before
+        return None
     if role is None and content_type not in HTML_TYPES:
         stats.skipped["not-html"] += 1
         return None

@@ -28,6 +28,10 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 
 from crawler import __version__
+from crawler.incremental import SeenState, catalog_path
+from crawler.urls import url_key
+from pipelines.replay import OutletInfo, replay
+from pipelines.warc_records import Capture, read_archive
 from crawler.warc import WarcFileWriter, record_builder, recover_open_files, write_cdxj
 
 logger = logging.getLogger(__name__)
@@ -47,6 +51,7 @@ class WarcArchiver:
         self.root = Path(settings.get("ARCHIVE_ROOT", "archive"))
         self.max_size = settings.getint("WARC_MAX_SIZE", 1024**3)
         self.writer: WarcFileWriter | None = None
+        self.seen: SeenState | None = None
         self.index_dir = self.root
         self.builder = record_builder()
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -61,6 +66,8 @@ class WarcArchiver:
         directory = self.root / spider.name / "warc"
         directory.mkdir(parents=True, exist_ok=True)
         self.index_dir = self.root / spider.name / "indexes"
+        if self.crawler.settings.getbool("INCREMENTAL"):
+            self.seen = SeenState.from_settings(self.crawler.settings, spider.name)
         for open_file, final, cut in recover_open_files(directory):
             self.crawler.stats.inc_value("warc/recovered_files")
             logger.warning(
@@ -71,9 +78,27 @@ class WarcArchiver:
             )
             if final is not None:
                 self._index(final)
+                self._complete(final, spider)
         self.writer = WarcFileWriter(
             directory, spider.name, self._warcinfo(spider), max_size=self.max_size, on_close=self._index
         )
+
+    def _complete(self, warc: Path, spider: Spider) -> None:
+        """Finish what the interrupted crawl could not for the articles in a recovered WARC.
+
+        Each article capture in it is put in the seen-state and extracted (as a replay would), so the
+        next run neither fetches it again nor lacks its text files.
+        """
+        if self.seen is not None:
+            for capture in read_archive(warc):
+                if isinstance(capture, Capture) and capture.status == 200 and capture.fields.get("role") == "article":
+                    location = {"record_id": capture.record_id, "payload_digest": capture.payload_digest,
+                                "date": capture.date}
+                    if self.seen.catalog.seen(spider.name, url_key(capture.uri)) is None:
+                        self.seen.fetched([capture.uri], location, unchanged=capture.kind == "revisit")
+        outlets = {spider.name: OutletInfo(getattr(spider, "site_name", ""), spider.extraction_hints)}
+        stats = replay([warc], self.root, outlets, workers=1, catalog_path=Path(catalog_path(self.crawler.settings)))
+        logger.info("Extracted %d article(s) from recovered %s", stats.extracted, warc.name)
 
     def _index(self, warc: Path) -> None:
         """Index a closed WARC (CDXJ): what pywb and the offline re-crawl look captures up in."""
@@ -87,6 +112,8 @@ class WarcArchiver:
         if self.writer is not None:
             self.writer.close()
             self.crawler.stats.set_value("warc/files", len(self.writer.closed_files))
+        if self.seen is not None:
+            self.seen.close()
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         if self.writer is None:
@@ -98,14 +125,24 @@ class WarcArchiver:
         if response.ip_address is not None:
             common["WARC-IP-Address"] = str(response.ip_address)
 
+        head = _response_head(response, request.meta.get("http_reason"))
         response_record = self.builder.create_warc_record(
             response.url,
             "response",
             payload=BytesIO(response.body),
             length=len(response.body),
             warc_headers_dict=dict(common),
-            http_headers=_response_head(response, request.meta.get("http_reason")),
+            http_headers=head,
         )
+        digest = response_record.rec_headers.get_header("WARC-Payload-Digest")
+        previous = request.meta.get("previous_capture")
+        unchanged = bool(previous) and response.status == 200 and digest == previous.get("payload_digest")
+        if unchanged:
+            # identical-payload-digest profile: the headers of this fetch, the payload by reference
+            response_record = self.builder.create_revisit_record(
+                response.url, digest, previous["url"], previous["date"], http_headers=head,
+                warc_headers_dict={**common, "WARC-Refers-To": previous["record_id"]},
+            )
         response_id = response_record.rec_headers.get_header("WARC-Record-ID")
         request_record = self.builder.create_warc_record(
             response.url,
@@ -127,7 +164,7 @@ class WarcArchiver:
                 "WARC-Concurrent-To": response_id,
             },
         )
-        locations = self.writer.write([response_record, request_record, metadata_record])
+        locations = self.writer.write([response_record, request_record, metadata_record], rotate=False)
         where = locations[0]
         request.meta["warc"] = {
             "file": where.filename,
@@ -136,9 +173,17 @@ class WarcArchiver:
             "record_id": response_id,
             "ordinal": where.ordinal,
             "date": warc_date,
-            "payload_digest": response_record.rec_headers.get_header("WARC-Payload-Digest"),
+            "payload_digest": digest,
         }
         stats = self.crawler.stats
+        if unchanged:
+            request.meta["warc"]["revisit_of"] = previous["record_id"]
+            stats.inc_value("warc/revisit_records")
+        if self.seen is not None and response.status == 200 and (request.meta.get("discovery") or {}).get("role") == "article":
+            # before the file can be closed: a capture in a closed WARC is always in the seen-state
+            urls = [*request.meta.get("redirect_urls", []), response.url]
+            self.seen.fetched(urls, request.meta["warc"], unchanged)
+        self.writer.rotate_if_full()
         stats.inc_value("warc/records", 3)
         stats.inc_value("warc/bytes", sum(loc.length for loc in locations))
         stats.inc_value(f"warc/response_status_count/{response.status}")

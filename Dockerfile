@@ -1,9 +1,15 @@
+# One image for both services of docker-compose.yml: the scheduler (`scrapy schedule`) and pywb.
 FROM python:3.11-slim
 WORKDIR /app
+# pywb pins old dependencies (redis 2.10, ...): it gets a virtual environment of its own, as `make pywb` does.
+RUN python -m venv /app/.venv-pywb \
+    && /app/.venv-pywb/bin/pip install --no-cache-dir pywb==2.10.0
 COPY pyproject.toml README.md settings.py scrapy.cfg ./
 COPY crawler ./crawler
 COPY pipelines ./pipelines
 RUN pip install --no-cache-dir .
 ENV NEWSARCHIVE_ROOT=/archive
 VOLUME /archive
-CMD ["scrapy", "crawlall"]
+# SIGTERM (docker stop): no new runs, running crawls close their WARC files, exit 0.
+STOPSIGNAL SIGTERM
+CMD ["scrapy", "schedule"]

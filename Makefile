@@ -28,9 +28,9 @@ pywb: $(PYWB_VENV)/.installed
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-## One crawl of every outlet into archive/ (the scheduler takes over in a later release).
+## The scheduling service: every outlet on its schedule, into archive/ (Ctrl-C stops it cleanly).
 run: install
-	$(BIN)/scrapy crawlall
+	$(BIN)/scrapy schedule
 
 ## Crawl the local outlet web (no network needed) and show what was archived.
 demo: install

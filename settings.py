@@ -55,6 +55,7 @@ DISCOVERY_MAX_AGE_DAYS = 3
 # articles are looked at again this long after their first capture; an unchanged one costs a revisit record.
 INCREMENTAL = True
 REVISIT_AFTER = "1h,6h,24h,3d"
+REVISIT_MAX_PER_RUN = 500
 
 # --- Archiving ----------------------------------------------------------------------------------
 ARCHIVE_ROOT = os.environ.get("NEWSARCHIVE_ROOT", "archive")

@@ -56,9 +56,13 @@ class SeenState:
             return True, None
         due = row["next_revisit"]
         if due and datetime.fromisoformat(due) <= datetime.now(timezone.utc):
-            return True, {"record_id": row["record_id"], "payload_digest": row["payload_digest"],
-                          "url": row["url"], "date": row["warc_date"]}
+            return True, _previous(row)
         return False, None
+
+    def due(self, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        """(URL, previous capture) of the archived articles due a revisit, however they are linked today."""
+        rows = self.catalog.due_revisits(self.outlet, datetime.now(timezone.utc), limit)
+        return [(row["url"], _previous(row)) for row in rows]
 
     def fetched(self, urls: list[str], capture: dict[str, Any], unchanged: bool) -> None:
         keys = [url_key(url) for url in urls]
@@ -75,3 +79,8 @@ class SeenState:
 
     def close(self) -> None:
         self.catalog.close()
+
+
+def _previous(row: dict[str, Any]) -> dict[str, Any]:
+    return {"record_id": row["record_id"], "payload_digest": row["payload_digest"], "url": row["url"],
+            "date": row["warc_date"]}

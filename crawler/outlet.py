@@ -68,6 +68,8 @@ class OutletSpider(scrapy.Spider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._article_re = re.compile(self.article_pattern)
+        self._validators: dict[str, tuple[str, str]] = {}
+        self._article_failures = 0
         self._links = LinkExtractor(allow=self.article_pattern, allow_domains=self.allowed_domains, unique=True)
 
     @classmethod
@@ -75,7 +77,7 @@ class OutletSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.seen = SeenState.from_settings(crawler.settings, spider.name) if crawler.settings.getbool("INCREMENTAL") else None
         if spider.seen is not None:
-            crawler.signals.connect(spider.seen.close, signal=signals.spider_closed)
+            crawler.signals.connect(spider._save_seen_state, signal=signals.spider_closed)
         if spider.robots_sitemaps and crawler.settings.getbool("ROBOTSTXT_OBEY"):
             # Scrapy fetches (and archives) each host's robots.txt anyway: read its sitemaps from there.
             crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
@@ -89,6 +91,11 @@ class OutletSpider(scrapy.Spider):
         for url, callback in seeds:
             if request := self._request(url, "seed", callback):
                 yield request
+        if self.seen is not None:
+            for url, previous in self.seen.due(self.settings.getint("REVISIT_MAX_PER_RUN")):
+                self.crawler.stats.inc_value("incremental/revisit")
+                yield scrapy.Request(url, self.parse_article, errback=self.fetch_failed, meta={
+                    "discovery": {"kind": "revisit", "hops": 0, "role": "article"}, "previous_capture": previous})
 
     def robots_urls(self) -> list[str]:
         """The robots.txt of each host that serves a front page."""
@@ -203,11 +210,28 @@ class OutletSpider(scrapy.Spider):
             etag = response.headers.get(b"ETag", b"").decode("latin-1")
             modified = response.headers.get(b"Last-Modified", b"").decode("latin-1")
             if etag or modified:
-                self.seen.catalog.save_validators(response.url, etag, modified)
+                self._validators[response.url] = (etag, modified)
         return False
+
+    def _save_seen_state(self, reason: str) -> None:
+        """Keep the discovery documents' validators only if every article they listed was fetched.
+
+        Otherwise (the run was stopped, or article fetches failed) the next run must parse them again
+        rather than get a 304, or the articles not fetched this time would never be.
+        """
+        assert self.seen is not None
+        if reason == "finished" and not self._article_failures:
+            for url, (etag, modified) in self._validators.items():
+                self.seen.catalog.save_validators(url, etag, modified)
+        else:
+            self.logger.info("Not keeping feed/sitemap validators: %s, %d article fetch(es) failed",
+                             reason, self._article_failures)
+        self.seen.close()
 
     def fetch_failed(self, failure: Failure) -> None:
         """A fetch that got no usable response: one log line and a count, not a traceback."""
+        if (failure.request.meta.get("discovery") or {}).get("role") == "article":
+            self._article_failures += 1
         error = failure.value
         if isinstance(error, HttpError):
             reason = f"HTTP {error.response.status}"

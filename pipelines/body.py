@@ -21,7 +21,7 @@ from pipelines.page_text import BULLET
 #: Page parts pruned before trafilatura sees the page: what a reader never sees (schema.org
 #: blocks, collapsed menus) and social-media embeds (someone else's post, not the article).
 PRUNE_XPATHS = (
-    '//*[@hidden or contains(translate(@style, " ", ""), "display:none")]',
+    '//*[@hidden]',
 )
 #: An anchor this long is no link but broken markup swallowing the page.
 MAX_LINK_CHARS = 3000

@@ -36,7 +36,10 @@ CREATE TABLE IF NOT EXISTS captures (
     article_text_path TEXT,
     metadata_path TEXT,
     extractor_version TEXT,
-    extracted_at TEXT NOT NULL
+    extracted_at TEXT NOT NULL,
+    url_key TEXT,                        -- crawler.urls.url_key(url)
+    version INTEGER,                     -- 1, 2, ...: each changed capture of an article is a new version
+    previous_record_id TEXT              -- the capture of the version before
 );
 CREATE INDEX IF NOT EXISTS captures_by_outlet_url ON captures (outlet, url);
 CREATE INDEX IF NOT EXISTS captures_by_status ON captures (outlet, status, reason);
@@ -50,6 +53,7 @@ CREATE TABLE IF NOT EXISTS seen (       -- every article URL fetched, under its 
     record_id TEXT,                      -- the latest capture with a payload (what a revisit record refers to)
     payload_digest TEXT,
     warc_date TEXT,
+    warc_file TEXT,
     fetches INTEGER NOT NULL,
     next_revisit TEXT,                   -- when to look again for an update (NULL: never)
     PRIMARY KEY (outlet, url_key)
@@ -61,13 +65,11 @@ CREATE TABLE IF NOT EXISTS validators (  -- HTTP validators of discovery documen
     updated TEXT NOT NULL
 );
 """
-#: Columns added to ``captures`` after its first release, with their SQL types.
-ADDED_COLUMNS = {"url_key": "TEXT", "version": "INTEGER", "previous_record_id": "TEXT"}
 COLUMNS = (
     "record_id", "outlet", "url", "canonical_url", "fetched", "warc_file", "warc_offset", "warc_length",
     "payload_digest", "status", "reason", "detail", "title", "byline", "source", "published", "language",
     "word_count", "page_text_path", "article_text_path", "metadata_path", "extractor_version", "extracted_at",
-    *ADDED_COLUMNS,
+    "url_key", "version", "previous_record_id",
 )
 
 
@@ -79,11 +81,6 @@ class Catalog:
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute("PRAGMA synchronous=NORMAL")
         self.connection.executescript(SCHEMA)
-        present = {row[1] for row in self.connection.execute("PRAGMA table_info(captures)")}
-        with self.connection:
-            for name, kind in ADDED_COLUMNS.items():
-                if name not in present:
-                    self.connection.execute(f"ALTER TABLE captures ADD COLUMN {name} {kind}")
 
     def record(self, **row: Any) -> None:
         """Insert or replace the row of one capture (re-extraction updates it)."""
@@ -122,15 +119,34 @@ class Catalog:
                 due = first + revisits[fetches - 1] if fetches <= len(revisits) else None
                 keep = unchanged and row is not None
                 self.connection.execute(
-                    "INSERT INTO seen VALUES (:outlet, :key, :url, :first, :now, :record_id, :digest, :date, :fetches,"
-                    " :due) ON CONFLICT(outlet, url_key) DO UPDATE SET last_fetched = :now, fetches = :fetches,"
-                    " next_revisit = :due, record_id = :record_id, payload_digest = :digest, warc_date = :date",
+                    "INSERT INTO seen VALUES (:outlet, :key, :url, :first, :now, :record_id, :digest, :date, :file,"
+                    " :fetches, :due) ON CONFLICT(outlet, url_key) DO UPDATE SET last_fetched = :now,"
+                    " fetches = :fetches, next_revisit = :due, record_id = :record_id, payload_digest = :digest,"
+                    " warc_date = :date, warc_file = :file",
                     {"outlet": outlet, "key": key, "url": url, "first": first.isoformat(), "now": now.isoformat(),
                      "record_id": row["record_id"] if keep else capture.get("record_id"),
                      "digest": row["payload_digest"] if keep else capture.get("payload_digest"),
                      "date": row["warc_date"] if keep else capture.get("date"),
+                     "file": row["warc_file"] if keep else capture.get("file"),
                      "fetches": fetches, "due": due.isoformat() if due else None},
                 )
+
+    def unextracted_files(self, outlet: str) -> list[str]:
+        """WARC files holding fetched articles of ``outlet`` that have no catalog row (a crawl was killed)."""
+        rows = self.connection.execute(
+            "SELECT DISTINCT warc_file FROM seen WHERE outlet = ? AND warc_file IS NOT NULL AND record_id NOT IN"
+            " (SELECT record_id FROM captures WHERE record_id IS NOT NULL) ORDER BY warc_file", (outlet,),
+        )
+        return [row[0] for row in rows]
+
+    def due_revisits(self, outlet: str, now: datetime, limit: int) -> list[dict[str, Any]]:
+        """Archived articles of ``outlet`` whose next revisit is due, most overdue first."""
+        cursor = self.connection.execute(
+            "SELECT * FROM seen WHERE outlet = ? AND next_revisit IS NOT NULL AND next_revisit <= ?"
+            " ORDER BY next_revisit LIMIT ?", (outlet, now.isoformat(), limit),
+        )
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, values)) for values in cursor.fetchall()]
 
     def validators(self, url: str) -> tuple[str, str]:
         row = self.connection.execute("SELECT etag, last_modified FROM validators WHERE url = ?", (url,)).fetchone()

@@ -24,7 +24,6 @@ import trafilatura
 from htmldate import find_date
 from lxml import etree
 from lxml import html as lxml_html
-from trafilatura.metadata import extract_author
 from trafilatura.utils import load_html
 from w3lib.encoding import html_to_unicode, resolve_encoding
 
@@ -44,6 +43,8 @@ HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml
 WALL_MAX_WORDS = 150
 #: ...and one this short, with a paywall prompt, is a teaser (a full brief is longer).
 TEASER_MAX_WORDS = 80
+#: A byline names a few people; a longer "author" element is a bio or a list.
+BYLINE_MAX_WORDS = 8
 #: A fast-pass body under this share of the page's words has likely missed the article.
 FAST_MIN_PAGE_SHARE = 0.05
 
@@ -66,6 +67,17 @@ _PAYWALL = re.compile(
     r"already a subscriber\?",
     re.I,
 )
+_BYLINE = etree.XPath(
+    '//*[contains(@class, "byline") or contains(@class, "author-name") or contains(@class, "authorName")'
+    ' or @class = "author"][not(self::meta or self::link or self::script)]'
+)
+
+_BYLINE_DATE = re.compile(
+    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d|\d",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class Page:
     """A fetched page: what the extractor needs, whatever it came from."""
@@ -198,7 +210,7 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
     authors = _authors(root, meta)
     standfirst = choose_standfirst(root, meta, title, page_lines, body_lines, authors, hints.standfirst_xpath)
     if standfirst and body_lines[0] == standfirst and page_lines.count(standfirst) < 2:
-        body_lines = body_lines[1:]  # the page shows it once: it is the standfirst, not a paragraph
+        standfirst = ""  # the page shows it once, as the first paragraph: the lede, not a standfirst
     header_lines = page_lines[: page_lines.index(body_lines[0])] if body_lines and body_lines[0] in page_lines else []
     source = detect_source(meta.article, header_lines, body_lines, authors, site)
     published, modified = _dates(root, meta)  # last: htmldate may run on the tree
@@ -264,7 +276,7 @@ def _publisher(meta: PageMetadata) -> str:
 
 
 def _authors(root: lxml_html.HtmlElement, meta: PageMetadata) -> list[str]:
-    """Credited names: JSON-LD, then author meta tags, then author markup, then trafilatura's byline search."""
+    """Credited names: JSON-LD, then author meta tags, then author markup, then a byline element."""
     found = names(meta.article.get("author"))
     if not found:
         for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl"):
@@ -279,8 +291,17 @@ def _authors(root: lxml_html.HtmlElement, meta: PageMetadata) -> list[str]:
             text = name[0] if name and isinstance(name[0], str) else (name[0].text_content() if name else element.text_content())
             found.extend(split_names(clean(text)))
     if not found:
-        found = [clean(part) for part in (extract_author(root) or "").split(";")]
+        found = _byline_names(root)
     return dedupe(found)
+
+
+def _byline_names(root: lxml_html.HtmlElement) -> list[str]:
+    """The names in the first short byline element (the credit as readers see it)."""
+    for element in _BYLINE(root):
+        text = _BYLINE_DATE.split(clean(" ".join(element.itertext())))[0]  # "By A and B Monday, 18 Nov..."
+        if 0 < len(text.split()) <= BYLINE_MAX_WORDS:
+            return split_names(text)
+    return []
 
 
 def _dates(root: lxml_html.HtmlElement, meta: PageMetadata) -> tuple[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 import shutil
 import signal
 import subprocess
@@ -71,8 +72,10 @@ def test_sigkill_mid_crawl_then_restart(tmp_path: Path) -> None:
     assert again.returncode == 0, again.log[-3000:]
     assert f"Recovered {open_file.name}" in again.log
     assert not list(warc_dir.glob("*.open"))
-    archived = set()
+    archived: Counter[str] = Counter()
     for path in sorted(warc_dir.glob("*.warc.gz")):
         assert warcio_check(path).returncode == 0, path
-        archived |= {r.uri for r in read_records(path) if r.type == "response" and r.status == 200}
-    assert set(urls) <= archived
+        archived.update(r.uri for r in read_records(path) if r.type == "response" and r.status == 200)
+    assert {url: archived[url] for url in urls} == {url: 1 for url in urls}, "each article archived exactly once"
+    texts = list((archive / "bulk" / "text").rglob("*.json"))
+    assert len(texts) == len(urls), "every archived article extracted, the interrupted ones included"

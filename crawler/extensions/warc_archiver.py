@@ -78,27 +78,35 @@ class WarcArchiver:
             )
             if final is not None:
                 self._index(final)
-                self._complete(final, spider)
+                self._mark_seen(final, spider)
+        if self.seen is not None:
+            self._extract_missing(spider, directory)
         self.writer = WarcFileWriter(
             directory, spider.name, self._warcinfo(spider), max_size=self.max_size, on_close=self._index
         )
 
-    def _complete(self, warc: Path, spider: Spider) -> None:
-        """Finish what the interrupted crawl could not for the articles in a recovered WARC.
-
-        Each article capture in it is put in the seen-state and extracted (as a replay would), so the
-        next run neither fetches it again nor lacks its text files.
-        """
-        if self.seen is not None:
-            for capture in read_archive(warc):
-                if isinstance(capture, Capture) and capture.status == 200 and capture.fields.get("role") == "article":
+    def _mark_seen(self, warc: Path, spider: Spider) -> None:
+        """Put the articles of a recovered WARC in the seen-state (the crawl may have died first)."""
+        if self.seen is None:
+            return
+        for capture in read_archive(warc):
+            if isinstance(capture, Capture) and capture.status == 200 and capture.fields.get("role") == "article":
+                if self.seen.catalog.seen(spider.name, url_key(capture.uri)) is None:
                     location = {"record_id": capture.record_id, "payload_digest": capture.payload_digest,
-                                "date": capture.date}
-                    if self.seen.catalog.seen(spider.name, url_key(capture.uri)) is None:
-                        self.seen.fetched([capture.uri], location, unchanged=capture.kind == "revisit")
+                                "date": capture.date, "file": capture.file}
+                    self.seen.fetched([capture.uri], location, unchanged=capture.kind == "revisit")
+
+    def _extract_missing(self, spider: Spider, directory: Path) -> None:
+        """Extract the articles a killed crawl archived but never got to extract (as a replay would)."""
+        assert self.seen is not None
+        files = [directory / name for name in self.seen.catalog.unextracted_files(spider.name)]
+        files = [path for path in files if path.exists()]
+        if not files:
+            return
         outlets = {spider.name: OutletInfo(getattr(spider, "site_name", ""), spider.extraction_hints)}
-        stats = replay([warc], self.root, outlets, workers=1, catalog_path=Path(catalog_path(self.crawler.settings)))
-        logger.info("Extracted %d article(s) from recovered %s", stats.extracted, warc.name)
+        stats = replay(files, self.root, outlets, workers=1, catalog_path=Path(catalog_path(self.crawler.settings)))
+        logger.warning("Extracted %d article(s) an interrupted crawl had archived but not extracted (%s)",
+                       stats.extracted, ", ".join(path.name for path in files))
 
     def _index(self, warc: Path) -> None:
         """Index a closed WARC (CDXJ): what pywb and the offline re-crawl look captures up in."""

@@ -16,13 +16,16 @@ folder's ``index.html``). ``<root>/<outlet>/web.json`` adjusts single URLs::
      "www.example.com/busy": {"sequence": [{"status": 429, "headers": {"Retry-After": "1"}}, {}]}}
 
 Text is sent gzip-compressed when the client accepts it (``encoding`` picks
-``br`` or ``identity`` instead) and HTML chunked, as real servers do. Every
-body sent is kept in :attr:`LocalWeb.served` for tests to compare.
+``br`` or ``identity`` instead) and HTML chunked, as real servers do. Files
+carry an ``ETag`` and ``Last-Modified`` (their mtime) and a matching conditional
+request gets ``304 Not Modified`` (``"no_validators": true`` turns that off for
+a URL). Every body sent is kept in :attr:`LocalWeb.served` for tests to compare.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import logging
 import mimetypes
@@ -30,6 +33,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -188,6 +192,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         self._serve(head=False)
 
+    def _not_modified(self, validators: dict[str, str]) -> bool:
+        """Whether the request's If-None-Match / If-Modified-Since say the client has this version."""
+        match = self.headers.get("If-None-Match")
+        if match is not None:
+            return validators["ETag"] in [tag.strip() for tag in match.split(",")]
+        since = self.headers.get("If-Modified-Since")
+        return since is not None and _not_modified_since(since, validators["Last-Modified"])
+
     def _serve(self, head: bool) -> None:
         started = time.monotonic()
         parts = urlsplit(self.path)
@@ -200,6 +212,12 @@ class _Handler(BaseHTTPRequestHandler):
         file = self.web.find(host, path)
         status = override.get("status", 200 if file else 404)
         body = file.read_bytes() if file and status == 200 else b""
+        validators = {}
+        if status == 200 and file is not None and not override.get("no_validators"):
+            validators = {"ETag": f'"{hashlib.sha1(body).hexdigest()[:16]}"',
+                          "Last-Modified": formatdate(file.stat().st_mtime, usegmt=True)}
+            if self._not_modified(validators):
+                status, body = 304, b""
         if not body and status == 404:
             body = b"<!doctype html><title>Not found</title><h1>Not found</h1>"
         content_type = override.get("content_type") or (
@@ -219,6 +237,13 @@ class _Handler(BaseHTTPRequestHandler):
         chunked = override.get("chunked", content_type.startswith("text/html"))
 
         self.send_response(status, override.get("reason"))
+        for name, value in validators.items():
+            self.send_header(name, value)
+        if status == 304:
+            self.end_headers()
+            self.wfile.flush()
+            self.web.record(Served(self.command, key, status, b"", dict(self.headers.items()), started, time.monotonic()))
+            return
         self.send_header("Content-Type", content_type)
         if encoding != "identity":
             self.send_header("Content-Encoding", encoding)
@@ -242,6 +267,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.web.record(
             Served(self.command, key, status, body, dict(self.headers.items()), started, time.monotonic())
         )
+
+
+def _not_modified_since(since: str, modified: str) -> bool:
+    try:
+        return parsedate_to_datetime(modified) <= parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
 
 
 def _tls_context(hosts: list[str]) -> ssl.SSLContext:

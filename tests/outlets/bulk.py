@@ -8,4 +8,4 @@ class BulkSpider(OutletSpider):
     name = "bulk"
     allowed_domains = ["bulk.test"]
     sitemaps = (f"https://{BULK_HOST}/sitemap.xml",)
-    article_pattern = r"/news/story-\d+$"
+    article_pattern = r"/news/story-\d+(?:[?#].*)?$"

@@ -1,0 +1,177 @@
+"""``scrapy schedule``: the scheduling service, and the commands that look at and steer it.
+
+Without options it runs the service in the foreground (see :mod:`crawler.service`)
+until SIGTERM or SIGINT. The options work on the persistent job store, whether
+or not the service runs (a running service notices within ``SCHEDULE_POLL``
+seconds):
+
+- ``--list`` (``--json``): every outlet, its schedule, next run, paused or not, last result;
+- ``--run-now OUTLET``: one extra run as soon as possible (the schedule is unchanged);
+- ``--pause OUTLET`` / ``--resume OUTLET``: stop / restart an outlet's scheduled runs;
+- ``--health``: exit 0 if the service's heartbeat is recent (for container health checks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.triggers.date import DateTrigger
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from scrapy.spiderloader import get_spider_loader
+
+from crawler.run_history import RunHistory, describe
+from crawler.service import (
+    RUN_NOW,
+    Service,
+    archive_root,
+    catalog_path,
+    configure_logging,
+    job_schedule,
+    make_scheduler,
+    scheduled_crawl,
+    setting,
+)
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+
+    def syntax(self) -> str:
+        return "[--list [--json] | --run-now OUTLET | --pause OUTLET | --resume OUTLET | --health]"
+
+    def short_desc(self) -> str:
+        return "Run the scheduling service (every outlet on its schedule), or list and steer its jobs"
+
+    def long_desc(self) -> str:
+        return (__doc__ or "").strip()
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--list", action="store_true", help="every outlet: schedule, next run, last result")
+        parser.add_argument("--json", action="store_true", help="with --list: as JSON")
+        parser.add_argument("--run-now", action="append", default=[], metavar="OUTLET",
+                            help="run OUTLET once as soon as possible")
+        parser.add_argument("--pause", action="append", default=[], metavar="OUTLET",
+                            help="stop OUTLET's scheduled runs")
+        parser.add_argument("--resume", action="append", default=[], metavar="OUTLET",
+                            help="restart OUTLET's scheduled runs")
+        parser.add_argument("--health", action="store_true",
+                            help="exit 0 if the service's heartbeat is recent, else 1")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        if args:
+            raise UsageError(f"unexpected argument(s): {' '.join(args)}")
+        settings = self.settings
+        steering = opts.run_now or opts.pause or opts.resume
+        if opts.health:
+            self.exitcode = health(settings)
+            return
+        if not (steering or opts.list):
+            configure_logging(settings, archive_root(settings))
+            self.exitcode = Service(settings).run()
+            return
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+        known = set(get_spider_loader(settings).list())
+        unknown = sorted(set(opts.run_now + opts.pause + opts.resume) - known)
+        if unknown:
+            raise UsageError(f"unknown outlet(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        scheduler = make_scheduler(settings)
+        scheduler.start(paused=True)  # reads and writes the job store; runs nothing
+        try:
+            self.exitcode = steer(scheduler, opts)
+            if opts.list:
+                list_outlets(settings, scheduler, known, as_json=opts.json)
+        finally:
+            scheduler.shutdown(wait=False)
+
+
+def steer(scheduler: Any, opts: argparse.Namespace) -> int:
+    failed = 0
+    for outlet in opts.pause:
+        try:
+            scheduler.pause_job(outlet)
+            print(f"{outlet}: paused")
+        except JobLookupError:
+            print(f"{outlet}: not scheduled yet (start `scrapy schedule` once)")
+            failed = 1
+    for outlet in opts.resume:
+        try:
+            job = scheduler.resume_job(outlet)
+            print(f"{outlet}: resumed, next run {_when(job.next_run_time) if job else '-'}")
+        except JobLookupError:
+            print(f"{outlet}: not scheduled yet (start `scrapy schedule` once)")
+            failed = 1
+    for outlet in opts.run_now:
+        scheduler.add_job(scheduled_crawl, DateTrigger(datetime.now(timezone.utc)), id=outlet + RUN_NOW,
+                          name="run now", args=[outlet], kwargs={"trigger": "run-now"}, replace_existing=True)
+        print(f"{outlet}: run requested (starts within seconds if the service is running, else when it starts)")
+    return failed
+
+
+def list_outlets(settings: Any, scheduler: Any, known: set[str], as_json: bool = False) -> None:
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    last = RunHistory(catalog_path(settings)).last_runs()
+    loader = get_spider_loader(settings)
+    rows = []
+    for outlet in sorted(known | {job_id.split(RUN_NOW)[0] for job_id in jobs}):
+        job = jobs.get(outlet)
+        if job is not None:
+            schedule, state = job_schedule(job), "paused" if job.next_run_time is None else "active"
+        else:
+            declared = getattr(loader.load(outlet), "schedule", "-") if outlet in known else "-"
+            schedule, state = declared, "not scheduled"
+        runs = last.get(outlet, {})
+        rows.append({
+            "outlet": outlet,
+            "schedule": schedule,
+            "state": state,
+            "paused": state == "paused",
+            "next_run": job.next_run_time.isoformat() if job is not None and job.next_run_time else None,
+            "run_requested": outlet + RUN_NOW in jobs,
+            "running_since": runs["running"]["started"] if "running" in runs else None,
+            "last_run": runs.get("last"),
+        })
+    if as_json:
+        print(json.dumps(rows, indent=1, default=str))
+        return
+    print(f"{'outlet':<15} {'schedule':<22} {'next run (UTC)':<20} {'state':<13} last result")
+    for row in rows:
+        state = row["state"] + (" +run" if row["run_requested"] else "")
+        result = describe(row["last_run"])
+        if row["running_since"]:
+            result = f"running since {row['running_since'][11:19]}; last: {result}"
+        print(f"{row['outlet']:<15} {row['schedule']:<22} {_when(row['next_run']) or '-':<20} {state:<13} {result}")
+
+
+def _when(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def health(settings: Any) -> int:
+    beat_file = archive_root(settings) / "schedule.heartbeat"
+    max_age = float(setting(settings, "SCHEDULE_HEALTH_MAX_AGE"))
+    try:
+        beat = json.loads(beat_file.read_text("utf-8"))
+    except (OSError, ValueError):
+        print(f"unhealthy: no heartbeat at {beat_file} (is `scrapy schedule` running?)")
+        return 1
+    age = time.time() - float(beat.get("time", 0))
+    if age > max_age:
+        print(f"unhealthy: last heartbeat {age:.0f}s ago (pid {beat.get('pid')})")
+        return 1
+    running = ", ".join(beat.get("running", [])) or "none"
+    print(f"healthy: heartbeat {age:.0f}s ago (pid {beat.get('pid')}); crawls running: {running}")
+    return 0

@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python bench/crawl_throughput.py
 	$(BIN)/python bench/extraction_speed.py
 	$(BIN)/python bench/replay_speed.py
+	$(BIN)/python bench/no_news_run.py
 
 clean:
 	rm -rf $(VENV) $(PYWB_VENV) .pytest_cache

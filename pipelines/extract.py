@@ -210,7 +210,7 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
     authors = _authors(root, meta)
     standfirst = choose_standfirst(root, meta, title, page_lines, body_lines, authors, hints.standfirst_xpath)
     if standfirst and body_lines[0] == standfirst and page_lines.count(standfirst) < 2:
-        standfirst = ""  # the page shows it once, as the first paragraph: the lede, not a standfirst
+        body_lines = body_lines[1:]  # the page shows it once: it is the standfirst, not a paragraph
     header_lines = page_lines[: page_lines.index(body_lines[0])] if body_lines and body_lines[0] in page_lines else []
     source = detect_source(meta.article, header_lines, body_lines, authors, site)
     published, modified = _dates(root, meta)  # last: htmldate may run on the tree

@@ -90,8 +90,21 @@ EXTENSIONS = {
     "crawler.extensions.warc_archiver.WarcArchiver": 100,
     "crawler.extensions.run_summary.RunSummary": 200,
 }
-# Set by `scrapy crawlall` for each crawl it runs: where the crawl leaves its final stats.
+# Set by `scrapy crawlall` and the scheduling service for each crawl: where it leaves its final stats.
 RUN_SUMMARY_FILE = None
+
+# --- The scheduling service (scrapy schedule / make run) ----------------------------------------
+SCHEDULE_DB_URL = None  # the job store; default sqlite:///<ARCHIVE_ROOT>/schedule.sqlite
+SCHEDULE_JITTER = 60  # seconds added at random to every run time
+SCHEDULE_OVERRIDE = None  # one schedule for every outlet ("every 2s"), or JSON {"outlet": "schedule"}
+SCHEDULE_OUTLETS = None  # comma-separated: schedule only these outlets (default: all)
+SCHEDULE_POLL = 5  # seconds between re-reads of the job store (pause/resume/run-now from outside)
+SCHEDULE_HEALTH_MAX_AGE = 60  # seconds: an older heartbeat is unhealthy
+CRAWL_TIMEOUT = 1800  # wall-clock limit of one crawl, seconds
+CRAWL_KILL_GRACE = 60  # seconds between SIGTERM and SIGKILL
+LOG_KEEP = 50  # crawl logs kept per outlet
+SERVICE_LOG_MAX_BYTES = 10 * 1024 * 1024  # service.log rotates at this size...
+SERVICE_LOG_BACKUPS = 5  # ...keeping this many old files
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("NEWSARCHIVE_LOG_LEVEL", "INFO")

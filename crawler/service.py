@@ -45,34 +45,16 @@ from apscheduler.util import datetime_to_utc_timestamp
 from scrapy.settings import BaseSettings
 from scrapy.spiderloader import get_spider_loader
 
-from crawler.run_history import RunHistory, now_iso
+from crawler.run_history import RunHistory
 
 logger = logging.getLogger("crawler.service")
 
 #: Settings of the service (each overridable with ``-s NAME=VALUE``) and their defaults.
-DEFAULTS: dict[str, Any] = {
-    "SCHEDULE_DB_URL": None,  # default: sqlite:///<ARCHIVE_ROOT>/schedule.sqlite
-    "SCHEDULE_JITTER": 60,  # seconds added at random to every run time
-    "SCHEDULE_OVERRIDE": None,  # a schedule for every outlet, or JSON {"outlet": "schedule"}
-    "SCHEDULE_OUTLETS": None,  # comma-separated: schedule only these outlets (default: all)
-    "SCHEDULE_POLL": 5,  # seconds between re-reads of the job store
-    "SCHEDULE_HEALTH_MAX_AGE": 60,  # seconds: an older heartbeat is unhealthy
-    "CRAWL_TIMEOUT": 1800,  # wall-clock limit of one crawl, seconds
-    "CRAWL_KILL_GRACE": 60,  # seconds between SIGTERM and SIGKILL
-    "LOG_KEEP": 50,  # crawl logs kept per outlet
-    "SERVICE_LOG_MAX_BYTES": 10 * 1024 * 1024,  # service.log rotates at this size...
-    "SERVICE_LOG_BACKUPS": 5,  # ...keeping this many old files
-}
 #: Settings the crawl subprocess gets from its parent, never passed through from the command line.
 OWN_SETTINGS = {"LOG_FILE", "RUN_SUMMARY_FILE"}
 #: Triggers of the runs this service starts (``crawlall`` runs are not its to stop).
 SERVICE_TRIGGERS = ("schedule", "run-now")
 RUN_NOW = "#now"
-
-
-def setting(settings: BaseSettings, name: str) -> Any:
-    value = settings.get(name)
-    return DEFAULTS[name] if value is None or value == "" else value
 
 
 def archive_root(settings: BaseSettings) -> Path:
@@ -84,7 +66,7 @@ def catalog_path(settings: BaseSettings) -> Path:
 
 
 def job_store_url(settings: BaseSettings) -> str:
-    return setting(settings, "SCHEDULE_DB_URL") or f"sqlite:///{archive_root(settings) / 'schedule.sqlite'}"
+    return settings.get("SCHEDULE_DB_URL") or f"sqlite:///{archive_root(settings) / 'schedule.sqlite'}"
 
 
 def cmdline_overrides(settings: BaseSettings) -> list[str]:
@@ -255,7 +237,7 @@ class Crawl:
 
 def _overrides(settings: BaseSettings) -> tuple[str | None, dict[str, str]]:
     """SCHEDULE_OVERRIDE: one schedule for all outlets, or a JSON object of outlet -> schedule."""
-    value = setting(settings, "SCHEDULE_OVERRIDE")
+    value = settings.get("SCHEDULE_OVERRIDE")
     if isinstance(value, str) and value.strip().startswith("{"):
         value = json.loads(value)
     if isinstance(value, dict):
@@ -276,7 +258,7 @@ def outlet_schedules(settings: BaseSettings) -> dict[str, tuple[BaseTrigger, str
     if unknown:
         raise ValueError(f"SCHEDULE_OUTLETS names unknown outlet(s): {', '.join(unknown)}")
     every, per_outlet = _overrides(settings)
-    jitter = float(setting(settings, "SCHEDULE_JITTER"))
+    jitter = settings.getfloat("SCHEDULE_JITTER")
     schedules = {}
     for name in only or known:
         spidercls = loader.load(name)
@@ -386,10 +368,10 @@ class Service:
         self.settings = settings
         self.root = archive_root(settings)
         self.overrides = cmdline_overrides(settings)
-        self.timeout = float(setting(settings, "CRAWL_TIMEOUT"))
-        self.grace = float(setting(settings, "CRAWL_KILL_GRACE"))
-        self.keep = int(setting(settings, "LOG_KEEP"))
-        self.poll = float(setting(settings, "SCHEDULE_POLL"))
+        self.timeout = settings.getfloat("CRAWL_TIMEOUT")
+        self.grace = settings.getfloat("CRAWL_KILL_GRACE")
+        self.keep = settings.getint("LOG_KEEP")
+        self.poll = settings.getfloat("SCHEDULE_POLL")
         self.heartbeat_file = self.root / "schedule.heartbeat"
         self.history = RunHistory(catalog_path(settings))
         self.schedules = outlet_schedules(settings)
@@ -408,7 +390,8 @@ class Service:
                 logger.info("%s: not started, the service is stopping", outlet)
                 return
             if outlet in self._running:
-                logger.warning("%s: the previous crawl is still running; this %s run is skipped", outlet, trigger)
+                logger.warning("%s: the previous crawl is still running; this %s run is skipped",
+                               outlet, trigger)
                 return
             try:
                 crawl = Crawl(outlet, self.root, self.overrides, timeout=self.timeout, grace=self.grace,
@@ -488,7 +471,7 @@ class Service:
             logger.info("Scheduler running: %d outlet(s), job store %s, crawl timeout %gs; archive %s",
                         len(self.schedules), job_store_url(self.settings), self.timeout, self.root)
             for job in sorted(self.scheduler.get_jobs(), key=lambda j: j.id):
-                logger.info("  %s: %s, next run %s", job.id, job.name,
+                logger.info("  %s: %s, next run %s", job.id, job_schedule(job),
                             job.next_run_time.isoformat() if job.next_run_time else "paused")
             while not self._signals:
                 self.heartbeat()
@@ -543,7 +526,8 @@ class Service:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             self._lock_file.seek(0)
-            logger.error("Another scheduler is running on %s (pid %s)", self.root, self._lock_file.read().strip())
+            holder = self._lock_file.read().strip()
+            logger.error("Another scheduler is running on %s (pid %s)", self.root, holder)
             self._lock_file.close()
             return False
         self._lock_file.truncate(0)
@@ -589,8 +573,8 @@ def configure_logging(settings: BaseSettings, root: Path) -> None:
     handlers: list[logging.Handler] = [
         logging.StreamHandler(sys.stderr),
         logging.handlers.RotatingFileHandler(
-            root / "service.log", maxBytes=int(setting(settings, "SERVICE_LOG_MAX_BYTES")),
-            backupCount=int(setting(settings, "SERVICE_LOG_BACKUPS")), encoding="utf-8",
+            root / "service.log", maxBytes=settings.getint("SERVICE_LOG_MAX_BYTES"),
+            backupCount=settings.getint("SERVICE_LOG_BACKUPS"), encoding="utf-8",
         ),
     ]
     top = logging.getLogger()

@@ -1,9 +1,9 @@
 """The article body as blocks (one per paragraph, subheading, list item...), and the boilerplate they shed.
 
-trafilatura finds the main content; what it keeps around it (related-story links,
-newsletter and share prompts, repeated headlines, embedded social posts, hidden
-metadata blocks) is dropped here, with signals a reader would use: text that is
-a link to elsewhere, text hidden from view, and the stock phrases of prompts.
+trafilatura finds the main content; what it keeps around it (related-story links and
+their blurbs, newsletter, follow and comment prompts, repeated headlines, datelines,
+bare URLs) is dropped here with the signals a reader uses: text that is a link to
+another page, and the stock phrases of prompts and labels.
 """
 
 from __future__ import annotations
@@ -16,15 +16,13 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from pipelines.metadata import clean
-from pipelines.page_text import BULLET
 
-#: Page parts pruned before trafilatura sees the page: what a reader never sees (schema.org
-#: blocks, collapsed menus) and social-media embeds (someone else's post, not the article).
-PRUNE_XPATHS = (
-    '//*[@hidden]',
-)
+#: Page parts pruned before trafilatura sees them: what the page marks as never shown.
+PRUNE_XPATHS = ("//*[@hidden]",)
 #: An anchor this long is no link but broken markup swallowing the page.
 MAX_LINK_CHARS = 3000
+#: Most link texts are shorter than this; most paragraphs are longer (so they are looked up among few links).
+LONG_TEXT_CHARS = 100
 #: Prompts are short: a longer block that uses such words is prose.
 MAX_PROMPT_WORDS = 40
 #: A dateline is short: a time of day and a year, and a few words.
@@ -34,14 +32,6 @@ TEASER_LINK_WORDS = 3
 TEASER_LINK_SHARE = 0.35
 #: A teaser's summary line is short.
 MAX_BLURB_WORDS = 25
-#: A stated articleBody this much longer than the extracted body shows trafilatura missed part of the article...
-ARTICLE_BODY_EXCESS = 1.3
-#: ...when this share of the extracted body is in it (the two are the same article).
-ARTICLE_BODY_AGREEMENT = 0.8
-#: Lines are compared by runs of this many words.
-SHINGLE_WORDS = 4
-#: A page line this short matches any text by chance.
-ARTICLE_LINE_MIN_WORDS = 4
 #: Most blocks a link: trafilatura has picked a menu or a list of links, not an article.
 NAVIGATION_SHARE = 0.6
 
@@ -51,13 +41,16 @@ _PROMPT = re.compile(
     r"\bfollow [\w.]+ on (?:twitter|facebook|instagram|google news)\b|\bclick (?:here|to)\b|"
     r"\b(?:download|get) (?:the|our) [\w ]{0,30}\bapp\b|\bcopyright\b|all rights reserved|©\s*\d{4}|"
     r"[\w.-]+@[\w-]+\.\w+|\breached at\b|\blog ?in or (?:create|register)\b|\bcreate an? (?:free )?account\b|"
-    r"\bbefore commenting\b|\bdisplay name\b|\bprivacy policy\b|\bjoin (?:the |our )?[\w-]* ?conversations?\b",
+    r"\bbefore commenting\b|\bdisplay name\b|\bprivacy policy\b|\bjoin (?:the |our )?[\w-]* ?conversations?\b|"
+    r"\bthanks for signing up\b|\berror (?:has )?occurred\b|\berror processing\b|\btry again later\b|"
+    r"^(?:tags|filed under|categories|topics)\s*:",
     re.I,
 )
-_WORD = re.compile(r"\w+")
 _URL = re.compile(r"\S*(?:https?://|www\.)\S+")
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}[:h]\d{2}\b")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_WHEN_LABEL = re.compile(r"\W*(?:last )?(?:updated|published|posted)\b", re.I)
+_DIGIT = re.compile(r"\d")
 #: Where a linked headline may end inside a block: a space, or a capital right after it ("...GirlsGronk may").
 _WORD_END = re.compile(r"(?<=\S)(?=\s|$)|(?<=[a-z.!?])(?=[A-Z])")
 _UI_LABEL = re.compile(
@@ -92,7 +85,8 @@ def body_blocks(body: etree._Element) -> list[Block]:
         if tag == "list":
             raw.extend((_own_text(item), "item") for item in element.iter("item"))
         elif tag == "table":
-            raw.extend((" ".join(clean("".join(cell.itertext())) for cell in row), "cell") for row in element.iter("row"))
+            rows = (" ".join(clean("".join(cell.itertext())) for cell in row) for row in element.iter("row"))
+            raw.extend((row, "cell") for row in rows)
         elif tag == "quote" and len(element) and all(child.tag in {"p", "list"} for child in element):
             raw.extend(("".join(child.itertext()), "quote") for child in element)
         elif tag != "graphic":
@@ -118,6 +112,7 @@ class PageLinks:
         texts = {clean(anchor.text_content()) for anchor in root.iter("a")}
         texts = {text for text in texts if 0 < len(text) <= MAX_LINK_CHARS}
         self._joined = "\0".join(texts)  # one substring search finds a text inside any link
+        self._long = "\0".join(text for text in texts if len(text) >= LONG_TEXT_CHARS)  # the few a paragraph fits
         self._by_first_word: dict[str, list[str]] = {}
         for text in texts:
             if len(text.split(maxsplit=TEASER_LINK_WORDS)) >= TEASER_LINK_WORDS:
@@ -125,7 +120,7 @@ class PageLinks:
 
     def covers(self, text: str) -> bool:
         """Whether ``text`` lies wholly within one link's text."""
-        return text in self._joined
+        return text in (self._long if len(text) >= LONG_TEXT_CHARS else self._joined)
 
     def leads(self, text: str) -> bool:
         """Whether ``text`` opens with a linked headline followed by a blurb: a related-story card."""
@@ -138,7 +133,7 @@ class PageLinks:
 
 
 def looks_like_navigation(blocks: list[Block], links: PageLinks) -> bool:
-    """Whether most blocks are links: a menu or a link list, not an article."""
+    """Whether most blocks are links (or there are none): a menu or a link list, not an article."""
     linked = sum(links.covers(block.text) for block in blocks)
     return linked >= NAVIGATION_SHARE * len(blocks)
 
@@ -177,8 +172,10 @@ def _is_blurb(blocks: list[Block], index: int, teasers: list[bool]) -> bool:
 
 
 def _is_dateline(text: str) -> bool:
-    """A line that only says when: a time of day and a year in a few words."""
-    return len(text.split()) <= MAX_DATELINE_WORDS and bool(_TIME_OF_DAY.search(text) and _YEAR.search(text))
+    """A line that only says when: a time of day and a year, or "Updated: <date>", in a few words."""
+    if len(text.split()) > MAX_DATELINE_WORDS:
+        return False
+    return bool(_TIME_OF_DAY.search(text) and _YEAR.search(text) or _WHEN_LABEL.match(text) and _DIGIT.search(text))
 
 
 def is_prompt(text: str) -> bool:
@@ -186,38 +183,3 @@ def is_prompt(text: str) -> bool:
     if _UI_LABEL.fullmatch(text) or _LIST_LABEL.fullmatch(text):
         return True
     return len(text.split()) <= MAX_PROMPT_WORDS and _PROMPT.search(text) is not None
-
-
-def lines_in_article_body(article_body: str, page_lines: list[str], body: list[str]) -> list[str]:
-    """The page lines a longer stated articleBody holds, when trafilatura found only part of that article.
-
-    The stated body is plain text (often with markup residue: links, emphasis marks); the page shows
-    the same paragraphs as lines of their own, so the lines it shares with it are the article, in
-    page order. Lines are compared by their runs of words, which residue only interrupts.
-    """
-    found = _count(body)
-    if not found or _count([article_body]) < ARTICLE_BODY_EXCESS * found:
-        return body
-    stated = _shingles(article_body)
-    if _count([line for line in body if _within(line, stated)]) < ARTICLE_BODY_AGREEMENT * found:
-        return body
-    shared: list[str] = []
-    for line in (line.strip().removeprefix(BULLET).strip() for line in page_lines):
-        if _count([line]) >= ARTICLE_LINE_MIN_WORDS and _within(line, stated) and line not in shared:
-            shared.append(line)
-    return shared if _count(shared) > found else body
-
-
-def _count(lines: list[str]) -> int:
-    return sum(len(_WORD.findall(line)) for line in lines)
-
-
-def _shingles(text: str) -> set[tuple[str, ...]]:
-    words = _WORD.findall(text.casefold())
-    return {tuple(words[i:i + SHINGLE_WORDS]) for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
-
-
-def _within(line: str, stated: set[tuple[str, ...]]) -> bool:
-    """Whether most of the line's runs of words are in the stated body."""
-    shingles = _shingles(line)
-    return sum(shingle in stated for shingle in shingles) >= ARTICLE_BODY_AGREEMENT * len(shingles)

@@ -6,9 +6,11 @@ that holds no article is not an error: :func:`extract_page` returns a
 :class:`Rejection` with a short reason (counted by the pipelines), and
 :func:`extract_article` returns ``None`` and logs the reason, as trafilatura does.
 
-The body comes from trafilatura; metadata from structured data first
-(:mod:`pipelines.metadata`), the credited source from :mod:`pipelines.syndication`,
-and the page text from :mod:`pipelines.page_text`.
+The body comes from trafilatura (its fast pass, the full cascade when that missed),
+cleaned of boilerplate (:mod:`pipelines.body`) and completed where it stopped short
+(:mod:`pipelines.recovery`); the headline and standfirst from :mod:`pipelines.heading`;
+metadata from structured data first (:mod:`pipelines.metadata`), the credited source
+from :mod:`pipelines.syndication`, and the page text from :mod:`pipelines.page_text`.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from trafilatura.utils import load_html
 from w3lib.encoding import html_to_unicode, resolve_encoding
 
 from crawler import __version__
-from pipelines.body import PRUNE_XPATHS, Block, PageLinks, body_blocks, clean_body, lines_in_article_body, looks_like_navigation
-from pipelines.heading import choose_standfirst, choose_title, stated_text, visible_h1
+from pipelines.body import PRUNE_XPATHS, Block, PageLinks, body_blocks, clean_body, looks_like_navigation
+from pipelines.heading import choose_standfirst, choose_title, is_lede, stated_text, visible_h1
 from pipelines.metadata import PageMetadata, clean, dedupe, iso_datetime, names, read_metadata, split_names
 from pipelines.page_text import render_page_text
+from pipelines.recovery import continued_chunks, lines_in_article_body
 from pipelines.syndication import detect_source
 
 logger = logging.getLogger(__name__)
@@ -71,9 +74,10 @@ _BYLINE = etree.XPath(
     '//*[contains(@class, "byline") or contains(@class, "author-name") or contains(@class, "authorName")'
     ' or @class = "author"][not(self::meta or self::link or self::script)]'
 )
-
+#: Where a byline's names end and its date starts ("By A and B Monday, 18 Nov 2019").
 _BYLINE_DATE = re.compile(
-    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d|\d",
+    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d|\d",
     re.I,
 )
 
@@ -178,7 +182,7 @@ def _declared_encoding(content_type: str) -> str:
 
 def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Article | Rejection:
     try:
-        root = load_html(html)  # parsed once, as trafilatura parses: it works on a copy
+        root = load_html(html)  # parsed once, as trafilatura parses: it extracts from a copy
     except (etree.ParserError, ValueError) as error:
         return Rejection("unparseable", str(error))
     if root is None:
@@ -187,9 +191,7 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
     page_text = render_page_text(root)
     page_lines = page_text.split("\n")
     links = PageLinks(root)
-    blocks = _body(root, url, hints, fast=True)
-    if _missed_article(blocks, links, page_text):
-        blocks = _body(root, url, hints, fast=False)  # the full cascade: compared with readability and jusText
+    blocks = _main_blocks(root, url, hints, links, page_text)
     words = sum(len(block.text.split()) for block in blocks)
     if words < WALL_MAX_WORDS:
         wall = _wall_reason(root, page_text, meta, words)
@@ -200,17 +202,16 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
 
     site = site_name or meta.first_meta("og:site_name") or _publisher(meta) or meta.first_meta("application-name")
     title = choose_title(root, meta, page_lines)
-    headlines = (title, visible_h1(root), stated_text(meta.article.get("headline")), meta.first_meta("og:title"))
-    body_lines = clean_body(blocks, links, headlines)
-    article_body = stated_text(meta.article.get("articleBody"))
-    if article_body:
-        body_lines = lines_in_article_body(article_body, page_lines, body_lines)
+    body_lines = _body_lines(root, meta, blocks, links, title, page_lines)
     if not body_lines:
         return Rejection("no-article", "nothing but a headline")
     authors = _authors(root, meta)
     standfirst = choose_standfirst(root, meta, title, page_lines, body_lines, authors, hints.standfirst_xpath)
     if standfirst and body_lines[0] == standfirst and page_lines.count(standfirst) < 2:
-        body_lines = body_lines[1:]  # the page shows it once: it is the standfirst, not a paragraph
+        if is_lede(root, body_lines):
+            standfirst = ""  # stated as the description, but the page shows it as the first paragraph
+        else:
+            body_lines = body_lines[1:]  # the page shows it once, as a dek: trafilatura took it for the body
     header_lines = page_lines[: page_lines.index(body_lines[0])] if body_lines and body_lines[0] in page_lines else []
     source = detect_source(meta.article, header_lines, body_lines, authors, site)
     published, modified = _dates(root, meta)  # last: htmldate may run on the tree
@@ -236,18 +237,39 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
     )
 
 
-def _body(root: lxml_html.HtmlElement, url: str, hints: ExtractionHints, fast: bool) -> list[Block]:
-    """trafilatura's main content as blocks; ``fast`` skips its comparison with other extractors."""
+def _main_blocks(
+    root: lxml_html.HtmlElement, url: str, hints: ExtractionHints, links: PageLinks, page_text: str
+) -> list[Block]:
+    """trafilatura's fast pass; its full cascade (compared with readability and jusText) when that missed."""
+    blocks = _trafilatura_blocks(root, url, hints, fast=True)
+    words = sum(len(block.text.split()) for block in blocks)
+    if words < FAST_MIN_PAGE_SHARE * len(page_text.split()) or looks_like_navigation(blocks, links):
+        blocks = _trafilatura_blocks(root, url, hints, fast=False)  # nothing, a menu, or a sliver of the page
+    return blocks
+
+
+def _trafilatura_blocks(root: lxml_html.HtmlElement, url: str, hints: ExtractionHints, fast: bool) -> list[Block]:
+    """trafilatura's main content (comments left out, hidden and outlet-pruned parts removed) as blocks."""
     extracted = trafilatura.bare_extraction(
         root, url=url, fast=fast, include_comments=False, prune_xpath=[*PRUNE_XPATHS, *hints.prune_xpaths]
     )
     return body_blocks(extracted.body) if extracted is not None and extracted.body is not None else []
 
 
-def _missed_article(blocks: list[Block], links: PageLinks, page_text: str) -> bool:
-    """Whether trafilatura's fast pass likely missed the article: nothing, a menu, or a sliver of the page."""
-    words = sum(len(block.text.split()) for block in blocks)
-    return words < FAST_MIN_PAGE_SHARE * len(page_text.split()) or looks_like_navigation(blocks, links)
+def _body_lines(
+    root: lxml_html.HtmlElement,
+    meta: PageMetadata,
+    blocks: list[Block],
+    links: PageLinks,
+    title: str,
+    page_lines: list[str],
+) -> list[str]:
+    """The body without boilerplate, with what trafilatura missed of the article recovered."""
+    headlines = (title, visible_h1(root), stated_text(meta.article.get("headline")), meta.first_meta("og:title"))
+    lines = clean_body(blocks, links, headlines)
+    lines += clean_body(continued_chunks(root, lines), links, headlines)
+    article_body = stated_text(meta.article.get("articleBody"))
+    return lines_in_article_body(article_body, page_lines, lines) if article_body else lines
 
 
 def _wall_reason(root: lxml_html.HtmlElement, page_text: str, meta: PageMetadata, words: int) -> Rejection | None:
@@ -298,7 +320,7 @@ def _authors(root: lxml_html.HtmlElement, meta: PageMetadata) -> list[str]:
 def _byline_names(root: lxml_html.HtmlElement) -> list[str]:
     """The names in the first short byline element (the credit as readers see it)."""
     for element in _BYLINE(root):
-        text = _BYLINE_DATE.split(clean(" ".join(element.itertext())))[0]  # "By A and B Monday, 18 Nov..."
+        text = _BYLINE_DATE.split(clean(" ".join(element.itertext())))[0]
         if 0 < len(text.split()) <= BYLINE_MAX_WORDS:
             return split_names(text)
     return []

@@ -21,6 +21,7 @@ from lxml import html as lxml_html
 from pipelines.body import is_prompt
 from pipelines.metadata import PageMetadata, clean
 from pipelines.page_text import BULLET
+from pipelines.recovery import find_paragraph
 
 #: Where a title's decoration starts: a separator with space around it ("Headline | Site").
 _SEPARATOR = re.compile(r"\s+[|\-–—:·»*]\s+")
@@ -32,11 +33,13 @@ _STANDFIRST_CLASS = re.compile(
 )
 _CREDIT = re.compile(
     r"^\W*(?:by|written by|words by|reported by|published|updated|posted|last updated)\b|"
-    r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d+\s*(?:min(?:ute)?s?|hours?|hrs?|days?)(?:\s+ago)?$",
+    r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)|"
+    r"\b\d+\s*(?:min(?:ute)?s?|hours?|hrs?|days?)(?:\s+ago)?$",
     re.I,
 )
 #: Elements a dek never contains: media with their captions, and dates.
 _NOT_IN_DEK = ("figure", "figcaption", "img", "picture", "time")
+#: A dek is a sentence or two.
 STANDFIRST_MIN_CHARS = 20
 STANDFIRST_MAX_CHARS = 600
 #: A byline or dateline is short; a longer line naming the author is prose.
@@ -116,6 +119,15 @@ def choose_standfirst(
         ):
             return candidate
     return ""
+
+
+def is_lede(root: lxml_html.HtmlElement, body: list[str]) -> bool:
+    """Whether the first body line is a paragraph among the article's paragraphs (a dek stands apart)."""
+    if len(body) < 2:
+        return False
+    first = find_paragraph(root, body[0])
+    parent = first.getparent() if first is not None else None
+    return parent is not None and any(clean(p.text_content()) == body[1] for p in parent.iterchildren("p"))
 
 
 def _between_headline_and_body(page_lines: list[str], title: str, body: list[str]) -> set[str]:

@@ -62,8 +62,10 @@ class ServiceProcess:
     def start(self) -> ServiceProcess:
         self.archive.mkdir(parents=True, exist_ok=True)
         with open(self.stderr, "ab") as err:
-            self.process = subprocess.Popen(command(self.archive, self.proxy, self.settings), cwd=REPO,
-                                            env=environment(), stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+            self.process = subprocess.Popen(
+                command(self.archive, self.proxy, self.settings), cwd=REPO, env=environment(),
+                stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+            )
         return self
 
     def signal(self, signum: int, timeout: float = 30) -> int:
@@ -75,8 +77,8 @@ class ServiceProcess:
         return self.stderr.read_text("utf-8", "replace")
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(command(self.archive, self.proxy, self.settings, *args), cwd=REPO, env=environment(),
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(command(self.archive, self.proxy, self.settings, *args), cwd=REPO,
+                              env=environment(), capture_output=True, text=True, timeout=60)
 
     def listing(self) -> dict[str, dict[str, Any]]:
         done = self.cli("--list", "--json")
@@ -111,16 +113,20 @@ def next_run_times(archive: Path) -> dict[str, float | None]:
         return dict(db.execute("SELECT id, next_run_time FROM apscheduler_jobs"))
 
 
-def wait_for(condition: Callable[[], Any], timeout: float, what: str, service: ServiceProcess | None = None) -> Any:
+def wait_for(
+    condition: Callable[[], Any], timeout: float, what: str, service: ServiceProcess | None = None
+) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = condition()
         if result:
             return result
         if service is not None and service.process is not None and service.process.poll() is not None:
-            pytest.fail(f"the service exited ({service.process.returncode}) waiting for {what}:\n{service.log()[-3000:]}")
+            pytest.fail(f"the service exited ({service.process.returncode}) waiting for {what}:\n"
+                        f"{service.log()[-3000:]}")
         time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout}s waiting for {what}" + (f":\n{service.log()[-3000:]}" if service else ""))
+    pytest.fail(f"timed out after {timeout}s waiting for {what}"
+                + (f":\n{service.log()[-3000:]}" if service else ""))
 
 
 def seconds(run: dict[str, Any]) -> float:
@@ -199,7 +205,9 @@ class HangingProxy:
 
 
 @pytest.mark.timeout(90)
-def test_every_outlet_runs_on_its_schedule_and_each_run_is_recorded(tmp_path: Path, local_web: LocalWeb) -> None:
+def test_every_outlet_runs_on_its_schedule_and_each_run_is_recorded(
+    tmp_path: Path, local_web: LocalWeb
+) -> None:
     archive = tmp_path / "archive"
     service = ServiceProcess(archive, local_web.proxy_url, {
         "SCHEDULE_OUTLETS": "ndtv,axios", "SCHEDULE_OVERRIDE": "every 1s", "LOG_KEEP": "2",
@@ -250,7 +258,8 @@ def test_sigkill_and_restart_keep_the_schedule_state(tmp_path: Path, local_web: 
     first = ServiceProcess(archive, proxy.url, settings).start()
     second = ServiceProcess(archive, proxy.url, settings)
     try:
-        wait_for(lambda: finished(archive, "npr") and finished(archive, "ndtv"), 40, "a run of npr and ndtv", first)
+        wait_for(lambda: finished(archive, "npr") and finished(archive, "ndtv"), 40, "a run of npr and ndtv",
+                 first)
         assert first.cli("--pause", "npr").returncode == 0
         paused_at = now_iso()
         [orphan] = [run for run in runs(archive, "jns") if run["status"] == "running"]
@@ -278,7 +287,8 @@ def test_sigkill_and_restart_keep_the_schedule_state(tmp_path: Path, local_web: 
     # the crawl the killed service left behind was stopped by the new one before it crawled jns again
     settled = next(run for run in runs(archive, "jns") if run["id"] == orphan["id"])
     assert settled["status"] == "interrupted" and settled["ended"], settled
-    assert not Path(f"/proc/{orphan['pid']}/cmdline").exists() or not Path(f"/proc/{orphan['pid']}/cmdline").read_bytes()
+    gone = Path(f"/proc/{orphan['pid']}/cmdline")
+    assert not gone.exists() or not gone.read_bytes()  # gone, or a zombie nobody reaped yet
     assert f"jns: crawl (pid {orphan['pid']}) left running by an earlier service: SIGTERM" in second.log()
     assert all(run["status"] != "running" for run in runs(archive)), runs(archive)
     for outlet in ("ndtv", "jns", "npr"):
@@ -320,7 +330,7 @@ def test_a_hanging_outlet_is_stopped_at_the_timeout_while_the_others_keep_their_
 @pytest.mark.timeout(90)
 def test_sigterm_closes_the_running_crawl_cleanly_and_the_control_commands_work(tmp_path: Path) -> None:
     archive = tmp_path / "archive"
-    with LocalWeb(latency=0.3) as slow_web:  # slow answers: a crawl is surely running when SIGTERM comes
+    with LocalWeb(latency=1.0) as slow_web:  # slow answers: the crawl is still running when SIGTERM comes
         service = ServiceProcess(archive, slow_web.proxy_url, {
             "SCHEDULE_OUTLETS": "ndtv,axios",
             "SCHEDULE_OVERRIDE": json.dumps({"ndtv": "every 1h", "axios": "every 2h"}),

@@ -20,7 +20,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from crawler.run_history import RunHistory
-from crawler.service import Crawl, archive_root, catalog_path, cmdline_overrides, setting
+from crawler.service import Crawl, archive_root, catalog_path, cmdline_overrides
 
 
 class Command(ScrapyCommand):
@@ -36,7 +36,7 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--timeout", type=float, default=None,
-                            help="wall-clock limit per outlet, seconds (default: setting CRAWL_TIMEOUT, 1800)")
+                            help="wall-clock limit per outlet, seconds (default: CRAWL_TIMEOUT, 1800)")
         parser.add_argument("--jobs", type=int, default=4, help="crawls running at once (default 4)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -49,17 +49,19 @@ class Command(ScrapyCommand):
         outlets = args or known
         overrides = cmdline_overrides(settings)
         root = archive_root(settings)
-        timeout = opts.timeout or float(setting(settings, "CRAWL_TIMEOUT"))
+        timeout = opts.timeout or settings.getfloat("CRAWL_TIMEOUT")
         history = RunHistory(catalog_path(settings))
-        print(f"Crawling {len(outlets)} outlet(s), {opts.jobs} at a time; logs in {root}/<outlet>/logs/", flush=True)
+        grace, keep = settings.getfloat("CRAWL_KILL_GRACE"), settings.getint("LOG_KEEP")
+        print(f"Crawling {len(outlets)} outlet(s), {opts.jobs} at a time; logs in {root}/<outlet>/logs/",
+              flush=True)
 
         def run_one(outlet: str) -> dict[str, Any]:
-            crawl = Crawl(outlet, root, overrides, timeout=timeout, grace=float(setting(settings, "CRAWL_KILL_GRACE")),
-                          keep=int(setting(settings, "LOG_KEEP")), trigger="crawlall", history=history,
-                          own_session=False)
+            crawl = Crawl(outlet, root, overrides, timeout=timeout, grace=grace, keep=keep,
+                          trigger="crawlall", history=history, own_session=False)
             result = crawl.start().run()
             print(f"  {outlet}: {result['problem'] or 'ok'} ({result['responses']} responses, "
-                  f"{result['articles']} articles, {result['seconds']:.0f}s; log {result['log']})", flush=True)
+                  f"{result['articles']} articles, {result['seconds']:.0f}s; log {result['log']})",
+                  flush=True)
             return result
 
         with ThreadPoolExecutor(max(opts.jobs, 1)) as pool:
@@ -69,7 +71,9 @@ class Command(ScrapyCommand):
 
 
 def summary_table(results: list[dict[str, Any]]) -> str:
-    lines = [f"{'outlet':<16}{'requests':>9}{'responses':>10}{'articles':>9}{'WARC MB':>9}{'secs':>7}  result"]
+    lines = [
+        f"{'outlet':<16}{'requests':>9}{'responses':>10}{'articles':>9}{'WARC MB':>9}{'secs':>7}  result"
+    ]
     for r in results:
         lines.append(
             f"{r['outlet']:<16}{r['requests']:>9}{r['responses']:>10}{r['articles']:>9}"

@@ -36,7 +36,6 @@ from crawler.service import (
     job_schedule,
     make_scheduler,
     scheduled_crawl,
-    setting,
 )
 
 
@@ -51,11 +50,17 @@ class Command(ScrapyCommand):
         return "Run the scheduling service (every outlet on its schedule), or list and steer its jobs"
 
     def long_desc(self) -> str:
-        return (__doc__ or "").strip()
+        return (
+            "Without options: run the scheduling service in the foreground until SIGTERM or SIGINT (every "
+            "outlet on its schedule, each crawl in its own process, runs recorded in the catalog). The "
+            "options read or change the persistent job store, whether or not the service is running; a "
+            "running service notices changes within SCHEDULE_POLL seconds."
+        )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--list", action="store_true", help="every outlet: schedule, next run, last result")
+        parser.add_argument("--list", action="store_true",
+                            help="every outlet: schedule, next run, last result")
         parser.add_argument("--json", action="store_true", help="with --list: as JSON")
         parser.add_argument("--run-now", action="append", default=[], metavar="OUTLET",
                             help="run OUTLET once as soon as possible")
@@ -77,7 +82,11 @@ class Command(ScrapyCommand):
             return
         if not (steering or opts.list):
             configure_logging(settings, archive_root(settings))
-            self.exitcode = Service(settings).run()
+            try:
+                service = Service(settings)
+            except ValueError as error:  # SCHEDULE_OUTLETS or SCHEDULE_OVERRIDE not understood
+                raise UsageError(str(error)) from error
+            self.exitcode = service.run()
             return
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
         known = set(get_spider_loader(settings).list())
@@ -113,7 +122,7 @@ def steer(scheduler: Any, opts: argparse.Namespace) -> int:
     for outlet in opts.run_now:
         scheduler.add_job(scheduled_crawl, DateTrigger(datetime.now(timezone.utc)), id=outlet + RUN_NOW,
                           name="run now", args=[outlet], kwargs={"trigger": "run-now"}, replace_existing=True)
-        print(f"{outlet}: run requested (starts within seconds if the service is running, else when it starts)")
+        print(f"{outlet}: run requested (starts within seconds if the service runs, else when it starts)")
     return failed
 
 
@@ -149,7 +158,8 @@ def list_outlets(settings: Any, scheduler: Any, known: set[str], as_json: bool =
         result = describe(row["last_run"])
         if row["running_since"]:
             result = f"running since {row['running_since'][11:19]}; last: {result}"
-        print(f"{row['outlet']:<15} {row['schedule']:<22} {_when(row['next_run']) or '-':<20} {state:<13} {result}")
+        next_run = _when(row["next_run"]) or "-"
+        print(f"{row['outlet']:<15} {row['schedule']:<22} {next_run:<20} {state:<13} {result}")
 
 
 def _when(value: Any) -> str:
@@ -162,7 +172,7 @@ def _when(value: Any) -> str:
 
 def health(settings: Any) -> int:
     beat_file = archive_root(settings) / "schedule.heartbeat"
-    max_age = float(setting(settings, "SCHEDULE_HEALTH_MAX_AGE"))
+    max_age = settings.getfloat("SCHEDULE_HEALTH_MAX_AGE")
     try:
         beat = json.loads(beat_file.read_text("utf-8"))
     except (OSError, ValueError):

@@ -1,0 +1,51 @@
+"""The service over time: new articles archived once, edits become versions, the unchanged cost a revisit record."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections import Counter
+from pathlib import Path
+
+from tests.localweb import LocalWeb
+from tests.localweb.generate import BULK_HOST, article_html, write_bulk_site
+from tests.test_service import ServiceProcess, finished, wait_for
+from tests.warc_reading import read_records
+
+REVISIT_AFTER = 6  # seconds after the first capture
+SETTINGS = {"SPIDER_MODULES": "tests.outlets", "SCHEDULE_OUTLETS": "bulk", "SCHEDULE_OVERRIDE": "every 2s",
+            "REVISIT_AFTER": f"{REVISIT_AFTER}s"}
+
+
+def test_service_archives_the_news_once_and_revisits(tmp_path: Path) -> None:
+    site, archive = tmp_path / "site", tmp_path / "archive"
+    urls = write_bulk_site(site, 4)
+    with LocalWeb(site) as web:
+        service = ServiceProcess(archive, web.proxy_url, SETTINGS).start()
+        try:
+            wait_for(lambda: [r for r in finished(archive, "bulk") if r["new_articles"] == 4], 60, "a first run", service)
+            first_done = time.monotonic()
+            urls = write_bulk_site(site, 6)  # the outlet publishes two more
+            wait_for(lambda: [r for r in finished(archive, "bulk") if r["new_articles"] == 2], 60, "the news", service)
+            edited = site / "bulk" / "web" / BULK_HOST / "news" / "story-1"
+            edited.write_text(article_html(1).replace("<h1>", "<h1>Corrected: "))
+            wait_for(lambda: time.monotonic() > first_done + REVISIT_AFTER, 60, "the revisits to fall due")
+            wait_for(lambda: [r for r in finished(archive, "bulk") if (r["revisits"] or 0) >= 3], 60,
+                     "a run revisiting the first articles", service)
+            assert service.signal(signal.SIGTERM) == 0
+        finally:
+            service.close()
+
+    records = [r for warc in sorted(archive.glob("bulk/warc/*.warc.gz")) for r in read_records(warc)]
+    responses = Counter(r.uri for r in records if r.type == "response" and "/news/" in r.uri)
+    assert responses == {url: 2 if url.endswith("story-1") else 1 for url in urls}, "each new article once, edits twice"
+    revisited = {r.uri for r in records if r.type == "revisit"}
+    assert revisited == {urls[0], urls[2], urls[3]}
+    runs = finished(archive, "bulk")
+    assert len(runs) >= 4 and all(run["status"] == "ok" for run in runs)
+    quiet = [json.loads(run["stats"]) for run in runs if json.loads(run["stats"]).get("discovery/not_modified")]
+    assert quiet, "no run got a 304 for the sitemap"
+    assert all("discovery/documents/sitemap" not in stats for stats in quiet), "a 304 sitemap was parsed"
+    sitemap_answers = Counter(r.status for r in records if r.type == "response" and r.uri.endswith("sitemap.xml"))
+    assert sitemap_answers[304] >= 1 and sitemap_answers[200] == 2  # first run, and once when the news came

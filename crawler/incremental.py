@@ -9,6 +9,7 @@ new, or when its next revisit (``REVISIT_AFTER`` after the first capture) is due
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -17,6 +18,7 @@ from scrapy.settings import BaseSettings
 from crawler.urls import url_key
 from pipelines.catalog import Catalog
 
+COMMIT_EVERY = 0.5  # seconds
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -44,6 +46,8 @@ class SeenState:
         self.catalog = catalog
         self.outlet = outlet
         self.revisits = revisits
+        self.closed = False
+        self._committed = time.monotonic()
 
     @classmethod
     def from_settings(cls, settings: BaseSettings, outlet: str) -> SeenState:
@@ -64,9 +68,22 @@ class SeenState:
         rows = self.catalog.due_revisits(self.outlet, datetime.now(timezone.utc), limit)
         return [(row["url"], _previous(row)) for row in rows]
 
-    def fetched(self, urls: list[str], capture: dict[str, Any], unchanged: bool) -> None:
+    def fetched(self, urls: list[str], capture: dict[str, Any], unchanged: bool, commit: bool = True) -> None:
         keys = [url_key(url) for url in urls]
-        self.catalog.mark_fetched(self.outlet, keys, urls[-1], capture, self.revisits, unchanged)
+        self.catalog.mark_fetched(self.outlet, keys, urls[-1], capture, self.revisits, unchanged, commit)
+
+    def commit(self) -> None:
+        self.catalog.commit()
+        self._committed = time.monotonic()
+
+    def commit_soon(self) -> None:
+        """Commit if the last commit is older than ``COMMIT_EVERY`` seconds.
+
+        Batching keeps a crawl's catalog writes cheap; committing often keeps the write lock short for
+        the other processes (crawls of other outlets, the service) that share the catalog.
+        """
+        if time.monotonic() - self._committed >= COMMIT_EVERY:
+            self.commit()
 
     def validator_headers(self, url: str) -> dict[str, str]:
         etag, modified = self.catalog.validators(url)
@@ -78,7 +95,10 @@ class SeenState:
         return headers
 
     def close(self) -> None:
-        self.catalog.close()
+        if not self.closed:
+            self.catalog.commit()
+            self.catalog.close()
+            self.closed = True
 
 
 def _previous(row: dict[str, Any]) -> dict[str, Any]:

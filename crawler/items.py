@@ -16,7 +16,7 @@ class ArticleCapture:
     outlet: str
     url: str
     status: int
-    body: bytes  # Content-Encoding undone
+    body: bytes = field(repr=False)  # Content-Encoding undone (not in logs: it can be megabytes)
     headers: dict[str, str]  # lower-case names, first value of each
     warc: dict[str, Any] = field(default_factory=dict)
     discovery: dict[str, Any] = field(default_factory=dict)

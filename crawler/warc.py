@@ -107,9 +107,14 @@ class WarcFileWriter:
             self.rotate_if_full()
         return locations
 
+    @property
+    def full(self) -> bool:
+        """Whether the current file has reached ``max_size``."""
+        return self._fh is not None and self._size >= self.max_size
+
     def rotate_if_full(self) -> None:
-        """Close the current file if it has reached ``max_size`` (the next write opens a new one)."""
-        if self._fh is not None and self._size >= self.max_size:
+        """Close the current file if it is full (the next write opens a new one)."""
+        if self.full:
             self.close()
 
     def close(self) -> None:
@@ -151,14 +156,19 @@ class WarcFileWriter:
 
 
 def _compress(records: Iterable[ArcWarcRecord]) -> tuple[bytes, list[tuple[int, int, str]]]:
-    """Serialise ``records`` as one gzip member each (level 6, as Heritrix; warcio's own is a slow 9)."""
+    """Serialise ``records`` as one gzip member each.
+
+    Level 6, as Heritrix (warcio's own 9 is slow for little gain), or 1 for a payload that is already
+    content-encoded: compressing compressed bytes again buys nothing but costs time on the crawl's thread.
+    """
     members = []
     spans = []
     offset = 0
     for record in records:
         raw = BytesIO()
         WARCWriter(raw, gzip=False, warc_version=WARC_VERSION).write_record(record)
-        packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
+        encoded = record.http_headers is not None and record.http_headers.get_header("Content-Encoding")
+        packer = zlib.compressobj(1 if encoded else GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
         member = packer.compress(raw.getbuffer()) + packer.flush()
         members.append(member)
         spans.append((offset, len(member), record.rec_headers.get_header("WARC-Record-ID")))
@@ -227,3 +237,9 @@ def write_cdxj(warc: Path, index_dir: Path) -> Path:
         CDXJIndexer(out, [str(warc)], sort=True).process_all()
     os.replace(partial, target)
     return target
+
+
+if __name__ == "__main__":  # python -m crawler.warc WARC INDEX_DIR: index one WARC (run by the archiver)
+    import sys
+
+    write_cdxj(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -103,15 +103,16 @@ class Catalog:
 
     def mark_fetched(
         self, outlet: str, url_keys: list[str], url: str, capture: dict[str, Any], revisits: list[timedelta],
-        unchanged: bool = False,
+        unchanged: bool = False, commit: bool = True,
     ) -> None:
         """Record a fetch of an article under each of its keys; schedule its next revisit.
 
         ``capture`` has the record_id, payload_digest and date (WARC-Date) of what was written. An
         ``unchanged`` fetch (a revisit record) keeps pointing at the capture that holds the payload.
+        With ``commit=False`` the change waits for the next :meth:`commit` (a crawl batches them).
         """
         now = datetime.now(timezone.utc)
-        with self.connection:
+        try:
             for key in dict.fromkeys(url_keys):
                 row = self.seen(outlet, key)
                 first = datetime.fromisoformat(row["first_fetched"]) if row else now
@@ -130,6 +131,14 @@ class Catalog:
                      "file": row["warc_file"] if keep else capture.get("file"),
                      "fetches": fetches, "due": due.isoformat() if due else None},
                 )
+        except BaseException:
+            self.connection.rollback()
+            raise
+        if commit:
+            self.connection.commit()
+
+    def commit(self) -> None:
+        self.connection.commit()
 
     def unextracted_files(self, outlet: str) -> list[str]:
         """WARC files holding fetched articles of ``outlet`` that have no catalog row (a crawl was killed)."""

@@ -32,16 +32,20 @@ class ArticleExtractionPipeline:
         self.root = Path(crawler.settings.get("ARCHIVE_ROOT", "archive"))
         self.catalog_path = Path(crawler.settings.get("CATALOG_PATH") or self.root / "catalog.sqlite")
         self.catalog: Catalog | None = None
+        self._own_catalog = True
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArticleExtractionPipeline:
         return cls(crawler)
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        self.catalog = Catalog(self.catalog_path)
+        seen = getattr(spider or self.crawler.spider, "seen", None)
+        # one connection per crawl process: the crawl batches its seen-state writes on the spider's
+        self.catalog = seen.catalog if seen is not None else Catalog(self.catalog_path)
+        self._own_catalog = seen is None
 
     def close_spider(self, spider: Spider | None = None) -> None:
-        if self.catalog is not None:
+        if self.catalog is not None and self._own_catalog:
             self.catalog.close()
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
@@ -51,6 +55,10 @@ class ArticleExtractionPipeline:
         spider = spider or self.crawler.spider
         warc = item.warc
         stats = self.crawler.stats
+        if not warc.get("file"):
+            stats.inc_value("extraction/not_archived")
+            raise DropItem(f"{item.url} is in no WARC (WARC writing is off): nothing to extract it for",
+                           log_level="DEBUG")
         if warc.get("revisit_of"):
             stats.inc_value("revisit/unchanged")
             return self._archived(item, None, {}, "unchanged")

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -28,8 +29,8 @@ from scrapy.settings import Settings
 from crawler.run_history import RunHistory, now_iso
 from crawler.service import Service, new_run_files
 from tests.conftest import REPO
-from tests.localweb import LOCAL_CRAWL_SETTINGS, LocalWeb
-from tests.warc_reading import warcio_check
+from tests.localweb import FIXTURES, LOCAL_CRAWL_SETTINGS, LocalWeb
+from tests.warc_reading import read_records, warcio_check
 
 BASE = {**LOCAL_CRAWL_SETTINGS, "SCHEDULE_JITTER": "0", "SCHEDULE_POLL": "0.5", "LOG_LEVEL": "INFO"}
 
@@ -293,6 +294,12 @@ def test_sigkill_and_restart_keep_the_schedule_state(tmp_path: Path, local_web: 
     assert all(run["status"] != "running" for run in runs(archive)), runs(archive)
     for outlet in ("ndtv", "jns", "npr"):
         assert_never_overlapping(archive, outlet)
+    # across the kill and the restart: every article archived exactly once, none missed
+    for outlet in ("ndtv", "npr"):
+        expected = json.loads((FIXTURES / outlet / "expected.json").read_text())["articles"]
+        archived = Counter(r.uri for warc in sorted(archive.glob(f"{outlet}/warc/*.warc.gz"))
+                           for r in read_records(warc) if r.type == "response" and r.status == 200)
+        assert {url: archived[url] for url in expected} == {url: 1 for url in expected}, outlet
 
 
 @pytest.mark.timeout(90)

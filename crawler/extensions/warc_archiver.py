@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import socket
+import subprocess
+import sys
 import time
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -32,7 +34,7 @@ from crawler.incremental import SeenState, catalog_path
 from crawler.urls import url_key
 from pipelines.replay import OutletInfo, replay
 from pipelines.warc_records import Capture, read_archive
-from crawler.warc import WarcFileWriter, record_builder, recover_open_files, write_cdxj
+from crawler.warc import WarcFileWriter, record_builder, recover_open_files
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,8 @@ class WarcArchiver:
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+        self.indexers: list[subprocess.Popen] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcArchiver:
@@ -66,8 +70,7 @@ class WarcArchiver:
         directory = self.root / spider.name / "warc"
         directory.mkdir(parents=True, exist_ok=True)
         self.index_dir = self.root / spider.name / "indexes"
-        if self.crawler.settings.getbool("INCREMENTAL"):
-            self.seen = SeenState.from_settings(self.crawler.settings, spider.name)
+        self.seen = getattr(spider, "seen", None)  # the spider's: one connection sees its own batched writes
         for open_file, final, cut in recover_open_files(directory):
             self.crawler.stats.inc_value("warc/recovered_files")
             logger.warning(
@@ -109,19 +112,30 @@ class WarcArchiver:
                        stats.extracted, ", ".join(path.name for path in files))
 
     def _index(self, warc: Path) -> None:
-        """Index a closed WARC (CDXJ): what pywb and the offline re-crawl look captures up in."""
-        try:
-            write_cdxj(warc, self.index_dir)
-        except Exception:  # an index can always be rebuilt; the WARC itself is safe
-            logger.exception("Could not index %s", warc)
-            self.crawler.stats.inc_value("warc/index_errors")
+        """Index a closed WARC (CDXJ) for pywb and the offline re-crawl, in a process of its own.
+
+        Indexing re-reads the whole file (up to WARC_MAX_SIZE): done here it would stall the crawl. An index
+        that is never written (the crawl was killed) is made when needed (make browse, ARCHIVE_SOURCE).
+        """
+        command = [sys.executable, "-m", "crawler.warc", str(warc), str(self.index_dir)]
+        self.indexers.append(subprocess.Popen(command, cwd=Path(__file__).resolve().parents[2]))
+
+    def engine_stopped(self) -> None:
+        """Wait for the indexers, so a crawl that ends has its indexes."""
+        for indexer in self.indexers:
+            if indexer.wait() != 0:
+                logger.error("Indexing failed (%s): run it again with %s", indexer.returncode, " ".join(indexer.args))
 
     def spider_closed(self, spider: Spider) -> None:
         if self.writer is not None:
+            self._commit_seen()
             self.writer.close()
             self.crawler.stats.set_value("warc/files", len(self.writer.closed_files))
-        if self.seen is not None:
-            self.seen.close()
+
+    def _commit_seen(self) -> None:
+        """Commit the seen-state batched since the last commit (the captures of a still-open file)."""
+        if self.seen is not None and not self.seen.closed:
+            self.seen.commit()
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         if self.writer is None:
@@ -188,10 +202,12 @@ class WarcArchiver:
             request.meta["warc"]["revisit_of"] = previous["record_id"]
             stats.inc_value("warc/revisit_records")
         if self.seen is not None and response.status == 200 and (request.meta.get("discovery") or {}).get("role") == "article":
-            # before the file can be closed: a capture in a closed WARC is always in the seen-state
             urls = [*request.meta.get("redirect_urls", []), response.url]
-            self.seen.fetched(urls, request.meta["warc"], unchanged)
-        self.writer.rotate_if_full()
+            self.seen.fetched(urls, request.meta["warc"], unchanged, commit=False)
+            self.seen.commit_soon()
+        if self.writer.full:
+            self._commit_seen()  # a capture in a closed WARC is always in the seen-state
+            self.writer.rotate_if_full()
         stats.inc_value("warc/records", 3)
         stats.inc_value("warc/bytes", sum(loc.length for loc in locations))
         stats.inc_value(f"warc/response_status_count/{response.status}")

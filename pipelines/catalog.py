@@ -82,8 +82,8 @@ class Catalog:
         self.connection.execute("PRAGMA synchronous=NORMAL")
         self.connection.executescript(SCHEMA)
 
-    def record(self, **row: Any) -> None:
-        """Insert or replace the row of one capture (re-extraction updates it)."""
+    def record(self, commit: bool = True, **row: Any) -> None:
+        """Insert or replace the row of one capture (re-extraction updates it); ``commit=False`` batches."""
         unknown = set(row) - set(COLUMNS)
         if unknown:
             raise ValueError(f"unknown catalog columns: {sorted(unknown)}")
@@ -91,10 +91,11 @@ class Catalog:
         names = ", ".join(row)
         marks = ", ".join(f":{name}" for name in row)
         updates = ", ".join(f"{name} = excluded.{name}" for name in row if name != "record_id")
-        with self.connection:
-            self.connection.execute(
-                f"INSERT INTO captures ({names}) VALUES ({marks}) ON CONFLICT(record_id) DO UPDATE SET {updates}", row
-            )
+        self.connection.execute(
+            f"INSERT INTO captures ({names}) VALUES ({marks}) ON CONFLICT(record_id) DO UPDATE SET {updates}", row
+        )
+        if commit:
+            self.connection.commit()
 
     def seen(self, outlet: str, url_key: str) -> dict[str, Any] | None:
         cursor = self.connection.execute("SELECT * FROM seen WHERE outlet = ? AND url_key = ?", (outlet, url_key))
@@ -184,4 +185,5 @@ class Catalog:
         return [dict(zip(names, values)) for values in cursor.fetchall()]
 
     def close(self) -> None:
+        self.connection.commit()
         self.connection.close()

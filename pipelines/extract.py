@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 EXTRACTOR = "newsarchive"
 EXTRACTOR_VERSION = f"{__version__} (trafilatura {version('trafilatura')})"
+_CONTROL_BYTES = bytes([*range(9), *range(14, 32)])  # control characters no text file has
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "")
 #: A body this short may be all a bot challenge or access-denied page has to say...
 WALL_MAX_WORDS = 150
@@ -161,7 +162,7 @@ def extract_page(page: Page, *, site_name: str = "", hints: ExtractionHints | No
     if not page.body.strip():
         return Rejection("empty", "empty body")
     head = page.body[:4096]
-    controls = sum(byte < 9 or 13 < byte < 32 for byte in head)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     if b"\x00" in head or controls > len(head) // 20:
         return Rejection("binary", f"binary content served as {media_type or 'unknown type'}")
     lowered = page.body[-4096:].lower()

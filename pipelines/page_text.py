@@ -40,6 +40,8 @@ BLOCKS = {
 SPACED = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "figure", "pre", "table", "hr", "dl",
           "fieldset", "address"}
 LISTS = {"ul", "ol", "menu"}
+_CELLS = {"td", "th"}
+_VALUED = {"input", "button"}
 BULLET = "•"
 _SPACE = re.compile(r"[ \t\n\r\f\v]+")  # not U+00A0: a no-break space is kept, as in innerText
 
@@ -101,6 +103,8 @@ def render_page_text(html: str | bytes | lxml_html.HtmlElement) -> str:
 
 
 def _hidden(element: lxml_html.HtmlElement) -> bool:
+    if not element.attrib:  # most elements: nothing to read
+        return False
     if element.get("hidden") is not None or element.get("aria-hidden") == "true":
         return True
     style = (element.get("style") or "").replace(" ", "").lower()
@@ -112,7 +116,8 @@ def _hidden(element: lxml_html.HtmlElement) -> bool:
 def _walk(element: lxml_html.HtmlElement, writer: _Writer, depth: int, indent: str, item: _Item | None) -> None:
     tag = element.tag if isinstance(element.tag, str) else ""
     if not tag or tag in SKIPPED or _hidden(element):
-        _tail(element, writer, indent, item)
+        if element.tail:
+            _text(writer, element.tail, indent, item)
         return
     block = tag in BLOCKS
     spaced = tag in SPACED and item is None
@@ -122,7 +127,7 @@ def _walk(element: lxml_html.HtmlElement, writer: _Writer, depth: int, indent: s
         writer.break_line()
     elif tag == "img":
         _text(writer, element.get("alt") or "", indent, item)
-    elif tag in {"input", "button"} and element.get("value") and not len(element):
+    elif tag in _VALUED and element.get("value") and not len(element):
         _text(writer, element.get("value") or "", indent, item)
     if tag in LISTS:
         child_depth = depth + 1
@@ -135,18 +140,21 @@ def _walk(element: lxml_html.HtmlElement, writer: _Writer, depth: int, indent: s
                 for grandchild in child:
                     _walk(grandchild, writer, child_depth, " " * len(bullet), child_item)
                 writer.break_line()
-                _tail(child, writer, indent, item)
+                if child.tail:
+                    _text(writer, child.tail, indent, item)
             else:
                 _walk(child, writer, depth, indent, item)
     else:
-        _text(writer, element.text or "", indent, item)
+        if element.text:
+            _text(writer, element.text, indent, item)
         for child in element:
             _walk(child, writer, depth, indent, item)
     if block:
         writer.blank() if spaced else writer.break_line()
-    if tag in {"td", "th"}:
+    if tag in _CELLS:
         _text(writer, " ", indent, item)
-    _tail(element, writer, indent, item)
+    if element.tail:
+        _text(writer, element.tail, indent, item)
 
 
 def _text(writer: _Writer, text: str, indent: str, item: _Item | None) -> None:
@@ -159,7 +167,3 @@ def _text(writer: _Writer, text: str, indent: str, item: _Item | None) -> None:
             item.used = True
     writer.inline(text, indent, first)
 
-
-def _tail(element: lxml_html.HtmlElement, writer: _Writer, indent: str, item: _Item | None) -> None:
-    if element.tail:
-        _text(writer, element.tail, indent, item)

@@ -202,7 +202,7 @@ def _run_task(output: Path, task: dict) -> dict[str, Any]:
 
 
 def _record(catalog: Catalog, stats: ReplayStats, row: dict[str, Any]) -> None:
-    catalog.record(**row)
+    catalog.record(commit=(stats.extracted + sum(stats.rejected.values())) % 200 == 0, **row)
     if row["status"] == "extracted":
         stats.extracted += 1
     else:

@@ -76,7 +76,10 @@ DOWNLOAD_HANDLERS = {
     "http": "crawler.download_handler.ArchivingHTTPDownloadHandler",
     "https": "crawler.download_handler.ArchivingHTTPDownloadHandler",
 }
+# Never fetch from loopback, private, link-local or metadata addresses, or other schemes (crawler.safety).
+DNS_RESOLVER = "crawler.safety.PublicOnlyResolver"
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.safety.SafeTargetsMiddleware": 40,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
     "crawler.middlewares.local_web.LocalWebProxyMiddleware": 740,

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from crawler.browse import WAYBACK, prepare
-from tests.conftest import run_crawl
+from tests.conftest import free_port, run_crawl, wait_for_port
 from tests.localweb import FIXTURES, LocalWeb
 
 ARTICLE = "https://www.ndtv.com/world-news/israel-asks-us-to-reschedule-scrapped-meeting-on-rafah-offensive-plans-5326000"
@@ -19,11 +17,6 @@ HEADLINE = "Israel Asks US To Reschedule Scrapped Meeting On Rafah Offensive Pla
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_chromium_renders_an_archived_article_through_pywb(tmp_path: Path) -> None:
@@ -39,13 +32,7 @@ def test_chromium_renders_an_archived_article_through_pywb(tmp_path: Path) -> No
     wayback = subprocess.Popen([str(WAYBACK), "-b", "127.0.0.1", "-p", str(port)], cwd=folder,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_port(port)
         profile = tmp_path / "chromium-profile"
         shown = subprocess.run(
             [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=5000",

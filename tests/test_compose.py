@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from tests.conftest import REPO, run_crawl
+from tests.conftest import REPO, free_port, run_crawl, wait_for_port
 from tests.localweb import LocalWeb
 
 COMPOSE = REPO / "docker-compose.yml"
@@ -55,11 +54,6 @@ def dockerfile_cmd() -> list[str]:
     [line] = [line for line in DOCKERFILE.read_text("utf-8").splitlines() if line.startswith("CMD ")]
     return json.loads(line[4:])
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_the_compose_file_is_valid_against_the_compose_specification(tmp_path: Path) -> None:
@@ -164,13 +158,7 @@ def test_pywb_serves_the_archive_with_the_compose_configuration(tmp_path: Path) 
         assert run_crawl("ndtv", archive, web).returncode == 0
         server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.2)
+            wait_for_port(port)
             # an outlet archived after pywb started is a collection too
             assert run_crawl("axios", archive, web).returncode == 0
             for outlet, domain in (("ndtv", "ndtv.com"), ("axios", "axios.com")):

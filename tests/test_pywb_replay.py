@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import gzip
-import socket
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, run_crawl
+from tests.conftest import REPO, free_port, run_crawl, wait_for_port
 from tests.localweb import LocalWeb
 from tests.localweb.generate import BULK_HOST, write_bulk_site
 
 PYWB_BIN = REPO / ".venv-pywb" / "bin"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fetch(url: str) -> tuple[int, bytes]:
@@ -61,13 +54,7 @@ def test_pywb_indexes_and_replays_our_warcs(pywb_bin: Path, tmp_path: Path) -> N
     )
     try:
         base = f"http://127.0.0.1:{port}/bulk"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_port(port)
         status, index = fetch(f"{base}/cdx?url={BULK_HOST}/news/*&output=json")
         assert status == 200
         assert index.count(b'"status": "200"') == len(urls)

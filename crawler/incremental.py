@@ -16,7 +16,7 @@ from typing import Any
 from scrapy.settings import BaseSettings
 
 from crawler.urls import url_key
-from pipelines.catalog import Catalog
+from pipelines.catalog import Catalog, catalog_path
 
 COMMIT_EVERY = 0.5  # seconds
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
@@ -33,10 +33,6 @@ def parse_durations(spec: str | list[str]) -> list[timedelta]:
             raise ValueError(f"not a duration: {item!r} (use e.g. 90s, 30m, 6h, 3d)")
         durations.append(timedelta(**{_UNIT[match[2]]: float(match[1])}))
     return durations
-
-
-def catalog_path(settings: BaseSettings) -> str:
-    return settings.get("CATALOG_PATH") or f"{settings.get('ARCHIVE_ROOT', 'archive')}/catalog.sqlite"
 
 
 class SeenState:

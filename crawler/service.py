@@ -46,6 +46,7 @@ from scrapy.settings import BaseSettings
 from scrapy.spiderloader import get_spider_loader
 
 from crawler.run_history import RunHistory
+from pipelines.catalog import catalog_path
 
 logger = logging.getLogger("crawler.service")
 
@@ -59,10 +60,6 @@ RUN_NOW = "#now"
 
 def archive_root(settings: BaseSettings) -> Path:
     return Path(settings.get("ARCHIVE_ROOT", "archive")).resolve()
-
-
-def catalog_path(settings: BaseSettings) -> Path:
-    return Path(settings.get("CATALOG_PATH") or archive_root(settings) / "catalog.sqlite")
 
 
 def job_store_url(settings: BaseSettings) -> str:

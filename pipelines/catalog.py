@@ -73,6 +73,11 @@ COLUMNS = (
 )
 
 
+def catalog_path(settings: Any) -> Path:
+    """Where the catalog lives: ``CATALOG_PATH``, else ``<ARCHIVE_ROOT>/catalog.sqlite`` (settings: anything with .get)."""
+    return Path(settings.get("CATALOG_PATH") or Path(settings.get("ARCHIVE_ROOT") or "archive") / "catalog.sqlite")
+
+
 class Catalog:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)

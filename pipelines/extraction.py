@@ -19,7 +19,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.items import ArchivedArticle, ArticleCapture
 from crawler.urls import url_key
-from pipelines.catalog import Catalog
+from pipelines.catalog import Catalog, catalog_path
 from pipelines.extract import ExtractionHints, Page, Rejection, extract_page
 from pipelines.output import capture_names, write_outputs
 
@@ -30,7 +30,7 @@ class ArticleExtractionPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.root = Path(crawler.settings.get("ARCHIVE_ROOT", "archive"))
-        self.catalog_path = Path(crawler.settings.get("CATALOG_PATH") or self.root / "catalog.sqlite")
+        self.catalog_path = catalog_path(crawler.settings)
         self.catalog: Catalog | None = None
         self._own_catalog = True
 

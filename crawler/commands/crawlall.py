@@ -20,7 +20,8 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from crawler.run_history import RunHistory
-from crawler.service import Crawl, archive_root, catalog_path, cmdline_overrides
+from crawler.service import Crawl, archive_root, cmdline_overrides
+from pipelines.catalog import catalog_path
 
 
 class Command(ScrapyCommand):

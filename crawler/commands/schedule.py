@@ -31,12 +31,12 @@ from crawler.service import (
     RUN_NOW,
     Service,
     archive_root,
-    catalog_path,
     configure_logging,
     job_schedule,
     make_scheduler,
     scheduled_crawl,
 )
+from pipelines.catalog import catalog_path
 
 
 class Command(ScrapyCommand):

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYWB_VENV := .venv-pywb
 DEMO_ARCHIVE ?= /tmp/newsarchive-demo
 
-.PHONY: install pywb chromium run demo browse test bench clean
+.PHONY: install pywb chromium run demo browse test reliability bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ browse: install pywb
 
 test: install pywb chromium
 	$(BIN)/python -m pytest
+
+## Fault injection and SIGKILL trials with the full budget: prints what the service did with each fault.
+reliability: install
+	$(BIN)/python -m tests.reliability --trials 25
 
 bench: install
 	$(BIN)/python bench/crawl_throughput.py

@@ -80,6 +80,8 @@ DOWNLOAD_HANDLERS = {
 DNS_RESOLVER = "crawler.safety.PublicOnlyResolver"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.safety.SafeTargetsMiddleware": 40,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots.RobotsPolicyMiddleware": 100,  # unreachable robots.txt: host not crawled
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
     "crawler.middlewares.local_web.LocalWebProxyMiddleware": 740,

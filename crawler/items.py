@@ -20,6 +20,7 @@ class ArticleCapture:
     headers: dict[str, str]  # lower-case names, first value of each
     warc: dict[str, Any] = field(default_factory=dict)
     discovery: dict[str, Any] = field(default_factory=dict)
+    refused: str = ""  # why the archived payload was not usable (then ``body`` is empty), e.g. a compression bomb
 
 
 @dataclass

@@ -21,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -228,9 +229,15 @@ class OutletSpider(scrapy.Spider):
                              reason, self._article_failures)
         self.seen.close()
 
-    def fetch_failed(self, failure: Failure) -> None:
-        """A fetch that got no usable response: one log line and a count, not a traceback."""
-        if (failure.request.meta.get("discovery") or {}).get("role") == "article":
+    def fetch_failed(self, failure: Failure) -> Iterable[ArticleCapture]:
+        """A fetch that got no usable response: one log line and a count, not a traceback.
+
+        An article whose 200 response was archived but then refused (a body that decodes to more than
+        ``DOWNLOAD_MAXSIZE``: a compression bomb) still goes to the pipelines, body-less, so the catalog
+        says what the WARC holds and why it has no text.
+        """
+        discovery = failure.request.meta.get("discovery") or {}
+        if discovery.get("role") == "article":
             self._article_failures += 1
         error = failure.value
         if isinstance(error, HttpError):
@@ -239,6 +246,10 @@ class OutletSpider(scrapy.Spider):
             reason = type(error).__name__
         self.crawler.stats.inc_value(f"fetch_failed/{reason}")
         self.logger.warning("Could not fetch %s: %s", failure.request.url, failure.getErrorMessage())
+        warc = failure.request.meta.get("warc") or {}
+        if discovery.get("role") == "article" and warc.get("status") == 200 and isinstance(error, IgnoreRequest):
+            yield ArticleCapture(outlet=self.name, url=failure.request.url, status=200, body=b"", headers={},
+                                 warc=warc, discovery=discovery, refused=failure.getErrorMessage())
 
     def _too_old_before(self) -> datetime | None:
         days = self.settings.getfloat("DISCOVERY_MAX_AGE_DAYS")

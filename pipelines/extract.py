@@ -163,13 +163,14 @@ def extract_page(page: Page, *, site_name: str = "", hints: ExtractionHints | No
         return Rejection("empty", "empty body")
     head = page.body[:4096]
     controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
-    if b"\x00" in head or controls > len(head) // 20:
+    if head.count(b"\x00") > len(head) // 100 or controls > len(head) // 20:  # a stray NUL is not binary
         return Rejection("binary", f"binary content served as {media_type or 'unknown type'}")
     lowered = page.body[-4096:].lower()
     if b"</html" not in lowered and b"</body" not in lowered:
         return Rejection("truncated", "the document ends before </body> or </html>")
     declared = _declared_encoding(content_type)
     encoding, text = html_to_unicode(content_type, page.body)
+    text = text.replace("\x00", "")  # a stray NUL is dropped, as browsers do; lxml refuses it
     bad = text.count("\ufffd")
     if bad > max(8, len(text) // 500):
         return Rejection("bad-charset", f"{bad} undecodable characters as {encoding} (declared: {declared or 'none'})")

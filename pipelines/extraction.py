@@ -20,7 +20,7 @@ from scrapy.exceptions import DropItem
 from crawler.items import ArchivedArticle, ArticleCapture
 from crawler.urls import url_key
 from pipelines.catalog import Catalog, catalog_path
-from pipelines.extract import ExtractionHints, Page, Rejection, extract_page
+from pipelines.extract import Article, ExtractionHints, Page, Rejection, extract_page
 from pipelines.output import capture_names, write_outputs
 
 logger = logging.getLogger(__name__)
@@ -62,9 +62,12 @@ class ArticleExtractionPipeline:
         if warc.get("revisit_of"):
             stats.inc_value("revisit/unchanged")
             return self._archived(item, None, {}, "unchanged")
-        page = Page(item.url, item.body, item.headers, warc.get("date", ""))
-        hints = getattr(spider, "extraction_hints", None) or ExtractionHints()
-        result = extract_page(page, site_name=getattr(spider, "site_name", ""), hints=hints)
+        if item.refused:
+            result: Article | Rejection = Rejection("too-large", item.refused)
+        else:
+            page = Page(item.url, item.body, item.headers, warc.get("date", ""))
+            hints = getattr(spider, "extraction_hints", None) or ExtractionHints()
+            result = extract_page(page, site_name=getattr(spider, "site_name", ""), hints=hints)
         provenance = {
             "record_id": warc.get("record_id"),
             "outlet": item.outlet,

@@ -261,10 +261,7 @@ def decode_payload(payload: bytes, headers: dict[str, str], max_size: int = MAX_
             except ValueError:
                 payload = _inflate(payload, -zlib.MAX_WBITS, max_size)
         elif coding == "br":
-            try:
-                payload = brotli.decompress(payload)
-            except brotli.error as error:
-                raise ValueError(f"bad brotli payload: {error}") from error
+            payload = _unbrotli(payload, max_size)
         elif coding not in {"identity", "none"}:
             raise ValueError(f"unsupported Content-Encoding {coding!r}")
     if len(payload) > max_size:
@@ -281,6 +278,24 @@ def _inflate(data: bytes, wbits: int, max_size: int) -> bytes:
     if len(output) > max_size:
         raise ValueError(f"decoded payload over {max_size} bytes")
     return output
+
+
+def _unbrotli(data: bytes, max_size: int) -> bytes:
+    """Brotli-decode at most ``max_size`` bytes: a tiny bomb must not expand to gigabytes in memory."""
+    decompressor = brotli.Decompressor()
+    output = bytearray()
+    try:
+        piece = decompressor.process(data, output_buffer_limit=1 << 20)
+        while True:
+            output += piece
+            if len(output) > max_size:
+                raise ValueError(f"decoded payload over {max_size} bytes")
+            if decompressor.is_finished() or not piece:
+                break
+            piece = decompressor.process(b"", output_buffer_limit=1 << 20)
+    except brotli.error as error:
+        raise ValueError(f"bad brotli payload: {error}") from error
+    return bytes(output)
 
 
 def dechunk(data: bytes) -> bytes:

@@ -47,8 +47,8 @@ def read_records(path: Path) -> list[Record]:
     return records
 
 
-def warcio_check(path: Path) -> subprocess.CompletedProcess:
-    """``warcio check -v``: exit 0 only when every digest verifies."""
+def warcio_check(*paths: Path) -> subprocess.CompletedProcess:
+    """``warcio check -v``: exit 0 only when every digest of every file verifies."""
     return subprocess.run(
-        [sys.executable, "-m", "warcio.cli", "check", "-v", str(path)], capture_output=True, text=True
+        [sys.executable, "-m", "warcio.cli", "check", "-v", *map(str, paths)], capture_output=True, text=True
     )

@@ -197,6 +197,7 @@ class WarcArchiver:
             "ordinal": where.ordinal,
             "date": warc_date,
             "payload_digest": digest,
+            "status": response.status,
         }
         stats = self.crawler.stats
         if unchanged:

@@ -19,8 +19,8 @@ _WORDS = (
 ).split()
 
 
-def article_html(n: int, paragraphs: int = 12) -> str:
-    """A synthetic article page of a few KB, different for every ``n``."""
+def article_html(n: int, paragraphs: int = 12, url: str = "") -> str:
+    """A synthetic article page of a few KB, different for every ``n`` (``url``: its canonical URL)."""
     rng = random.Random(n)
     body = "".join(
         "<p>" + " ".join(rng.choice(_WORDS) for _ in range(rng.randint(30, 60))).capitalize() + ".</p>"
@@ -30,7 +30,7 @@ def article_html(n: int, paragraphs: int = 12) -> str:
     return (
         "<!-- Synthetic fixture written for newsarchive tests; not any outlet's real HTML -->\n"
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{title}</title>"
-        f'<link rel=canonical href="https://{BULK_HOST}/news/story-{n}"></head><body>'
+        f'<link rel=canonical href="{url or f"https://{BULK_HOST}/news/story-{n}"}"></head><body>'
         f'<nav><a href="/">Home</a></nav><article><h1>{title}</h1><p class=byline>By Staff</p>{body}</article>'
         "<footer>Bulk Test News</footer></body></html>"
     )

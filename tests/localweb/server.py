@@ -16,7 +16,12 @@ folder's ``index.html``). ``<root>/<outlet>/web.json`` adjusts single URLs::
      "www.example.com/busy": {"sequence": [{"status": 429, "headers": {"Retry-After": "1"}}, {}]}}
 
 Text is sent gzip-compressed when the client accepts it (``encoding`` picks
-``br`` or ``identity`` instead) and HTML chunked, as real servers do. Files
+``br`` or ``identity`` instead; ``"precompressed": "gzip"`` sends a file that is
+already encoded as it is) and HTML chunked, as real servers do. Faults, for the
+reliability tests: ``"fault": "reset"`` (the connection is reset before any
+answer), ``"stall": S`` (S seconds of silence first), ``"drip": S`` (the body in
+``pieces`` parts, S seconds apart), ``"truncate": F`` (only the fraction F of the
+body, under the full ``Content-Length``, then the connection closes). Files
 carry an ``ETag`` and ``Last-Modified`` (their mtime) and a matching conditional
 request gets ``304 Not Modified`` (``"no_validators": true`` turns that off for
 a URL). Every body sent is kept in :attr:`LocalWeb.served` for tests to compare.
@@ -29,7 +34,9 @@ import hashlib
 import json
 import logging
 import mimetypes
+import socket
 import ssl
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -78,6 +85,7 @@ class Served:
     request_headers: dict[str, str]
     started: float
     finished: float = 0.0
+    complete: bool = True  # False when the body was cut short (a fault, or the client hung up)
 
 
 @dataclass
@@ -187,10 +195,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def do_HEAD(self) -> None:  # noqa: N802
-        self._serve(head=True)
+        self._serve_or_record(head=True)
 
     def do_GET(self) -> None:  # noqa: N802
-        self._serve(head=False)
+        self._serve_or_record(head=False)
+
+    def _serve_or_record(self, head: bool) -> None:
+        """Answer; a client that hangs up before the answer is out (a timeout) is logged as incomplete."""
+        started = time.monotonic()
+        try:
+            self._serve(head, started)
+        except OSError:
+            self.close_connection = True
+            self.web.record(Served(self.command, self._key(), 0, b"", dict(self.headers.items()), started, time.monotonic(),
+                                   complete=False))
 
     def _not_modified(self, validators: dict[str, str]) -> bool:
         """Whether the request's If-None-Match / If-Modified-Since say the client has this version."""
@@ -200,15 +218,25 @@ class _Handler(BaseHTTPRequestHandler):
         since = self.headers.get("If-Modified-Since")
         return since is not None and _not_modified_since(since, validators["Last-Modified"])
 
-    def _serve(self, head: bool) -> None:
-        started = time.monotonic()
+    def _key(self) -> str:
+        """The requested URL as ``host/path``."""
         parts = urlsplit(self.path)
-        host = (parts.hostname or self.headers.get("Host", "").split(":")[0]).lower()
-        path = parts.path or "/"
-        key = f"{host}{path}"
+        return f"{(parts.hostname or self.headers.get('Host', '').split(':')[0]).lower()}{parts.path or '/'}"
+
+    def _serve(self, head: bool, started: float) -> None:
+        key = self._key()
+        host, _, rest = key.partition("/")
+        path = "/" + rest
         if self.web.latency:
             time.sleep(self.web.latency)
         override = self.web.override_for(key)
+        if override.get("fault") == "reset":
+            self._reset()
+            self.web.record(Served(self.command, key, 0, b"", dict(self.headers.items()), started, time.monotonic(),
+                                   complete=False))
+            return
+        if override.get("stall"):
+            time.sleep(override["stall"])
         file = self.web.find(host, path)
         status = override.get("status", 200 if file else 404)
         body = file.read_bytes() if file and status == 200 else b""
@@ -230,11 +258,14 @@ class _Handler(BaseHTTPRequestHandler):
         accepted = self.headers.get("Accept-Encoding", "")
         encoding = override.get("encoding", "gzip")
         textual = not content_type.startswith("application/x-gzip")
-        if encoding != "identity" and textual and body and encoding in accepted:
+        if override.get("precompressed"):
+            encoding = override["precompressed"]
+        elif encoding != "identity" and textual and body and encoding in accepted:
             body = gzip.compress(body, mtime=0) if encoding == "gzip" else brotli.compress(body)
         else:
             encoding = "identity"
-        chunked = override.get("chunked", content_type.startswith("text/html"))
+        chunked = override.get("chunked", content_type.startswith("text/html")) and not (
+            override.get("drip") or override.get("truncate"))
 
         self.send_response(status, override.get("reason"))
         for name, value in validators.items():
@@ -255,18 +286,45 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if not head:
-            if chunked:
-                for start in range(0, len(body), 4096):
-                    piece = body[start : start + 4096]
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
-                self.wfile.write(b"0\r\n\r\n")
-            else:
-                self.wfile.write(body)
-        self.wfile.flush()
+        complete = True
+        try:
+            if not head:
+                complete = self._send_body(body, chunked, override)
+            self.wfile.flush()
+        except OSError:  # the client gave up (a timeout, a size cap): what it got is incomplete
+            complete, self.close_connection = False, True
         self.web.record(
-            Served(self.command, key, status, body, dict(self.headers.items()), started, time.monotonic())
+            Served(self.command, key, status, body, dict(self.headers.items()), started, time.monotonic(), complete)
         )
+
+    def _send_body(self, body: bytes, chunked: bool, override: dict[str, Any]) -> bool:
+        """Send ``body`` as the quirks say; False if it was deliberately cut short."""
+        if override.get("truncate"):
+            self.wfile.write(body[: int(len(body) * override["truncate"])])
+            self.wfile.flush()
+            self.close_connection = True
+            return False
+        if override.get("drip"):
+            pieces = max(1, override.get("pieces", 8))
+            size = -(-len(body) // pieces)
+            for start in range(0, len(body), size):
+                self.wfile.write(body[start : start + size])
+                self.wfile.flush()
+                time.sleep(override["drip"])
+            return True
+        if chunked:
+            for start in range(0, len(body), 4096):
+                piece = body[start : start + 4096]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.wfile.write(body)
+        return True
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP reset (SO_LINGER 0), as a crashing server or middlebox does."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
 
 
 def _not_modified_since(since: str, modified: str) -> bool:

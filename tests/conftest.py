@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from scrapy.utils.project import get_project_settings
 
+from crawler.fixtures import fixture_roots
 from tests.localweb import LOCAL_CRAWL_SETTINGS, LocalWeb
 
 REPO = Path(__file__).resolve().parent.parent
@@ -73,7 +75,8 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
 
 @pytest.fixture(scope="session")
 def local_web():
-    with LocalWeb() as web:
+    """Every outlet's fixture site: the OUTLET_FIXTURES folders of the project settings."""
+    with LocalWeb(fixture_roots(get_project_settings())) as web:
         yield web
 
 

@@ -13,9 +13,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.conf import closest_scrapy_cfg
 
+from pipelines.catalog import Catalog
+
 EXPECTED = "expected.json"
+#: The fields of an article a person reviews in ``expected.json`` (besides its text).
+FIELDS = ("title", "byline", "source", "published")
 
 
 def fixture_roots(settings: Any) -> list[Path]:
@@ -41,3 +46,44 @@ def fixture_warcs(folder: Path) -> list[Path]:
 
 def read_expected(folder: Path) -> dict[str, Any]:
     return json.loads((folder / EXPECTED).read_text("utf-8"))
+
+
+def trial_crawl(process: Any, settings: Any, spidercls: type, root: Path) -> Any:
+    """Crawl once, in this process, into a scratch archive at ``root`` (its own WARCs and catalog).
+
+    Nothing of the real archive is read or written: no seen-state, no run summary. Fetching goes
+    through Scrapy as any crawl does, so ``LOCAL_WEB_PROXY`` applies. Returns the finished crawler.
+    """
+    for name, value in {"ARCHIVE_ROOT": str(root), "CATALOG_PATH": str(root / "catalog.sqlite"),
+                        "INCREMENTAL": False, "RUN_SUMMARY_FILE": None}.items():
+        settings.set(name, value, priority="cmdline")
+    crawler = process.create_crawler(spidercls)
+    process.crawl(crawler)
+    process.start()
+    return crawler
+
+
+def extractions(root: Path, outlet: str) -> dict[str, dict[str, Any]]:
+    """URL -> what extraction made of each article page of a trial crawl, in ``expected.json`` form.
+
+    A page that gave no article maps to ``{"rejected": reason}``.
+    """
+    catalog = Catalog(root / "catalog.sqlite")
+    try:
+        rows = catalog.rows(outlet)
+    finally:
+        catalog.close()
+    found: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["status"] != "extracted":
+            found[row["url"]] = {"rejected": f"{row['reason']} ({row['detail']})"}
+            continue
+        text = (root / row["article_text_path"]).read_text("utf-8")
+        found[row["url"]] = {field: row[field] or "" for field in FIELDS} | {"text": text}
+    return found
+
+
+def quiet(settings: Any) -> None:
+    """Warnings only, unless the command line asked for more: a tool's own output is its report."""
+    if settings.getpriority("LOG_LEVEL") < SETTINGS_PRIORITIES["cmdline"]:
+        settings.set("LOG_LEVEL", "WARNING", priority="cmdline")

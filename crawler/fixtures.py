@@ -9,12 +9,16 @@ site, as files (``web/<host>/<path>``) or as WARCs (``*.warc.gz``, written by
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
 
+from scrapy.commands import ScrapyCommand
 from scrapy.settings import SETTINGS_PRIORITIES
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.conf import closest_scrapy_cfg
+from twisted.python.failure import Failure
 
 from pipelines.catalog import Catalog
 
@@ -83,7 +87,24 @@ def extractions(root: Path, outlet: str) -> dict[str, dict[str, Any]]:
     return found
 
 
-def quiet(settings: Any) -> None:
-    """Warnings only, unless the command line asked for more: a tool's own output is its report."""
-    if settings.getpriority("LOG_LEVEL") < SETTINGS_PRIORITIES["cmdline"]:
-        settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+class ToolCommand(ScrapyCommand):
+    """Base of the outlet tools (scaffold, capture, checkoutlet): their output is their report.
+
+    So the log shows warnings only, unless the command line asks for more.
+    """
+
+    requires_project = True
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        if self.settings.getpriority("LOG_LEVEL") < SETTINGS_PRIORITIES["cmdline"]:
+            self.settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+
+
+def failure_reason(failure: Failure) -> str:
+    """Why a fetch failed, in a few words (``HTTP 404``, a connection error)."""
+    error = failure.value
+    if isinstance(error, HttpError):
+        return f"HTTP {error.response.status}"
+    return failure.getErrorMessage() or type(error).__name__

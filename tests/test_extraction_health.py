@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pipelines.health import FIELDS, assess
 from tests.conftest import REPO, run_crawl
-from tests.localweb import LOCAL_CRAWL_SETTINGS, LocalWeb
-from tests.localweb.generate import _WORDS
+from tests.localweb import LocalWeb
+from tests.localweb.generate import _WORDS, news_article_html
 from tests.outlets.broken import HOST  # the test-only outlet whose site each test writes
 
 SLUGS = [f"story-{n}" for n in ("one", "two", "three", "four")]
@@ -28,14 +28,7 @@ def paragraphs(slug: str) -> list[str]:
 def old_layout(slug: str) -> str:
     """The layout extraction was tuned on: structured data, an author, a time, paragraphs in an article."""
     title = f"Council approves {slug.replace('-', ' ')} budget"
-    ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": title,
-          "datePublished": "2024-03-28T06:15:00+00:00", "author": {"@type": "Person", "name": "Ana Lima"}}
-    body = "".join(f"<p>{text}</p>" for text in paragraphs(slug))
-    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{title} | Broken Test</title>"
-            f'<script type="application/ld+json">{json.dumps(ld)}</script>'
-            f'<meta property="article:published_time" content="2024-03-28T06:15:00+00:00"></head><body>'
-            f'<nav><a href="/">Home</a></nav><article><h1>{title}</h1><p class="byline">By Ana Lima</p>'
-            f'<time datetime="2024-03-28T06:15:00+00:00">28 March</time>{body}</article></body></html>')
+    return news_article_html(title, paragraphs(slug), "Ana Lima", "2024-03-28T06:15:00+00:00", "Broken Test")
 
 
 def new_layout(slug: str) -> str:

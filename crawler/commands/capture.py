@@ -21,12 +21,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
-from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.spiderloader import get_spider_loader
 
-from crawler.fixtures import EXPECTED, extractions, fixture_roots, fixture_warcs, quiet, trial_crawl
+from crawler.fixtures import (
+    EXPECTED,
+    ToolCommand,
+    extractions,
+    failure_reason,
+    fixture_roots,
+    fixture_warcs,
+    trial_crawl,
+)
 from crawler.outlet import OutletSpider
 from crawler.urls import url_key
 
@@ -59,18 +65,14 @@ def capturing(spidercls: type[OutletSpider], urls: list[str], limit: int) -> typ
             return super()._request(url, kind, callback, *args, **kwargs)
 
         def fetch_failed(self, failure: Any) -> None:
-            error = failure.value
-            self.failures[failure.request.url] = (f"HTTP {error.response.status}" if isinstance(error, HttpError)
-                                                  else failure.getErrorMessage())
+            self.failures[failure.request.url] = failure_reason(failure)
             super().fetch_failed(failure)
 
     Capturing.__name__ = Capturing.__qualname__ = spidercls.__name__
     return Capturing
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-
+class Command(ToolCommand):
     def syntax(self) -> str:
         return "[options] OUTLET [ARTICLE_URL ...]"
 
@@ -83,10 +85,6 @@ class Command(ScrapyCommand):
                             help="without URLs: capture the first N articles discovery finds (default 3)")
         parser.add_argument("--to", type=Path, help="fixtures folder (default: the first of OUTLET_FIXTURES)")
         parser.add_argument("--force", action="store_true", help="replace the outlet's existing fixtures")
-
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().process_options(args, opts)
-        quiet(self.settings)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None and self.crawler_process is not None

@@ -37,7 +37,7 @@ from crawler.service import (
     make_scheduler,
     scheduled_crawl,
 )
-from pipelines import health
+from pipelines import health as extraction_health
 from pipelines.catalog import Catalog, catalog_path
 
 
@@ -170,7 +170,7 @@ def list_outlets(settings: Any, scheduler: Any, known: set[str], as_json: bool =
         next_run = _when(row["next_run"]) or "-"
         print(f"{row['outlet']:<15} {row['schedule']:<22} {next_run:<20} {state:<13} {result}")
         if row["extraction_health"] is not None:
-            print(f"{'':<15} {health.describe(row['extraction_health'])}")
+            print(f"{'':<15} {extraction_health.describe(row['extraction_health'])}")
 
 
 def _when(value: Any) -> str:

@@ -238,7 +238,8 @@ def propose(name: str, probe: ProbeSpider) -> Proposal:
     domain = site_domain(page.url)
     feeds = [f for f in probe.found.values() if f.kind == FEED]
     sitemaps = sorted((f for f in probe.found.values() if f.kind != FEED), key=lambda f: not f.news)
-    listed = list(dict.fromkeys(url for found in feeds + sitemaps for url in found.links if site_domain(url) == domain))
+    listed = list(dict.fromkeys(url for found in feeds + sitemaps for url in found.links
+                                if site_domain(url) == domain))
     links = [link.url for link in LinkExtractor(allow_domains=[domain], unique=True).extract_links(page)]
     pattern = infer_pattern(listed or [url for url in links if looks_like_article(url)])
     matches = sum(bool(re.search(pattern.regex, url)) for url in links) if pattern else 0

@@ -105,7 +105,8 @@ class Command(ToolCommand):
             raise UsageError(f"{target} exists: give --force to replace {outlet}'s fixtures")
         with tempfile.TemporaryDirectory(prefix=f"capture-{outlet}-") as scratch:
             root = Path(scratch)
-            crawler = trial_crawl(self.crawler_process, self.settings, capturing(spidercls, urls, opts.articles), root)
+            capturer = capturing(spidercls, urls, opts.articles)
+            crawler = trial_crawl(self.crawler_process, self.settings, capturer, root)
             self.exitcode = self.save(crawler, spidercls, urls, root, target)
 
     def save(self, crawler: Any, spidercls: type[OutletSpider], urls: list[str], root: Path, target: Path) -> int:

@@ -91,7 +91,8 @@ def report(outlet: str, root: Path, expected: dict[str, Any], live: bool) -> int
     if coverage:
         row = coverage[0]
         for field in COVERAGE_FIELDS:
-            figure = f"{row[field]:.2f} mean" if field == "confidence" else f"{round(row[field] * row['pages'])}/{row['pages']}"
+            count = f"{round(row[field] * row['pages'])}/{row['pages']}"
+            figure = f"{row[field]:.2f} mean" if field == "confidence" else count
             print(f"  {field:<11} {figure}")
     problems = 0
     if not live:
@@ -111,8 +112,10 @@ def report(outlet: str, root: Path, expected: dict[str, Any], live: bool) -> int
                        for field in FIELDS if field in want and got.get(field, "") != want[field]]
         if "rejected" in got:
             differences = [f"no article: {got['rejected']}"]
-        elif "text" in want and (ratio := difflib.SequenceMatcher(None, got["text"], want["text"]).ratio()) < TEXT_MIN_RATIO:
-            differences.append(f"text {ratio:.0%} alike")
+        elif "text" in want:
+            ratio = difflib.SequenceMatcher(None, got["text"], want["text"]).ratio()
+            if ratio < TEXT_MIN_RATIO:
+                differences.append(f"text {ratio:.0%} alike")
         if differences:
             print(f"  DIFFERS    {url} ({reviewed}):")
             for difference in differences:

@@ -63,6 +63,9 @@ WARC_ENABLED = True
 WARC_MAX_SIZE = 1024**3
 # Only tests, the demo and benchmarks set this: the local outlet web's proxy address.
 LOCAL_WEB_PROXY = None
+# Folders of <outlet>/ fixture folders (tests/fixtures/outlets/README.md), relative to the project folder:
+# what the local outlet web serves, where `scrapy capture` writes and `scrapy checkoutlet` reads.
+OUTLET_FIXTURES = ["tests/fixtures/outlets"]
 
 # Offline re-crawl: answer every request from these archive folders/WARCs (comma-separated) instead of
 # the network, with the capture nearest to ARCHIVE_SOURCE_TIME (YYYYMMDDhhmmss; default: the latest).
@@ -94,7 +97,18 @@ CATALOG_PATH = None
 EXTENSIONS = {
     "crawler.extensions.warc_archiver.WarcArchiver": 100,
     "crawler.extensions.run_summary.RunSummary": 200,
+    "crawler.extensions.extraction_health.ExtractionHealth": 300,
 }
+# Extraction health: each crawl's share of article pages with a title, byline, time, a body of at least
+# HEALTH_BODY_MIN_WORDS words, and the mean confidence, against the median of the outlet's last
+# HEALTH_BASELINE_RUNS runs (once HEALTH_MIN_RUNS runs of HEALTH_MIN_PAGES pages exist): a share more than
+# HEALTH_MAX_DROP below it flags the outlet (a warning, and `scrapy schedule --list`).
+HEALTH_ENABLED = True
+HEALTH_BODY_MIN_WORDS = 80
+HEALTH_BASELINE_RUNS = 10
+HEALTH_MIN_RUNS = 3
+HEALTH_MIN_PAGES = 3
+HEALTH_MAX_DROP = 0.25
 # Set by `scrapy crawlall` and the scheduling service for each crawl: where it leaves its final stats.
 RUN_SUMMARY_FILE = None
 

@@ -7,6 +7,7 @@ Writes are transactions in WAL mode, so a killed process leaves it consistent.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -58,6 +59,20 @@ CREATE TABLE IF NOT EXISTS seen (       -- every article URL fetched, under its 
     next_revisit TEXT,                   -- when to look again for an update (NULL: never)
     PRIMARY KEY (outlet, url_key)
 );
+CREATE TABLE IF NOT EXISTS coverage (   -- extraction health: field coverage of each crawl (pipelines.health)
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    outlet TEXT NOT NULL,
+    finished TEXT NOT NULL,
+    pages INTEGER NOT NULL,              -- article pages extraction was tried on
+    title REAL,                          -- shares of those pages, 0..1 ...
+    byline REAL,
+    published REAL,
+    body REAL,                           -- ... with a body of at least HEALTH_BODY_MIN_WORDS words
+    confidence REAL,                     -- the extractor's mean confidence (0 for a page it gave up on)
+    baseline TEXT,                       -- JSON: median shares of the outlet's runs before (NULL: too few)
+    degraded TEXT                        -- what fell clearly below the baseline, in words (NULL: nothing)
+);
+CREATE INDEX IF NOT EXISTS coverage_by_outlet ON coverage (outlet, id);
 CREATE TABLE IF NOT EXISTS validators (  -- HTTP validators of discovery documents, for conditional requests
     url TEXT PRIMARY KEY,
     etag TEXT,
@@ -182,6 +197,40 @@ class Catalog:
             " ORDER BY version DESC LIMIT 1", (outlet, url_key),
         ).fetchone()
         return (row[0] or 1, row[1]) if row else (0, "")
+
+    def record_coverage(self, outlet: str, pages: int, shares: dict[str, float], baseline: dict[str, float] | None,
+                        degraded: str) -> None:
+        with self.connection:
+            self.connection.execute(
+                "INSERT INTO coverage (outlet, finished, pages, title, byline, published, body, confidence, baseline,"
+                " degraded) VALUES (:outlet, :finished, :pages, :title, :byline, :published, :body, :confidence,"
+                " :baseline, :degraded)",
+                {**shares, "outlet": outlet, "pages": pages, "degraded": degraded or None,
+                 "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                 "baseline": json.dumps(baseline, sort_keys=True) if baseline is not None else None},
+            )
+
+    def coverage(self, outlet: str | None = None, limit: int = 0) -> list[dict[str, Any]]:
+        """Coverage rows, newest first (of one outlet, if given; at most ``limit``, if given)."""
+        query = "SELECT * FROM coverage" + (" WHERE outlet = ?" if outlet else "") + " ORDER BY id DESC"
+        params: tuple[Any, ...] = (outlet,) if outlet else ()
+        if limit:
+            query, params = query + " LIMIT ?", (*params, limit)
+        return self._coverage_rows(query, params)
+
+    def assessed_coverage(self) -> dict[str, dict[str, Any]]:
+        """Each outlet's latest coverage row that was compared with a baseline."""
+        rows = self._coverage_rows("SELECT * FROM coverage WHERE id IN (SELECT MAX(id) FROM coverage"
+                                   " WHERE baseline IS NOT NULL GROUP BY outlet)", ())
+        return {row["outlet"]: row for row in rows}
+
+    def _coverage_rows(self, query: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+        cursor = self.connection.execute(query, params)
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, values)) for values in cursor.fetchall()]
+        for row in rows:
+            row["baseline"] = json.loads(row["baseline"]) if row["baseline"] else None
+        return rows
 
     def rows(self, outlet: str | None = None) -> list[dict[str, Any]]:
         query = "SELECT * FROM captures" + (" WHERE outlet = ?" if outlet else "") + " ORDER BY fetched, record_id"

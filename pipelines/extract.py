@@ -128,6 +128,7 @@ class Article:
     text: str  # seed article-text form: headline, standfirst, body lines
     page_text: str  # seed page-text form
     word_count: int
+    confidence: float  # share of the extractor's cross-checks that agreed (see _confidence)
     extractor: str = EXTRACTOR
     extractor_version: str = EXTRACTOR_VERSION
 
@@ -193,7 +194,7 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
     page_text = render_page_text(root)
     page_lines = page_text.split("\n")
     links = PageLinks(root)
-    blocks = _main_blocks(root, url, hints, links, page_text)
+    blocks, fell_back = _main_blocks(root, url, hints, links, page_text)
     words = sum(len(block.text.split()) for block in blocks)
     if words < WALL_MAX_WORDS:
         wall = _wall_reason(root, page_text, meta, words)
@@ -236,18 +237,34 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
         text="\n".join(head + body_lines),
         page_text=page_text,
         word_count=sum(len(line.split()) for line in head + body_lines),
+        confidence=_confidence(root, meta, title, fell_back),
     )
+
+
+def _confidence(root: lxml_html.HtmlElement, meta: PageMetadata, title: str, fell_back: bool) -> float:
+    """How sure the extractor can be, as the share of independent cross-checks that agreed.
+
+    Each is a sign the page still has the layout the extractor reads well: trafilatura's fast pass found
+    the body (no fallback to the full cascade), the headline chosen is one the page shows or states, and
+    the page states its article metadata as structured data. A layout change tends to fail all three.
+    """
+    stated = {visible_h1(root), stated_text(meta.article.get("headline")), meta.first_meta("og:title")}
+    checks = (not fell_back, bool(title) and title in stated, bool(meta.article))
+    return round(sum(checks) / len(checks), 3)
 
 
 def _main_blocks(
     root: lxml_html.HtmlElement, url: str, hints: ExtractionHints, links: PageLinks, page_text: str
-) -> list[Block]:
-    """trafilatura's fast pass; its full cascade (compared with readability and jusText) when that missed."""
+) -> tuple[list[Block], bool]:
+    """trafilatura's fast pass; its full cascade (compared with readability and jusText) when that missed.
+
+    Also says whether it had to fall back to the full cascade.
+    """
     blocks = _trafilatura_blocks(root, url, hints, fast=True)
     words = sum(len(block.text.split()) for block in blocks)
     if words < FAST_MIN_PAGE_SHARE * len(page_text.split()) or looks_like_navigation(blocks, links):
-        blocks = _trafilatura_blocks(root, url, hints, fast=False)  # nothing, a menu, or a sliver of the page
-    return blocks
+        return _trafilatura_blocks(root, url, hints, fast=False), True  # nothing, a menu, or a sliver of the page
+    return blocks, False
 
 
 def _trafilatura_blocks(root: lxml_html.HtmlElement, url: str, hints: ExtractionHints, fast: bool) -> list[Block]:

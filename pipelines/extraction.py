@@ -19,6 +19,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.items import ArchivedArticle, ArticleCapture
 from crawler.urls import url_key
+from pipelines import health
 from pipelines.catalog import Catalog, catalog_path
 from pipelines.extract import Article, ExtractionHints, Page, Rejection, extract_page
 from pipelines.output import capture_names, write_outputs
@@ -31,6 +32,7 @@ class ArticleExtractionPipeline:
         self.crawler = crawler
         self.root = Path(crawler.settings.get("ARCHIVE_ROOT", "archive"))
         self.catalog_path = catalog_path(crawler.settings)
+        self.body_min_words = crawler.settings.getint("HEALTH_BODY_MIN_WORDS", 80)
         self.catalog: Catalog | None = None
         self._own_catalog = True
 
@@ -78,6 +80,7 @@ class ArticleExtractionPipeline:
             "warc_length": warc.get("length"),
             "payload_digest": warc.get("payload_digest"),
         }
+        health.count(stats, None if isinstance(result, Rejection) else result, self.body_min_words)
         if isinstance(result, Rejection):
             self.catalog.record(**provenance, status="rejected", reason=result.reason, detail=result.detail)
             stats.inc_value(f"extraction/rejected/{result.reason}")

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from scrapy.utils.project import get_project_settings
 
+from crawler.fixtures import fixture_roots
 from tests.localweb import LOCAL_CRAWL_SETTINGS, LocalWeb
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,12 +40,17 @@ def scrapy_command(outlet: str, archive: Path, proxy: str, settings: dict[str, s
 
 
 def run_crawl(
-    outlet: str, archive: Path, web: LocalWeb, settings: dict[str, str] | None = None, timeout: float = 120
+    outlet: str, archive: Path, web: LocalWeb, settings: dict[str, str] | None = None, timeout: float = 120,
+    env: dict[str, str] | None = None,
 ) -> Crawl:
-    """Run ``scrapy crawl <outlet>`` against the local web, collecting its items as JSON lines."""
+    """Run ``scrapy crawl <outlet>`` against the local web, collecting its items as JSON lines.
+
+    ``env`` adds to the environment (say, a settings module that lists outlets of a temporary package).
+    """
     items_file = archive / f"{outlet}-items.jsonl"
     command = scrapy_command(outlet, archive, web.proxy_url, settings) + ["-O", f"{items_file}:jsonlines"]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    inherited = os.environ.get("PYTHONPATH")  # a settings module of a test's own, say
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), inherited])), **(env or {})}
     env.pop("http_proxy", None), env.pop("https_proxy", None)
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
     items = []
@@ -73,7 +80,8 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
 
 @pytest.fixture(scope="session")
 def local_web():
-    with LocalWeb() as web:
+    """Every outlet's fixture site: the OUTLET_FIXTURES folders of the project settings."""
+    with LocalWeb(fixture_roots(get_project_settings())) as web:
         yield web
 
 

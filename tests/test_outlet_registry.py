@@ -1,13 +1,14 @@
 """One test over the whole outlet registry: every outlet, with no test code of its own.
 
-Each outlet must have fixtures (``tests/fixtures/outlets/<name>/``) covering every
-discovery URL it declares, and a crawl of the local outlet web must archive
-exactly the article pages its ``expected.json`` lists, in valid WARC files.
+Each outlet must have fixtures (``tests/fixtures/outlets/<name>/``, or in another
+``OUTLET_FIXTURES`` folder; files or a WARC) covering every discovery URL it
+declares, and a crawl of the local outlet web must archive exactly the article
+pages its ``expected.json`` lists, in valid WARC files.
 """
 
 from __future__ import annotations
 
-import json
+import inspect
 import re
 from collections import Counter
 from pathlib import Path
@@ -18,12 +19,15 @@ from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
 from crawler.discovery import SITEMAP_INDEX, UNREADABLE, read_document
+from crawler.fixtures import fixture_dir as find_fixture_dir
+from crawler.fixtures import fixture_roots, read_expected
 from crawler.outlet import OutletSpider
 from tests.conftest import run_crawl
 from tests.localweb import FIXTURES, LocalWeb
 from tests.warc_reading import read_records, warcio_check
 
-LOADER = SpiderLoader.from_settings(get_project_settings())
+SETTINGS = get_project_settings()
+LOADER = SpiderLoader.from_settings(SETTINGS)
 OUTLETS = sorted(LOADER.list())
 
 
@@ -38,11 +42,12 @@ def test_registry_lists_outlets_but_not_the_base() -> None:
 
 
 def fixture_dir(name: str) -> Path:
-    folder = FIXTURES / name
-    if not (folder / "expected.json").is_file() or not (folder / "web").is_dir():
+    folder = find_fixture_dir(SETTINGS, name)
+    if folder is None:
+        folder = FIXTURES / name
         pytest.fail(
-            f"outlet {name!r} has no fixtures: add {folder}/web/<host>/... and {folder}/expected.json "
-            f"(see {FIXTURES}/README.md)"
+            f"outlet {name!r} has no fixtures: add {folder}/web/<host>/... (or capture a WARC with "
+            f"`scrapy capture {name}`) and {folder}/expected.json (see {FIXTURES}/README.md)"
         )
     return folder
 
@@ -50,7 +55,7 @@ def fixture_dir(name: str) -> Path:
 @pytest.mark.parametrize("name", OUTLETS)
 def test_outlet_is_declared_consistently(name: str) -> None:
     spider = outlet_class(name)
-    assert Path(f"crawler/spiders/{name}.py").is_file(), "an outlet's file is named after the outlet"
+    assert Path(inspect.getfile(spider)).name == f"{name}.py", "an outlet's file is named after the outlet"
     assert re.fullmatch(r"[a-z][a-z0-9_]*", name)
     assert spider.allowed_domains, "allowed_domains is required"
     assert spider.article_pattern, "article_pattern is required"
@@ -68,14 +73,13 @@ def test_outlet_is_declared_consistently(name: str) -> None:
 def test_fixtures_cover_every_discovery_url(name: str) -> None:
     folder = fixture_dir(name)
     spider = outlet_class(name)
-    web = LocalWeb(FIXTURES)
+    web = LocalWeb(fixture_roots(SETTINGS))
     for url in spider.feeds + spider.sitemaps + spider.front_pages:
-        parts = urlsplit(url)
-        file = web.find(parts.hostname or "", parts.path or "/")
-        assert file is not None, f"{url} has no fixture file under {folder}/web"
+        body = web.body(url)
+        assert body is not None, f"{url} has no fixture file under {folder}/web nor capture in its WARC"
         if url in spider.front_pages:
             continue
-        document = read_document(file.read_bytes(), url)
+        document = read_document(body, url)
         assert document.kind != UNREADABLE, f"{url}: {document.error}"
         assert document.links, f"{url} lists no links"
         if document.kind != SITEMAP_INDEX:
@@ -86,7 +90,7 @@ def test_fixtures_cover_every_discovery_url(name: str) -> None:
 
 @pytest.mark.parametrize("name", OUTLETS)
 def test_crawl_archives_expected_articles(name: str, local_web: LocalWeb, tmp_path: Path) -> None:
-    expected = json.loads((fixture_dir(name) / "expected.json").read_text("utf-8"))
+    expected = read_expected(fixture_dir(name))
     crawl = run_crawl(name, tmp_path, local_web)
     assert crawl.returncode == 0, crawl.log[-3000:]
     assert "Traceback" not in crawl.log, crawl.log[-3000:]

@@ -5,7 +5,8 @@ until SIGTERM or SIGINT. The options work on the persistent job store, whether
 or not the service runs (a running service notices within ``SCHEDULE_POLL``
 seconds):
 
-- ``--list`` (``--json``): every outlet, its schedule, next run, paused or not, last result;
+- ``--list`` (``--json``): every outlet, its schedule, next run, paused or not, last result, and its
+  extraction health (flagged when its field coverage fell below its own baseline, :mod:`pipelines.health`);
 - ``--run-now OUTLET``: one extra run as soon as possible (the schedule is unchanged);
 - ``--pause OUTLET`` / ``--resume OUTLET``: stop / restart an outlet's scheduled runs;
 - ``--health``: exit 0 if the service's heartbeat is recent (for container health checks).
@@ -36,7 +37,8 @@ from crawler.service import (
     make_scheduler,
     scheduled_crawl,
 )
-from pipelines.catalog import catalog_path
+from pipelines import health as extraction_health
+from pipelines.catalog import Catalog, catalog_path
 
 
 class Command(ScrapyCommand):
@@ -129,6 +131,11 @@ def steer(scheduler: Any, opts: argparse.Namespace) -> int:
 def list_outlets(settings: Any, scheduler: Any, known: set[str], as_json: bool = False) -> None:
     jobs = {job.id: job for job in scheduler.get_jobs()}
     last = RunHistory(catalog_path(settings)).last_runs()
+    catalog = Catalog(catalog_path(settings))
+    try:
+        assessed = catalog.assessed_coverage()
+    finally:
+        catalog.close()
     loader = get_spider_loader(settings)
     rows = []
     for outlet in sorted(known | {job_id.split(RUN_NOW)[0] for job_id in jobs}):
@@ -148,6 +155,8 @@ def list_outlets(settings: Any, scheduler: Any, known: set[str], as_json: bool =
             "run_requested": outlet + RUN_NOW in jobs,
             "running_since": runs["running"]["started"] if "running" in runs else None,
             "last_run": runs.get("last"),
+            "extraction_degraded": bool(assessed.get(outlet, {}).get("degraded")),
+            "extraction_health": assessed.get(outlet),
         })
     if as_json:
         print(json.dumps(rows, indent=1, default=str))
@@ -160,6 +169,8 @@ def list_outlets(settings: Any, scheduler: Any, known: set[str], as_json: bool =
             result = f"running since {row['running_since'][11:19]}; last: {result}"
         next_run = _when(row["next_run"]) or "-"
         print(f"{row['outlet']:<15} {row['schedule']:<22} {next_run:<20} {state:<13} {result}")
+        if row["extraction_health"] is not None:
+            print(f"{'':<15} {extraction_health.describe(row['extraction_health'])}")
 
 
 def _when(value: Any) -> str:

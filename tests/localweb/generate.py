@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import random
 from collections.abc import Iterable
 from io import BytesIO
@@ -34,6 +35,19 @@ def article_html(n: int, paragraphs: int = 12, url: str = "") -> str:
         f'<nav><a href="/">Home</a></nav><article><h1>{title}</h1><p class=byline>By Staff</p>{body}</article>'
         "<footer>Bulk Test News</footer></body></html>"
     )
+
+
+def news_article_html(title: str, paragraphs: list[str], author: str, published: str, site: str) -> str:
+    """A synthetic article page the way news sites mark them up: JSON-LD, a byline, a time, an article."""
+    data = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": title, "datePublished": published,
+            "author": {"@type": "Person", "name": author}}
+    body = "".join(f"<p>{text}</p>" for text in paragraphs)
+    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{title} | {site}</title>"
+            f'<meta property="og:site_name" content="{site}">'
+            f'<script type="application/ld+json">{json.dumps(data)}</script>'
+            f'<meta property="article:published_time" content="{published}"></head><body>'
+            f'<nav><a href="/">Home</a></nav><article><h1>{title}</h1><p class="byline">By {author}</p>'
+            f'<time datetime="{published}">{published[:10]}</time>{body}</article></body></html>')
 
 
 def write_bulk_site(root: Path, articles: int) -> list[str]:

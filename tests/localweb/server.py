@@ -8,7 +8,10 @@ real names while no byte leaves the machine.
 
 Sites live in ``<root>/<outlet>/web/<host>/<path>``: ``/`` and ``/x/`` map to
 ``index.html``, a path without extension to a file of that name (or its
-folder's ``index.html``). ``<root>/<outlet>/web.json`` adjusts single URLs::
+folder's ``index.html``). An outlet's site can also be WARCs,
+``<root>/<outlet>/*.warc.gz`` (as ``scrapy capture`` writes them): each URL is
+answered with its last capture there (status, type, ``Location``, the decoded
+payload), where no file answers it. ``<root>/<outlet>/web.json`` adjusts single URLs::
 
     {"www.example.com/feed": {"content_type": "text/html", "encoding": "br",
                               "chunked": false, "status": 301, "reason": "Moved",
@@ -49,6 +52,9 @@ from urllib.parse import unquote, urlsplit
 import brotli
 import trustme
 
+from crawler.fixtures import fixture_warcs
+from pipelines.warc_records import Capture, decode_payload, read_archive
+
 logger = logging.getLogger(__name__)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "outlets"
@@ -88,29 +94,54 @@ class Served:
     complete: bool = True  # False when the body was cut short (a fault, or the client hung up)
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A response as a fixture WARC holds it, ready to be served again."""
+
+    status: int
+    reason: str
+    content_type: str
+    body: bytes  # decoded: the server encodes it again as it does files
+    headers: dict[str, str]  # the ones worth repeating (Location)
+    modified: float
+
+    @classmethod
+    def from_capture(cls, capture: Capture, modified: float) -> Recorded:
+        try:
+            body = decode_payload(capture.payload, capture.headers)
+        except ValueError:
+            body = capture.payload
+        headers = {"Location": capture.headers["location"]} if "location" in capture.headers else {}
+        return cls(capture.status, capture.reason, capture.headers.get("content-type", ""), body, headers, modified)
+
+
 @dataclass
 class LocalWeb:
-    """A threaded proxy server on 127.0.0.1 serving the fixture sites under ``root``."""
+    """A threaded proxy server on 127.0.0.1 serving the fixture sites under ``root`` (one folder or several)."""
 
-    root: Path = FIXTURES
+    root: Path | list[Path] = FIXTURES
     latency: float = 0.0
     port: int = 0
     served: list[Served] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.root = Path(self.root)
+        roots = [Path(r) for r in self.root] if isinstance(self.root, (list, tuple)) else [Path(self.root)]
         self.sites: dict[str, list[Path]] = {}
+        self.recorded: dict[str, Recorded] = {}  # host/path[?query] -> the capture in a fixture WARC
         self.overrides: dict[str, dict[str, Any]] = {}
-        for outlet in sorted(p for p in self.root.iterdir() if p.is_dir()):
+        for outlet in sorted(p for root in roots for p in root.iterdir() if p.is_dir()):
             for site in sorted((outlet / "web").glob("*")):
                 if site.is_dir():
                     self.sites.setdefault(site.name.lower(), []).append(site)
+            for warc in fixture_warcs(outlet):
+                self._load_warc(warc)
             manifest = outlet / "web.json"
             if manifest.exists():
                 self.overrides.update(json.loads(manifest.read_text("utf-8")))
         self._lock = threading.Lock()
         self._hits: dict[str, int] = {}
-        self._tls = _tls_context(sorted(self.sites))
+        hosts = set(self.sites) | {key.split("/", 1)[0] for key in self.recorded}
+        self._tls = _tls_context(sorted(hosts))
         self._server = _Server(("127.0.0.1", self.port), _Handler)
         self._server.daemon_threads = True
         self._server.web = self  # type: ignore[attr-defined]
@@ -154,6 +185,28 @@ class LocalWeb:
         with self._lock:
             count = self._hits[key] = self._hits.get(key, 0) + 1
         return {**override, **sequence[min(count, len(sequence)) - 1]}
+
+    def _load_warc(self, warc: Path) -> None:
+        modified = warc.stat().st_mtime
+        for capture in read_archive(warc):
+            if isinstance(capture, Capture) and capture.kind == "response" and capture.status:
+                parts = urlsplit(capture.uri)
+                key = f"{(parts.hostname or '').lower()}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
+                self.recorded[key] = Recorded.from_capture(capture, modified)
+
+    def recording(self, host: str, path: str, query: str = "") -> Recorded | None:
+        """The capture a fixture WARC holds for this URL (with its query, else without)."""
+        key = f"{host.lower()}{path or '/'}"
+        return self.recorded.get(f"{key}?{query}" if query else key) or self.recorded.get(key)
+
+    def body(self, url: str) -> bytes | None:
+        """What a fixture file or WARC holds for ``url`` (decoded), or None."""
+        parts = urlsplit(url)
+        file = self.find(parts.hostname or "", parts.path or "/")
+        if file is not None:
+            return file.read_bytes()
+        recorded = self.recording(parts.hostname or "", parts.path, parts.query)
+        return recorded.body if recorded is not None else None
 
     def find(self, host: str, path: str) -> Path | None:
         relative = unquote(path).lstrip("/")
@@ -238,12 +291,18 @@ class _Handler(BaseHTTPRequestHandler):
         if override.get("stall"):
             time.sleep(override["stall"])
         file = self.web.find(host, path)
-        status = override.get("status", 200 if file else 404)
-        body = file.read_bytes() if file and status == 200 else b""
+        recorded = None if file else self.web.recording(host, path, parts.query)
+        status = override.get("status", 200 if file else recorded.status if recorded else 404)
+        body = b""
+        if file and status == 200:
+            body = file.read_bytes()
+        elif recorded and status == recorded.status:
+            body = recorded.body
         validators = {}
-        if status == 200 and file is not None and not override.get("no_validators"):
+        if status == 200 and (file or recorded) and not override.get("no_validators"):
+            modified = file.stat().st_mtime if file else recorded.modified  # type: ignore[union-attr]
             validators = {"ETag": f'"{hashlib.sha1(body).hexdigest()[:16]}"',
-                          "Last-Modified": formatdate(file.stat().st_mtime, usegmt=True)}
+                          "Last-Modified": formatdate(modified, usegmt=True)}
             if self._not_modified(validators):
                 status, body = 304, b""
         if not body and status == 404:
@@ -251,7 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
         content_type = override.get("content_type") or (
             _TYPES.get(file.suffix.lower(), mimetypes.guess_type(file.name)[0] or "application/octet-stream")
             if file
-            else "text/html; charset=utf-8"
+            else (recorded and recorded.content_type) or "text/html; charset=utf-8"
         )
         if file is not None and file.name == "robots.txt":
             content_type = override.get("content_type", "text/plain; charset=utf-8")
@@ -267,7 +326,7 @@ class _Handler(BaseHTTPRequestHandler):
         chunked = override.get("chunked", content_type.startswith("text/html")) and not (
             override.get("drip") or override.get("truncate"))
 
-        self.send_response(status, override.get("reason"))
+        self.send_response(status, override.get("reason") or (recorded.reason if recorded else None))
         for name, value in validators.items():
             self.send_header(name, value)
         if status == 304:
@@ -279,7 +338,7 @@ class _Handler(BaseHTTPRequestHandler):
         if encoding != "identity":
             self.send_header("Content-Encoding", encoding)
             self.send_header("Vary", "Accept-Encoding")
-        for name, value in override.get("headers", {}).items():
+        for name, value in {**(recorded.headers if recorded else {}), **override.get("headers", {})}.items():
             self.send_header(name, value)
         if chunked and not head:
             self.send_header("Transfer-Encoding", "chunked")

@@ -1,0 +1,61 @@
+"""Record each crawl's extraction coverage in the catalog and warn when it falls below the outlet's baseline.
+
+The extraction pipeline counts the fields of every article page (crawl stats
+``coverage/*``, :func:`pipelines.health.count`); when the crawl ends this
+extension stores the shares in the catalog's ``coverage`` table, compares them
+with the median of the outlet's earlier runs (:func:`pipelines.health.assess`)
+and, when a share fell clearly, logs a warning and sets the stat
+``health/degraded``. ``scrapy schedule --list`` shows the flag.
+
+It runs on ``engine_stopped``, after every ``spider_closed`` handler has
+committed the crawl's own catalog writes, so its connection never waits on them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from pipelines.catalog import Catalog, catalog_path
+from pipelines.health import assess, shares
+
+logger = logging.getLogger(__name__)
+
+
+class ExtractionHealth:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.outlet = ""
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractionHealth:
+        if not crawler.settings.getbool("HEALTH_ENABLED", True):
+            raise NotConfigured("HEALTH_ENABLED is off")
+        return cls(crawler)
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.outlet = spider.name
+
+    def engine_stopped(self) -> None:
+        settings = self.crawler.settings
+        pages, current = shares(self.crawler.stats.get_stats())
+        if not pages or not self.outlet:
+            return  # nothing new was extracted: nothing to judge extraction by
+        catalog = Catalog(catalog_path(settings))
+        try:
+            history = catalog.coverage(self.outlet, limit=settings.getint("HEALTH_BASELINE_RUNS"))
+            baseline, fallen = assess(
+                pages, current, history, min_runs=settings.getint("HEALTH_MIN_RUNS"),
+                min_pages=settings.getint("HEALTH_MIN_PAGES"), max_drop=settings.getfloat("HEALTH_MAX_DROP"))
+            catalog.record_coverage(self.outlet, pages, current, baseline, "; ".join(fallen))
+        finally:
+            catalog.close()
+        if fallen:
+            self.crawler.stats.set_value("health/degraded", "; ".join(fallen))
+            logger.warning("Extraction of %s degraded (%d article pages): %s - has the site's layout changed?",
+                           self.outlet, pages, "; ".join(fallen))

@@ -80,7 +80,7 @@ DOWNLOAD_HANDLERS = {
     "https": "crawler.download_handler.ArchivingHTTPDownloadHandler",
 }
 # Never fetch from loopback, private, link-local or metadata addresses, or other schemes (crawler.safety).
-DNS_RESOLVER = "crawler.safety.PublicOnlyResolver"
+TWISTED_DNS_RESOLVER = "crawler.safety.PublicOnlyResolver"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.safety.SafeTargetsMiddleware": 40,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,

@@ -277,9 +277,8 @@ class _Handler(BaseHTTPRequestHandler):
         return f"{(parts.hostname or self.headers.get('Host', '').split(':')[0]).lower()}{parts.path or '/'}"
 
     def _serve(self, head: bool, started: float) -> None:
-        key = self._key()
-        host, _, rest = key.partition("/")
-        path = "/" + rest
+        key, parts = self._key(), urlsplit(self.path)
+        host, path = key.partition("/")[0], parts.path or "/"
         if self.web.latency:
             time.sleep(self.web.latency)
         override = self.web.override_for(key)

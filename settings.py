@@ -83,6 +83,8 @@ DOWNLOAD_HANDLERS = {
 TWISTED_DNS_RESOLVER = "crawler.safety.PublicOnlyResolver"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.safety.SafeTargetsMiddleware": 40,
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.offsite.StrictOffsiteMiddleware": 50,  # retries' redirects stay on the site too
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.robots.RobotsPolicyMiddleware": 100,  # unreachable robots.txt: host not crawled
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

@@ -160,6 +160,12 @@ def _link_faults() -> list[Fault]:
         Fault("off-domain redirect", _url("/news/moved-away"), REFUSED,
               {"status": 301, "headers": {"Location": _url("/news/elsewhere", ELSEWHERE_HOST)}}, b""),
         Fault("off-domain redirect (target)", _url("/news/elsewhere", ELSEWHERE_HOST), NOT_FETCHED, linked=False),
+        # a retried request is dont_filter in Scrapy, and its redirect inherits that: the offsite check must hold
+        Fault("off-domain redirect after a retry", _url("/news/moved-after-error"), REFUSED,
+              {"sequence": [{"status": 503}, {"status": 301, "headers": {
+                  "Location": _url("/news/elsewhere-after-retry", ELSEWHERE_HOST)}}]}, b""),
+        Fault("off-domain redirect after a retry (target)", _url("/news/elsewhere-after-retry", ELSEWHERE_HOST),
+              NOT_FETCHED, linked=False),
         Fault("robots.txt disallow", _url("/private/news/secret"), NOT_FETCHED),
         Fault("robots.txt unreachable", _url("/news/behind-broken-robots", NO_ROBOTS_HOST), NOT_FETCHED),
     ]

@@ -144,7 +144,8 @@ class Catalog:
             self.connection.commit()
 
     def commit(self) -> None:
-        self.connection.commit()
+        if self.connection is not None:  # closing committed everything
+            self.connection.commit()
 
     def unextracted_files(self, outlet: str) -> list[str]:
         """WARC files holding fetched articles of ``outlet`` that have no catalog row (a crawl was killed)."""
@@ -190,5 +191,8 @@ class Catalog:
         return [dict(zip(names, values)) for values in cursor.fetchall()]
 
     def close(self) -> None:
-        self.connection.commit()
-        self.connection.close()
+        """Commit and close; closing again (outlets of a frontier worker share one catalog) does nothing."""
+        if self.connection is not None:
+            self.connection.commit()
+            self.connection.close()
+            self.connection = None

@@ -39,7 +39,9 @@ class ArticleExtractionPipeline:
         return cls(crawler)
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        seen = getattr(spider or self.crawler.spider, "seen", None)
+        spider = spider or self.crawler.spider
+        outlets = getattr(spider, "outlets", None) or {spider.name: spider}  # a frontier worker serves many
+        seen = next((o.seen for o in outlets.values() if getattr(o, "seen", None) is not None), None)
         # one connection per crawl process: the crawl batches its seen-state writes on the spider's
         self.catalog = seen.catalog if seen is not None else Catalog(self.catalog_path)
         self._own_catalog = seen is None
@@ -53,6 +55,7 @@ class ArticleExtractionPipeline:
             return item
         assert self.catalog is not None
         spider = spider or self.crawler.spider
+        spider = getattr(spider, "outlets", {}).get(item.outlet, spider)  # a frontier worker serves many
         warc = item.warc
         stats = self.crawler.stats
         if not warc.get("file"):

@@ -88,8 +88,10 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "pipelines.extraction.ArticleExtractionPipeline": 300,
 }
-# The catalog of captures (default: <ARCHIVE_ROOT>/catalog.sqlite).
+# The catalog of captures (default: <ARCHIVE_ROOT>/catalog.sqlite), or a database every worker shares:
+# DATABASE_URL=postgresql+psycopg://user:password@host:5432/newsarchive (SQLAlchemy URL; schema by Alembic).
 CATALOG_PATH = None
+DATABASE_URL = os.environ.get("DATABASE_URL") or None
 EXTENSIONS = {
     "crawler.extensions.warc_archiver.WarcArchiver": 100,
     "crawler.extensions.run_summary.RunSummary": 200,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,10 +14,14 @@ from pathlib import Path
 import pytest
 import redis
 from scrapy import Request
+from scrapy.settings import Settings
 
 from crawler.frontier import DUPEFILTER_KEY, QUEUE_KEY, WORKERS_KEY
 from crawler.frontier.dupefilter import RoundDupeFilter
 from crawler.frontier.politeness import _ACQUIRE
+from crawler.run_history import RunHistory
+from crawler.service import Service
+from crawler.spiders.ndtv import NdtvSpider
 from tests.conftest import REPO
 from tests.localweb import LOCAL_CRAWL_SETTINGS, LocalWeb
 from tests.localweb.generate import write_bulk_site
@@ -73,7 +78,7 @@ class Frontier:
         deadline = time.monotonic() + timeout
         seen, since = -1, time.monotonic()
         while time.monotonic() < deadline:
-            if len(self.web.served) != seen or self.redis.zcard(QUEUE_KEY):
+            if len(self.web.served) != seen or self.redis.llen(QUEUE_KEY):
                 seen, since = len(self.web.served), time.monotonic()
             elif time.monotonic() - since >= quiet:
                 return
@@ -149,6 +154,24 @@ def test_three_workers_one_killed_archive_every_article_once_and_keep_per_host_p
         window = 10 * HOST_DELAY
         busiest = max(sum(1 for t in starts[i:] if t < start + window) for i, start in enumerate(starts))
         assert busiest <= 12, (host, busiest)
+
+
+def test_the_service_puts_scheduled_runs_in_the_frontier_when_redis_url_is_set(tmp_path: Path, redis_url: str) -> None:
+    settings = Settings()
+    settings.setmodule("settings", priority="project")
+    for name, value in {"ARCHIVE_ROOT": str(tmp_path), "REDIS_URL": redis_url, "SCHEDULE_OUTLETS": "ndtv"}.items():
+        settings.set(name, value, priority="cmdline")
+    service = Service(settings)
+    service.crawl("ndtv", "run-now")
+    service.crawl("ndtv", "schedule")  # a second round: the same URLs again, not duplicates of the first
+    queued = redis.Redis.from_url(redis_url).llen(QUEUE_KEY)
+    ndtv = NdtvSpider()
+    seeds = len(ndtv.feeds) + len(ndtv.sitemaps) + len(ndtv.front_pages) + len(ndtv.robots_urls())
+    assert queued == 2 * seeds
+    [second, first] = RunHistory(tmp_path / "catalog.sqlite").runs("ndtv")
+    assert (first["trigger"], first["status"], second["trigger"], second["status"]) == ("run-now", "ok", "schedule", "ok")
+    assert json.loads(first["stats"]) == {"frontier/enqueued": seeds}
+    assert not (tmp_path / "ndtv" / "logs").exists(), "no crawl of its own"
 
 
 def test_host_slots_limit_concurrency_and_spacing_and_expire(redis_url: str) -> None:

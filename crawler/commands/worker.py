@@ -13,7 +13,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.core.engine import ExecutionEngine
 from scrapy.exceptions import UsageError
 
-from crawler.frontier.worker import FrontierWorker
+from crawler.frontier.worker import FrontierWorker, worker_health
 
 
 class Command(ScrapyCommand):
@@ -22,12 +22,22 @@ class Command(ScrapyCommand):
     def short_desc(self) -> str:
         return "Crawl from the shared frontier (REDIS_URL) until stopped: every outlet, with shared politeness"
 
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--health", action="store_true",
+                            help="exit 0 if a worker on this host has a recent heartbeat in Redis (health check)")
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None and self.crawler_process is not None
         if args:
             raise UsageError("a worker serves every outlet: it takes no arguments")
         if not self.settings.get("REDIS_URL"):
             raise UsageError("no shared frontier: set REDIS_URL (e.g. -s REDIS_URL=redis://127.0.0.1:6379/0)")
+        if opts.health:
+            healthy, text = worker_health(self.settings)
+            print(text)
+            self.exitcode = 0 if healthy else 1
+            return
         # An idle engine looks at its scheduler every 5 s (a private constant): a worker waiting for the
         # next round should notice it sooner.
         ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = self.settings.getfloat("FRONTIER_POLL")

@@ -33,7 +33,7 @@ from warcio.timeutils import datetime_to_iso_date
 from crawler import __version__
 from crawler.incremental import SeenState
 from crawler.urls import url_key
-from pipelines.catalog import catalog_path
+from pipelines.catalog import catalog_url
 from pipelines.replay import OutletInfo, replay
 from pipelines.warc_records import Capture, read_archive
 from crawler.warc import WarcFileWriter, record_builder, recover_open_files, warc_host_label, worker_label
@@ -122,7 +122,7 @@ class WarcArchiver:
         if not files:
             return
         outlets = {spider.name: OutletInfo(getattr(spider, "site_name", ""), spider.extraction_hints)}
-        stats = replay(files, self.root, outlets, workers=1, catalog_path=catalog_path(self.crawler.settings))
+        stats = replay(files, self.root, outlets, workers=1, catalog_path=catalog_url(self.crawler.settings))
         logger.warning("Extracted %d article(s) an interrupted crawl had archived but not extracted (%s)",
                        stats.extracted, ", ".join(path.name for path in files))
 

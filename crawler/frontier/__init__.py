@@ -28,7 +28,9 @@ POLITENESS_KEY = "newsarchive:frontier:host"
 WORKER_SETTINGS: dict[str, Any] = {
     "SCHEDULER": "crawler.frontier.scheduler.FrontierScheduler",
     "DUPEFILTER_CLASS": "crawler.frontier.dupefilter.RoundDupeFilter",
-    "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+    # FIFO: requests of many hosts come interleaved as discovered (a sorted set orders ties by their bytes,
+    # which groups one host's requests and leaves a worker waiting on that host's politeness)
+    "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.FifoQueue",
     "SCHEDULER_QUEUE_KEY": QUEUE_KEY,
     "SCHEDULER_DUPEFILTER_KEY": DUPEFILTER_KEY,
     "SCHEDULER_PERSIST": True,  # the queue outlives every worker

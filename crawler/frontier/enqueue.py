@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.queue import FifoQueue
 
 from crawler.frontier import DUPEFILTER_KEY, QUEUE_KEY, connect, round_id
 from crawler.frontier.dupefilter import RoundDupeFilter
@@ -31,7 +31,7 @@ def enqueue_round(outlet_class: type[OutletSpider], settings: Any) -> int:
             outlet.seen.close()
     server = connect(settings)
     worker = FrontierWorker()  # only to name the callbacks
-    queue = PriorityQueue(server, worker, QUEUE_KEY)
+    queue = FifoQueue(server, worker, QUEUE_KEY)
     dupes = RoundDupeFilter(server, DUPEFILTER_KEY)
     when = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
     count = 0

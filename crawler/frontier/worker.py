@@ -29,6 +29,17 @@ from crawler.outlet import OutletSpider
 HEARTBEAT = 2.0  # seconds; a worker silent for 5 heartbeats is gone
 
 
+def worker_health(settings: Any) -> tuple[bool, str]:
+    """Whether a worker on this host beat recently (``scrapy worker --health``, the container health check)."""
+    host = worker_label().split("~", 1)[1]
+    beats = {key.decode(): float(value) for key, value in connect(settings).hgetall(WORKERS_KEY).items()}
+    ages = {key: time.time() - beat for key, beat in beats.items() if key.endswith(f"~{host}")}
+    if not ages:
+        return False, f"unhealthy: no worker of host {host} in the frontier"
+    key, age = min(ages.items(), key=lambda item: item[1])
+    return age < 5 * HEARTBEAT, f"{'healthy' if age < 5 * HEARTBEAT else 'unhealthy'}: worker {key}, last beat {age:.1f}s ago"
+
+
 def share_catalog(outlets: Iterable[OutletSpider]) -> None:
     """One catalog connection for the seen-states of all outlets (and the item pipeline).
 

@@ -135,12 +135,26 @@ class Catalog:
         self.engine = engine_for(target)
         migrate(self.engine)
         self.connection: Connection | None = self.engine.connect()
+        self._pending = False  # writes waiting for commit()
 
     @property
     def _db(self) -> Connection:
         if self.connection is None:
             raise RuntimeError("the catalog is closed")
         return self.connection
+
+    def _read(self, query: sa.Executable) -> list[sa.Row]:
+        """Rows of a query that sees what other processes committed: a read outside a batch of writes ends its
+        transaction at once (SQLite would otherwise keep reading the snapshot of its first read)."""
+        rows = list(self._db.execute(query))
+        if not self._pending:
+            self._db.commit()
+        return rows
+
+    def _wrote(self, commit: bool) -> None:
+        if commit:
+            self._db.commit()
+        self._pending = not commit and self._db.in_transaction()
 
     def record(self, commit: bool = True, **row: Any) -> bool:
         """Insert or replace the row of one capture (re-extraction updates it); ``commit=False`` batches.
@@ -160,14 +174,13 @@ class Catalog:
                 raise
             return False
         finally:
-            if commit:
-                self._db.commit()
+            self._wrote(commit)
         return True
 
     def seen(self, outlet: str, url_key: str) -> dict[str, Any] | None:
         query = sa.select(seen_table).where(seen_table.c.outlet == outlet, seen_table.c.url_key == url_key)
-        row = self._db.execute(query).first()
-        return dict(row._mapping) if row else None
+        rows = self._read(query)
+        return dict(rows[0]._mapping) if rows else None
 
     def mark_fetched(
         self, outlet: str, url_keys: list[str], url: str, capture: dict[str, Any], revisits: list[timedelta],
@@ -198,15 +211,17 @@ class Catalog:
                 _upsert(self._db, seen_table, ["outlet", "url_key"], values,
                         ["last_fetched", "fetches", "next_revisit", "record_id", "payload_digest", "warc_date",
                          "warc_file"])
+                self._pending = True
         except BaseException:
             self._db.rollback()
+            self._pending = False
             raise
-        if commit:
-            self._db.commit()
+        self._wrote(commit)
 
     def commit(self) -> None:
         if self.connection is not None:  # closing committed everything
             self.connection.commit()
+            self._pending = False
 
     def unextracted_files(self, outlet: str) -> list[str]:
         """WARC files holding fetched articles of ``outlet`` that have no catalog row (a crawl was killed)."""
@@ -215,7 +230,7 @@ class Catalog:
                  .where(seen_table.c.outlet == outlet, seen_table.c.warc_file.is_not(None),
                         seen_table.c.record_id.not_in(recorded))
                  .order_by(seen_table.c.warc_file))
-        return list(self._db.execute(query).scalars())
+        return [row[0] for row in self._read(query)]
 
     def due_revisits(self, outlet: str, now: datetime, limit: int) -> list[dict[str, Any]]:
         """Archived articles of ``outlet`` whose next revisit is due, most overdue first."""
@@ -223,32 +238,32 @@ class Catalog:
                  .where(seen_table.c.outlet == outlet, seen_table.c.next_revisit.is_not(None),
                         seen_table.c.next_revisit <= now.isoformat())
                  .order_by(seen_table.c.next_revisit).limit(limit))
-        return [dict(row._mapping) for row in self._db.execute(query)]
+        return [dict(row._mapping) for row in self._read(query)]
 
     def validators(self, url: str) -> tuple[str, str]:
         query = sa.select(validators_table.c.etag, validators_table.c.last_modified).where(validators_table.c.url == url)
-        row = self._db.execute(query).first()
-        return (row[0] or "", row[1] or "") if row else ("", "")
+        rows = self._read(query)
+        return (rows[0][0] or "", rows[0][1] or "") if rows else ("", "")
 
     def save_validators(self, url: str, etag: str, last_modified: str) -> None:
         row = {"url": url, "etag": etag, "last_modified": last_modified,
                "updated": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         _upsert(self._db, validators_table, ["url"], row, ["etag", "last_modified", "updated"])
-        self._db.commit()
+        self._wrote(True)
 
     def previous_version(self, outlet: str, url_key: str) -> tuple[int, str]:
         """The latest extracted version of an article (0 if none) and its capture's record id."""
         query = (sa.select(captures.c.version, captures.c.record_id)
                  .where(captures.c.outlet == outlet, captures.c.url_key == url_key, captures.c.status == "extracted")
                  .order_by(captures.c.version.desc()).limit(1))
-        row = self._db.execute(query).first()
-        return (row[0] or 1, row[1]) if row else (0, "")
+        rows = self._read(query)
+        return (rows[0][0] or 1, rows[0][1]) if rows else (0, "")
 
     def rows(self, outlet: str | None = None) -> list[dict[str, Any]]:
         query = sa.select(captures).order_by(captures.c.fetched, captures.c.record_id)
         if outlet:
             query = query.where(captures.c.outlet == outlet)
-        return [dict(row._mapping) for row in self._db.execute(query)]
+        return [dict(row._mapping) for row in self._read(query)]
 
     def close(self) -> None:
         """Commit and close; closing again (outlets of a frontier worker share one catalog) does nothing."""

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYWB_VENV := .venv-pywb
 DEMO_ARCHIVE ?= /tmp/newsarchive-demo
 
-.PHONY: install pywb chromium run demo browse test reliability bench clean
+.PHONY: install pywb chromium redis postgres run demo browse test reliability bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ pywb: $(PYWB_VENV)/.installed
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# Redis (the shared frontier) and PostgreSQL (the catalog when DATABASE_URL says so), Debian's packages,
+# installed only if missing (needs root, as in CI). Tests start their own servers from them.
+redis:
+	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
+
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
 ## The scheduling service: every outlet on its schedule, into archive/ (Ctrl-C stops it cleanly).
 run: install
 	$(BIN)/scrapy schedule
@@ -40,7 +48,7 @@ demo: install
 browse: install pywb
 	$(BIN)/python -m crawler.browse
 
-test: install pywb chromium
+test: install pywb chromium redis postgres
 	$(BIN)/python -m pytest
 
 ## Fault injection and SIGKILL trials with the full budget: prints what the service did with each fault.
@@ -52,6 +60,7 @@ bench: install
 	$(BIN)/python bench/extraction_speed.py
 	$(BIN)/python bench/replay_speed.py
 	$(BIN)/python bench/no_news_run.py
+	$(BIN)/python bench/scale_out.py
 
 clean:
 	rm -rf $(VENV) $(PYWB_VENV) .pytest_cache

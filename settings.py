@@ -90,12 +90,15 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
     "crawler.middlewares.local_web.LocalWebProxyMiddleware": 740,
+    "crawler.frontier.politeness.SharedPolitenessMiddleware": 900,  # only with REDIS_URL
 }
 ITEM_PIPELINES = {
     "pipelines.extraction.ArticleExtractionPipeline": 300,
 }
-# The catalog of captures (default: <ARCHIVE_ROOT>/catalog.sqlite).
+# The catalog of captures (default: <ARCHIVE_ROOT>/catalog.sqlite), or a database every worker shares:
+# DATABASE_URL=postgresql+psycopg://user:password@host:5432/newsarchive (SQLAlchemy URL; schema by Alembic).
 CATALOG_PATH = None
+DATABASE_URL = os.environ.get("DATABASE_URL") or None
 EXTENSIONS = {
     "crawler.extensions.warc_archiver.WarcArchiver": 100,
     "crawler.extensions.run_summary.RunSummary": 200,
@@ -113,6 +116,14 @@ HEALTH_MIN_PAGES = 3
 HEALTH_MAX_DROP = 0.25
 # Set by `scrapy crawlall` and the scheduling service for each crawl: where it leaves its final stats.
 RUN_SUMMARY_FILE = None
+
+# --- Scaling out: the shared frontier (scrapy worker / scrapy enqueue; README "Scaling out") --------
+# Redis of the shared request queue; when set, the scheduling service puts each outlet's rounds there for
+# `scrapy worker` processes (any number, any machine) instead of crawling them itself.
+REDIS_URL = os.environ.get("NEWSARCHIVE_REDIS_URL") or None
+FRONTIER_HOST_DELAY = DOWNLOAD_DELAY  # seconds between request starts to one host, across all workers
+FRONTIER_HOST_CONCURRENCY = CONCURRENT_REQUESTS_PER_DOMAIN  # requests in flight to one host, across all workers
+FRONTIER_POLL = 0.5  # seconds: how soon an idle worker notices new requests
 
 # --- The scheduling service (scrapy schedule / make run) ----------------------------------------
 SCHEDULE_DB_URL = None  # the job store; default sqlite:///<ARCHIVE_ROOT>/schedule.sqlite

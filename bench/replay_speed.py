@@ -42,11 +42,11 @@ def corpus_pages() -> list[tuple[str, bytes]]:
     return pages
 
 
-def replay(warc: Path, output: Path, workers: int) -> dict:
+def replay(warc: Path, output: Path, workers: int, *options: str) -> dict:
     stats = output / "stats.json"
     subprocess.run(
         [sys.executable, "-m", "scrapy", "replay", str(warc), "-o", str(output), "--stats", str(stats),
-         "--workers", str(workers)],
+         "--workers", str(workers), *options],
         cwd=REPO, check=True, stderr=subprocess.DEVNULL,
     )
     return json.loads(stats.read_text())

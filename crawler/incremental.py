@@ -16,7 +16,7 @@ from typing import Any
 from scrapy.settings import BaseSettings
 
 from crawler.urls import url_key
-from pipelines.catalog import Catalog, catalog_path
+from pipelines.catalog import Catalog, catalog_url
 
 COMMIT_EVERY = 0.5  # seconds
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
@@ -47,7 +47,7 @@ class SeenState:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings, outlet: str) -> SeenState:
-        return cls(Catalog(catalog_path(settings)), outlet, parse_durations(settings.get("REVISIT_AFTER", "")))
+        return cls(Catalog(catalog_url(settings)), outlet, parse_durations(settings.get("REVISIT_AFTER", "")))
 
     def decide(self, url: str) -> tuple[bool, dict[str, Any] | None]:
         """(fetch?, the previous capture to compare with when this is a revisit)."""

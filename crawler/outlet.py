@@ -65,6 +65,7 @@ class OutletSpider(scrapy.Spider):
     extraction_hints: ClassVar[ExtractionHints] = ExtractionHints()
 
     seen: SeenState | None = None
+    frontier: bool = False  # served by a worker of the shared frontier (crawler.frontier), not crawled alone
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -79,24 +80,35 @@ class OutletSpider(scrapy.Spider):
         spider.seen = SeenState.from_settings(crawler.settings, spider.name) if crawler.settings.getbool("INCREMENTAL") else None
         if spider.seen is not None:
             crawler.signals.connect(spider._save_seen_state, signal=signals.spider_closed)
-        if spider.robots_sitemaps and crawler.settings.getbool("ROBOTSTXT_OBEY"):
+        if spider.robots_sitemaps and crawler.settings.getbool("ROBOTSTXT_OBEY") and not spider.frontier:
             # Scrapy fetches (and archives) each host's robots.txt anyway: read its sitemaps from there.
             crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        requests = self.seed_requests(robots=not self.settings.getbool("ROBOTSTXT_OBEY"),
+                                      revisits=self.settings.getint("REVISIT_MAX_PER_RUN"))
+        for request in requests:
+            if request.meta["discovery"]["kind"] == "revisit":
+                self.crawler.stats.inc_value("incremental/revisit")
+            yield request
+
+    def seed_requests(self, robots: bool, revisits: int) -> list[scrapy.Request]:
+        """One run's first requests: discovery documents (robots.txt too if ``robots``), then due revisits.
+
+        A crawl yields them from :meth:`start`; in distributed mode the scheduler node puts them in the
+        shared frontier (:mod:`crawler.frontier.enqueue`).
+        """
         seeds = [(url, self.parse_discovery) for url in self.feeds + self.sitemaps]
-        if self.robots_sitemaps and not self.settings.getbool("ROBOTSTXT_OBEY"):
+        if self.robots_sitemaps and robots:
             seeds += [(url, self.parse_robots) for url in self.robots_urls()]
         seeds += [(url, self.parse_front_page) for url in self.front_pages]
-        for url, callback in seeds:
-            if request := self._request(url, "seed", callback):
-                yield request
+        requests = [request for url, callback in seeds if (request := self._request(url, "seed", callback))]
         if self.seen is not None:
-            for url, previous in self.seen.due(self.settings.getint("REVISIT_MAX_PER_RUN")):
-                self.crawler.stats.inc_value("incremental/revisit")
-                yield scrapy.Request(url, self.parse_article, errback=self.fetch_failed, meta={
-                    "discovery": {"kind": "revisit", "hops": 0, "role": "article"}, "previous_capture": previous})
+            for url, previous in self.seen.due(revisits):
+                requests.append(scrapy.Request(url, self.parse_article, errback=self.fetch_failed, meta={
+                    "discovery": {"kind": "revisit", "hops": 0, "role": "article"}, "previous_capture": previous}))
+        return requests
 
     def robots_urls(self) -> list[str]:
         """The robots.txt of each host that serves a front page."""
@@ -218,13 +230,14 @@ class OutletSpider(scrapy.Spider):
         """Keep the discovery documents' validators only if every article they listed was fetched.
 
         Otherwise (the run was stopped, or article fetches failed) the next run must parse them again
-        rather than get a 304, or the articles not fetched this time would never be.
+        rather than get a 304, or the articles not fetched this time would never be. A frontier worker
+        has no runs of its own, so it never knows that: it keeps none.
         """
         assert self.seen is not None
-        if reason == "finished" and not self._article_failures:
+        if reason == "finished" and not self._article_failures and not self.frontier:
             for url, (etag, modified) in self._validators.items():
                 self.seen.catalog.save_validators(url, etag, modified)
-        else:
+        elif not self.frontier:
             self.logger.info("Not keeping feed/sitemap validators: %s, %d article fetch(es) failed",
                              reason, self._article_failures)
         self.seen.close()

@@ -45,6 +45,7 @@ from apscheduler.util import datetime_to_utc_timestamp
 from scrapy.settings import BaseSettings
 from scrapy.spiderloader import get_spider_loader
 
+from crawler.frontier.enqueue import enqueue_round
 from crawler.run_history import RunHistory
 from pipelines.catalog import catalog_path
 
@@ -382,6 +383,9 @@ class Service:
 
     # -- crawls
     def crawl(self, outlet: str, trigger: str) -> None:
+        if self.settings.get("REDIS_URL"):
+            self.enqueue(outlet, trigger)
+            return
         with self._lock:
             if self._stopping:
                 logger.info("%s: not started, the service is stopping", outlet)
@@ -409,6 +413,18 @@ class Service:
                    outlet, result["status"], result["seconds"], result["requests"], result["new_articles"],
                    result["revisits"], result["warc_bytes"] / 1e6,
                    f" - {result['problem']}" if result["problem"] else "")
+
+    def enqueue(self, outlet: str, trigger: str) -> None:
+        """Distributed mode (``REDIS_URL``): the run is a round in the shared frontier, for the workers."""
+        run_id = self.history.start(outlet, trigger)
+        try:
+            count = enqueue_round(get_spider_loader(self.settings).load(outlet), self.settings)
+        except Exception as error:
+            logger.exception("%s: could not put the round in the shared frontier", outlet)
+            self.history.finish(run_id, "failed", problem=f"could not enqueue: {error}")
+            return
+        self.history.finish(run_id, "ok", summary={"stats": {"frontier/enqueued": count}})
+        logger.info("%s: %d requests queued in the shared frontier (%s)", outlet, count, trigger)
 
     # -- start-up
     def settle_unfinished(self) -> None:

@@ -1,7 +1,8 @@
 """WARC files the way archive crawlers write them, on top of warcio.
 
 A :class:`WarcFileWriter` owns one outlet's series of files: each is written as
-``<outlet>-<UTC timestamp>-<serial>-<host>.warc.gz.open`` under an exclusive
+``<outlet>-<UTC timestamp>-<serial>-<host>.warc.gz.open`` (``<pid>~<host>`` for a frontier worker, one of
+many writers) under an exclusive
 ``flock``, starts with a ``warcinfo`` record, stores one gzip member per record
 and is renamed to ``.warc.gz`` when it is closed or reaches its size limit.
 
@@ -59,6 +60,11 @@ def warc_host_label() -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "_", socket.gethostname()) or "localhost"
 
 
+def worker_label() -> str:
+    """The host part of the WARC file names of one of several writers: ``<pid>~<host>``, as Heritrix's."""
+    return f"{os.getpid()}~{warc_host_label()}"
+
+
 class WarcFileWriter:
     """Appends groups of records to rotating, compressed WARC files of one outlet."""
 
@@ -69,8 +75,10 @@ class WarcFileWriter:
         warcinfo: dict[str, str],
         max_size: int = 1024**3,
         on_close: Callable[[Path], None] | None = None,
+        host: str | None = None,
     ) -> None:
         self.directory = Path(directory)
+        self.host = host or warc_host_label()
         self.on_close = on_close
         self.prefix = prefix
         self.warcinfo = warcinfo
@@ -136,7 +144,7 @@ class WarcFileWriter:
         self.directory.mkdir(parents=True, exist_ok=True)
         while True:
             stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
-            name = f"{self.prefix}-{stamp}-{self._serial:05d}-{warc_host_label()}.warc.gz{OPEN_SUFFIX}"
+            name = f"{self.prefix}-{stamp}-{self._serial:05d}-{self.host}.warc.gz{OPEN_SUFFIX}"
             self._serial += 1
             try:
                 fh = open(self.directory / name, "xb")

@@ -1,126 +1,197 @@
-"""The catalog: one row per archived article capture, extracted or rejected (SQLite).
+"""The catalog: one row per archived article capture, extracted or rejected; the seen-state; validators.
 
 It answers "what do we have?" without opening a WARC: where each capture lives,
 what was extracted from it or why nothing was, and where its text files are.
-Writes are transactions in WAL mode, so a killed process leaves it consistent.
+
+One schema and one code path (SQLAlchemy Core) on two databases: SQLite
+(``<ARCHIVE_ROOT>/catalog.sqlite``, WAL; the default, nothing to set up) or
+PostgreSQL when ``DATABASE_URL`` says so (``postgresql+psycopg://...``: what
+crawl workers on several machines share). The schema is made and upgraded by
+Alembic migrations (``pipelines/migrations``) when a catalog is opened. Writes
+are transactions, so a killed process leaves it consistent; concurrent writers
+are kept apart by unique constraints, not by looking first.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
-import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS captures (
-    record_id TEXT PRIMARY KEY,          -- WARC-Record-ID of the response record
-    outlet TEXT NOT NULL,
-    url TEXT NOT NULL,
-    canonical_url TEXT,
-    fetched TEXT,                        -- WARC-Date
-    warc_file TEXT,
-    warc_offset INTEGER,
-    warc_length INTEGER,
-    payload_digest TEXT,
-    status TEXT NOT NULL CHECK (status IN ('extracted', 'rejected')),
-    reason TEXT,                         -- why nothing was extracted (status 'rejected')
-    detail TEXT,
-    title TEXT,
-    byline TEXT,
-    source TEXT,
-    published TEXT,
-    language TEXT,
-    word_count INTEGER,
-    page_text_path TEXT,
-    article_text_path TEXT,
-    metadata_path TEXT,
-    extractor_version TEXT,
-    extracted_at TEXT NOT NULL,
-    url_key TEXT,                        -- crawler.urls.url_key(url)
-    version INTEGER,                     -- 1, 2, ...: each changed capture of an article is a new version
-    previous_record_id TEXT              -- the capture of the version before
-);
-CREATE INDEX IF NOT EXISTS captures_by_outlet_url ON captures (outlet, url);
-CREATE INDEX IF NOT EXISTS captures_by_status ON captures (outlet, status, reason);
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
 
-CREATE TABLE IF NOT EXISTS seen (       -- every article URL fetched, under its normalised key
-    outlet TEXT NOT NULL,
-    url_key TEXT NOT NULL,
-    url TEXT NOT NULL,
-    first_fetched TEXT NOT NULL,
-    last_fetched TEXT NOT NULL,
-    record_id TEXT,                      -- the latest capture with a payload (what a revisit record refers to)
-    payload_digest TEXT,
-    warc_date TEXT,
-    warc_file TEXT,
-    fetches INTEGER NOT NULL,
-    next_revisit TEXT,                   -- when to look again for an update (NULL: never)
-    PRIMARY KEY (outlet, url_key)
-);
-CREATE TABLE IF NOT EXISTS coverage (   -- extraction health: field coverage of each crawl (pipelines.health)
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    outlet TEXT NOT NULL,
-    finished TEXT NOT NULL,
-    pages INTEGER NOT NULL,              -- article pages extraction was tried on
-    title REAL,                          -- shares of those pages, 0..1 ...
-    byline REAL,
-    published REAL,
-    body REAL,                           -- ... with a body of at least HEALTH_BODY_MIN_WORDS words
-    confidence REAL,                     -- the extractor's mean confidence (0 for a page it gave up on)
-    baseline TEXT,                       -- JSON: median shares of the outlet's runs before (NULL: too few)
-    degraded TEXT                        -- what fell clearly below the baseline, in words (NULL: nothing)
-);
-CREATE INDEX IF NOT EXISTS coverage_by_outlet ON coverage (outlet, id);
-CREATE TABLE IF NOT EXISTS validators (  -- HTTP validators of discovery documents, for conditional requests
-    url TEXT PRIMARY KEY,
-    etag TEXT,
-    last_modified TEXT,
-    updated TEXT NOT NULL
-);
-"""
-COLUMNS = (
-    "record_id", "outlet", "url", "canonical_url", "fetched", "warc_file", "warc_offset", "warc_length",
-    "payload_digest", "status", "reason", "detail", "title", "byline", "source", "published", "language",
-    "word_count", "page_text_path", "article_text_path", "metadata_path", "extractor_version", "extracted_at",
-    "url_key", "version", "previous_record_id",
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+metadata = sa.MetaData()
+captures = sa.Table(
+    "captures", metadata,
+    sa.Column("record_id", sa.Text, primary_key=True),
+    *(sa.Column(name, sa.Text) for name in ("outlet", "url", "canonical_url", "fetched", "warc_file")),
+    sa.Column("warc_offset", sa.BigInteger),
+    sa.Column("warc_length", sa.BigInteger),
+    *(sa.Column(name, sa.Text) for name in ("payload_digest", "status", "reason", "detail", "title", "byline",
+                                             "source", "published", "language")),
+    sa.Column("word_count", sa.Integer),
+    *(sa.Column(name, sa.Text) for name in ("page_text_path", "article_text_path", "metadata_path",
+                                             "extractor_version", "extracted_at", "url_key")),
+    sa.Column("version", sa.Integer),
+    sa.Column("previous_record_id", sa.Text),
 )
+seen_table = sa.Table(
+    "seen", metadata,
+    sa.Column("outlet", sa.Text, primary_key=True),
+    sa.Column("url_key", sa.Text, primary_key=True),
+    *(sa.Column(name, sa.Text) for name in ("url", "first_fetched", "last_fetched", "record_id", "payload_digest",
+                                             "warc_date", "warc_file")),
+    sa.Column("fetches", sa.Integer),
+    sa.Column("next_revisit", sa.Text),
+)
+validators_table = sa.Table(
+    "validators", metadata,
+    sa.Column("url", sa.Text, primary_key=True),
+    *(sa.Column(name, sa.Text) for name in ("etag", "last_modified", "updated")),
+)
+coverage_table = sa.Table(  # extraction health: field coverage of each crawl (pipelines.health)
+    "coverage", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("outlet", sa.Text, nullable=False),
+    sa.Column("finished", sa.Text, nullable=False),
+    sa.Column("pages", sa.Integer, nullable=False),  # article pages extraction was tried on
+    *(sa.Column(name, sa.Float) for name in ("title", "byline", "published", "body", "confidence")),  # shares 0..1
+    sa.Column("baseline", sa.Text),  # JSON: median shares of the outlet's runs before (NULL: too few)
+    sa.Column("degraded", sa.Text),  # what fell clearly below the baseline, in words (NULL: nothing)
+)
+COLUMNS = tuple(column.name for column in captures.columns)
 
 
 def catalog_path(settings: Any) -> Path:
-    """Where the catalog lives: ``CATALOG_PATH``, else ``<ARCHIVE_ROOT>/catalog.sqlite`` (settings: anything with .get)."""
+    """Where the SQLite catalog lives: ``CATALOG_PATH``, else ``<ARCHIVE_ROOT>/catalog.sqlite`` (settings: anything with .get)."""
     return Path(settings.get("CATALOG_PATH") or Path(settings.get("ARCHIVE_ROOT") or "archive") / "catalog.sqlite")
 
 
-class Catalog:
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.connection = sqlite3.connect(self.path, timeout=30)
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA synchronous=NORMAL")
-        self.connection.executescript(SCHEMA)
+def catalog_url(settings: Any) -> str:
+    """The catalog's database: ``DATABASE_URL`` if set, else the SQLite file of :func:`catalog_path`."""
+    return settings.get("DATABASE_URL") or str(catalog_path(settings))
 
-    def record(self, commit: bool = True, **row: Any) -> None:
-        """Insert or replace the row of one capture (re-extraction updates it); ``commit=False`` batches."""
+
+def engine_for(target: Path | str) -> Engine:
+    """An engine for a database URL, or for a SQLite file named by its path (in WAL mode)."""
+    text = str(target)
+    if "://" in text:
+        return sa.create_engine(text, pool_pre_ping=True)
+    Path(text).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(f"sqlite:///{text}", connect_args={"timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(connection: Any, _record: Any) -> None:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.isolation_level = None  # transactions as SQLAlchemy says (savepoints work), not as sqlite3 guesses
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration, once, however many processes open the catalog at once."""
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    with engine.connect() as connection:
+        if MigrationContext.configure(connection).get_current_revision() == head:
+            return
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(7070707)"))  # held until commit
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    else:
+        with open(f"{engine.url.database}.migrate.lock", "w") as lock, engine.begin() as connection:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+
+def _one_per_version(error: sa.exc.IntegrityError) -> bool:
+    """Whether the error is a second capture of one article version (PostgreSQL and SQLite say it apart)."""
+    text = str(error.orig)
+    return "captures_one_per_version" in text or "captures.outlet, captures.url_key, captures.version" in text
+
+
+def _upsert(connection: Connection, table: sa.Table, keys: list[str], row: dict[str, Any],
+            update: list[str]) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET update = excluded.update, on either database."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**row)
+    statement = statement.on_conflict_do_update(
+        index_elements=keys, set_={name: statement.excluded[name] for name in update})
+    connection.execute(statement)
+
+
+class Catalog:
+    """One connection to the catalog; writes wait for :meth:`commit` where ``commit=False`` says so."""
+
+    def __init__(self, target: Path | str) -> None:
+        self.engine = engine_for(target)
+        migrate(self.engine)
+        self.connection: Connection | None = self.engine.connect()
+        self._pending = False  # writes waiting for commit()
+
+    @property
+    def _db(self) -> Connection:
+        if self.connection is None:
+            raise RuntimeError("the catalog is closed")
+        return self.connection
+
+    def _read(self, query: sa.Executable) -> list[sa.Row]:
+        """Rows of a query that sees what other processes committed: a read outside a batch of writes ends its
+        transaction at once (SQLite would otherwise keep reading the snapshot of its first read)."""
+        rows = list(self._db.execute(query))
+        if not self._pending:
+            self._db.commit()
+        return rows
+
+    def _wrote(self, commit: bool) -> None:
+        if commit:
+            self._db.commit()
+        self._pending = not commit and self._db.in_transaction()
+
+    def record(self, commit: bool = True, **row: Any) -> bool:
+        """Insert or replace the row of one capture (re-extraction updates it); ``commit=False`` batches.
+
+        Returns False, recording nothing, when another capture already holds this version of the article
+        (a concurrent worker recorded the same article first).
+        """
         unknown = set(row) - set(COLUMNS)
         if unknown:
             raise ValueError(f"unknown catalog columns: {sorted(unknown)}")
         row.setdefault("extracted_at", datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        names = ", ".join(row)
-        marks = ", ".join(f":{name}" for name in row)
-        updates = ", ".join(f"{name} = excluded.{name}" for name in row if name != "record_id")
-        self.connection.execute(
-            f"INSERT INTO captures ({names}) VALUES ({marks}) ON CONFLICT(record_id) DO UPDATE SET {updates}", row
-        )
-        if commit:
-            self.connection.commit()
+        try:
+            with self._db.begin_nested():  # a savepoint: a lost race undoes this row only
+                _upsert(self._db, captures, ["record_id"], row, [name for name in row if name != "record_id"])
+        except sa.exc.IntegrityError as error:
+            if not _one_per_version(error):
+                raise
+            return False
+        finally:
+            self._wrote(commit)
+        return True
 
     def seen(self, outlet: str, url_key: str) -> dict[str, Any] | None:
-        cursor = self.connection.execute("SELECT * FROM seen WHERE outlet = ? AND url_key = ?", (outlet, url_key))
-        row = cursor.fetchone()
-        return dict(zip([c[0] for c in cursor.description], row)) if row else None
+        query = sa.select(seen_table).where(seen_table.c.outlet == outlet, seen_table.c.url_key == url_key)
+        rows = self._read(query)
+        return dict(rows[0]._mapping) if rows else None
 
     def mark_fetched(
         self, outlet: str, url_keys: list[str], url: str, capture: dict[str, Any], revisits: list[timedelta],
@@ -140,104 +211,105 @@ class Catalog:
                 fetches = row["fetches"] + 1 if row else 1
                 due = first + revisits[fetches - 1] if fetches <= len(revisits) else None
                 keep = unchanged and row is not None
-                self.connection.execute(
-                    "INSERT INTO seen VALUES (:outlet, :key, :url, :first, :now, :record_id, :digest, :date, :file,"
-                    " :fetches, :due) ON CONFLICT(outlet, url_key) DO UPDATE SET last_fetched = :now,"
-                    " fetches = :fetches, next_revisit = :due, record_id = :record_id, payload_digest = :digest,"
-                    " warc_date = :date, warc_file = :file",
-                    {"outlet": outlet, "key": key, "url": url, "first": first.isoformat(), "now": now.isoformat(),
-                     "record_id": row["record_id"] if keep else capture.get("record_id"),
-                     "digest": row["payload_digest"] if keep else capture.get("payload_digest"),
-                     "date": row["warc_date"] if keep else capture.get("date"),
-                     "file": row["warc_file"] if keep else capture.get("file"),
-                     "fetches": fetches, "due": due.isoformat() if due else None},
-                )
+                values = {
+                    "outlet": outlet, "url_key": key, "url": url, "first_fetched": first.isoformat(),
+                    "last_fetched": now.isoformat(), "fetches": fetches, "next_revisit": due.isoformat() if due else None,
+                    "record_id": row["record_id"] if keep else capture.get("record_id"),
+                    "payload_digest": row["payload_digest"] if keep else capture.get("payload_digest"),
+                    "warc_date": row["warc_date"] if keep else capture.get("date"),
+                    "warc_file": row["warc_file"] if keep else capture.get("file"),
+                }
+                _upsert(self._db, seen_table, ["outlet", "url_key"], values,
+                        ["last_fetched", "fetches", "next_revisit", "record_id", "payload_digest", "warc_date",
+                         "warc_file"])
+                self._pending = True
         except BaseException:
-            self.connection.rollback()
+            self._db.rollback()
+            self._pending = False
             raise
-        if commit:
-            self.connection.commit()
+        self._wrote(commit)
 
     def commit(self) -> None:
-        self.connection.commit()
+        if self.connection is not None:  # closing committed everything
+            self.connection.commit()
+            self._pending = False
 
     def unextracted_files(self, outlet: str) -> list[str]:
         """WARC files holding fetched articles of ``outlet`` that have no catalog row (a crawl was killed)."""
-        rows = self.connection.execute(
-            "SELECT DISTINCT warc_file FROM seen WHERE outlet = ? AND warc_file IS NOT NULL AND record_id NOT IN"
-            " (SELECT record_id FROM captures WHERE record_id IS NOT NULL) ORDER BY warc_file", (outlet,),
-        )
-        return [row[0] for row in rows]
+        recorded = sa.select(captures.c.record_id).where(captures.c.record_id.is_not(None))
+        query = (sa.select(seen_table.c.warc_file).distinct()
+                 .where(seen_table.c.outlet == outlet, seen_table.c.warc_file.is_not(None),
+                        seen_table.c.record_id.not_in(recorded))
+                 .order_by(seen_table.c.warc_file))
+        return [row[0] for row in self._read(query)]
 
     def due_revisits(self, outlet: str, now: datetime, limit: int) -> list[dict[str, Any]]:
         """Archived articles of ``outlet`` whose next revisit is due, most overdue first."""
-        cursor = self.connection.execute(
-            "SELECT * FROM seen WHERE outlet = ? AND next_revisit IS NOT NULL AND next_revisit <= ?"
-            " ORDER BY next_revisit LIMIT ?", (outlet, now.isoformat(), limit),
-        )
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, values)) for values in cursor.fetchall()]
+        query = (sa.select(seen_table)
+                 .where(seen_table.c.outlet == outlet, seen_table.c.next_revisit.is_not(None),
+                        seen_table.c.next_revisit <= now.isoformat())
+                 .order_by(seen_table.c.next_revisit).limit(limit))
+        return [dict(row._mapping) for row in self._read(query)]
 
     def validators(self, url: str) -> tuple[str, str]:
-        row = self.connection.execute("SELECT etag, last_modified FROM validators WHERE url = ?", (url,)).fetchone()
-        return (row[0] or "", row[1] or "") if row else ("", "")
+        query = sa.select(validators_table.c.etag, validators_table.c.last_modified).where(validators_table.c.url == url)
+        rows = self._read(query)
+        return (rows[0][0] or "", rows[0][1] or "") if rows else ("", "")
 
     def save_validators(self, url: str, etag: str, last_modified: str) -> None:
-        with self.connection:
-            self.connection.execute(
-                "INSERT INTO validators VALUES (?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET etag = excluded.etag,"
-                " last_modified = excluded.last_modified, updated = excluded.updated",
-                (url, etag, last_modified, datetime.now(timezone.utc).isoformat(timespec="seconds")),
-            )
+        row = {"url": url, "etag": etag, "last_modified": last_modified,
+               "updated": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        _upsert(self._db, validators_table, ["url"], row, ["etag", "last_modified", "updated"])
+        self._wrote(True)
 
     def previous_version(self, outlet: str, url_key: str) -> tuple[int, str]:
         """The latest extracted version of an article (0 if none) and its capture's record id."""
-        row = self.connection.execute(
-            "SELECT version, record_id FROM captures WHERE outlet = ? AND url_key = ? AND status = 'extracted'"
-            " ORDER BY version DESC LIMIT 1", (outlet, url_key),
-        ).fetchone()
-        return (row[0] or 1, row[1]) if row else (0, "")
+        query = (sa.select(captures.c.version, captures.c.record_id)
+                 .where(captures.c.outlet == outlet, captures.c.url_key == url_key, captures.c.status == "extracted")
+                 .order_by(captures.c.version.desc()).limit(1))
+        rows = self._read(query)
+        return (rows[0][0] or 1, rows[0][1]) if rows else (0, "")
 
     def record_coverage(self, outlet: str, pages: int, shares: dict[str, float], baseline: dict[str, float] | None,
                         degraded: str) -> None:
-        with self.connection:
-            self.connection.execute(
-                "INSERT INTO coverage (outlet, finished, pages, title, byline, published, body, confidence, baseline,"
-                " degraded) VALUES (:outlet, :finished, :pages, :title, :byline, :published, :body, :confidence,"
-                " :baseline, :degraded)",
-                {**shares, "outlet": outlet, "pages": pages, "degraded": degraded or None,
-                 "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                 "baseline": json.dumps(baseline, sort_keys=True) if baseline is not None else None},
-            )
+        self._db.execute(coverage_table.insert().values(
+            **shares, outlet=outlet, pages=pages, degraded=degraded or None,
+            finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            baseline=json.dumps(baseline, sort_keys=True) if baseline is not None else None))
+        self._wrote(commit=True)
 
     def coverage(self, outlet: str | None = None, limit: int = 0) -> list[dict[str, Any]]:
         """Coverage rows, newest first (of one outlet, if given; at most ``limit``, if given)."""
-        query = "SELECT * FROM coverage" + (" WHERE outlet = ?" if outlet else "") + " ORDER BY id DESC"
-        params: tuple[Any, ...] = (outlet,) if outlet else ()
+        query = sa.select(coverage_table).order_by(coverage_table.c.id.desc())
+        if outlet:
+            query = query.where(coverage_table.c.outlet == outlet)
         if limit:
-            query, params = query + " LIMIT ?", (*params, limit)
-        return self._coverage_rows(query, params)
+            query = query.limit(limit)
+        return self._coverage_rows(query)
 
     def assessed_coverage(self) -> dict[str, dict[str, Any]]:
         """Each outlet's latest coverage row that was compared with a baseline."""
-        rows = self._coverage_rows("SELECT * FROM coverage WHERE id IN (SELECT MAX(id) FROM coverage"
-                                   " WHERE baseline IS NOT NULL GROUP BY outlet)", ())
+        latest = (sa.select(sa.func.max(coverage_table.c.id)).where(coverage_table.c.baseline.is_not(None))
+                  .group_by(coverage_table.c.outlet))
+        rows = self._coverage_rows(sa.select(coverage_table).where(coverage_table.c.id.in_(latest)))
         return {row["outlet"]: row for row in rows}
 
-    def _coverage_rows(self, query: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
-        cursor = self.connection.execute(query, params)
-        names = [column[0] for column in cursor.description]
-        rows = [dict(zip(names, values)) for values in cursor.fetchall()]
+    def _coverage_rows(self, query: sa.Executable) -> list[dict[str, Any]]:
+        rows = [dict(row._mapping) for row in self._read(query)]
         for row in rows:
             row["baseline"] = json.loads(row["baseline"]) if row["baseline"] else None
         return rows
 
     def rows(self, outlet: str | None = None) -> list[dict[str, Any]]:
-        query = "SELECT * FROM captures" + (" WHERE outlet = ?" if outlet else "") + " ORDER BY fetched, record_id"
-        cursor = self.connection.execute(query, (outlet,) if outlet else ())
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, values)) for values in cursor.fetchall()]
+        query = sa.select(captures).order_by(captures.c.fetched, captures.c.record_id)
+        if outlet:
+            query = query.where(captures.c.outlet == outlet)
+        return [dict(row._mapping) for row in self._read(query)]
 
     def close(self) -> None:
-        self.connection.commit()
-        self.connection.close()
+        """Commit and close; closing again (outlets of a frontier worker share one catalog) does nothing."""
+        if self.connection is not None:
+            self.connection.commit()
+            self.connection.close()
+            self.connection = None
+            self.engine.dispose()

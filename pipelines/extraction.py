@@ -20,7 +20,7 @@ from scrapy.exceptions import DropItem
 from crawler.items import ArchivedArticle, ArticleCapture
 from crawler.urls import url_key
 from pipelines import health
-from pipelines.catalog import Catalog, catalog_path
+from pipelines.catalog import Catalog, catalog_url
 from pipelines.extract import Article, ExtractionHints, Page, Rejection, extract_page
 from pipelines.output import capture_names, write_outputs
 
@@ -31,7 +31,7 @@ class ArticleExtractionPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.root = Path(crawler.settings.get("ARCHIVE_ROOT", "archive"))
-        self.catalog_path = catalog_path(crawler.settings)
+        self.catalog_url = catalog_url(crawler.settings)
         self.body_min_words = crawler.settings.getint("HEALTH_BODY_MIN_WORDS", 80)
         self.catalog: Catalog | None = None
         self._own_catalog = True
@@ -41,9 +41,11 @@ class ArticleExtractionPipeline:
         return cls(crawler)
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        seen = getattr(spider or self.crawler.spider, "seen", None)
+        spider = spider or self.crawler.spider
+        outlets = getattr(spider, "outlets", None) or {spider.name: spider}  # a frontier worker serves many
+        seen = next((o.seen for o in outlets.values() if getattr(o, "seen", None) is not None), None)
         # one connection per crawl process: the crawl batches its seen-state writes on the spider's
-        self.catalog = seen.catalog if seen is not None else Catalog(self.catalog_path)
+        self.catalog = seen.catalog if seen is not None else Catalog(self.catalog_url)
         self._own_catalog = seen is None
 
     def close_spider(self, spider: Spider | None = None) -> None:
@@ -55,6 +57,7 @@ class ArticleExtractionPipeline:
             return item
         assert self.catalog is not None
         spider = spider or self.crawler.spider
+        spider = getattr(spider, "outlets", {}).get(item.outlet, spider)  # a frontier worker serves many
         warc = item.warc
         stats = self.crawler.stats
         if not warc.get("file"):
@@ -88,10 +91,13 @@ class ArticleExtractionPipeline:
         names = capture_names(item.outlet, warc["file"], warc["ordinal"], warc["record_id"], warc.get("date", ""))
         key = url_key(item.url)
         version, previous = self.catalog.previous_version(item.outlet, key)
-        self.catalog.record(
+        recorded = self.catalog.record(
             **provenance, **write_outputs(self.root, names, result, item.outlet, provenance),
             url_key=key, version=version + 1, previous_record_id=previous or None,
         )
+        if not recorded:
+            stats.inc_value("extraction/recorded_by_another_worker")
+            raise DropItem(f"{item.url}: version {version + 1} was recorded by another worker", log_level="INFO")
         canonical = url_key(result.canonical_url)
         if canonical != key and self.catalog.seen(item.outlet, canonical) is None:
             self.catalog.mark_fetched(item.outlet, [canonical], result.canonical_url, warc, [])

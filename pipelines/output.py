@@ -5,8 +5,9 @@ Layout under the output root::
     <outlet>/text/<YYYY-MM-DD>/<HHMMSS>-<serial>/NNN_<16 hex>.txt (+ .json beside the article text)
 
 The day, time and serial are those of the WARC file holding the capture (so one
-folder per crawl run); for the k-th response record of that file, the page
-text is ``2k`` and the article text ``2k+1``; the identifier is a hash of the
+folder per crawl run; a frontier worker's process id follows, as it is one of
+several writers); for the k-th response record of that file, the page text is
+``2k`` and the article text ``2k+1``; the identifier is a hash of the
 capture's WARC-Record-ID and the kind of text. Re-extracting the same WARCs
 therefore gives the same names, and nothing taken from a page is ever part of
 a path. Files are written to a temporary name and renamed, so a reader never
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 _OUTLET = re.compile(r"^[a-z][a-z0-9_]*$")
-_WARC_NAME = re.compile(r"^[a-z][a-z0-9_]*-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\d{3}-(\d{5})-[A-Za-z0-9._]+\.warc\.gz$")
+_WARC_NAME = re.compile(r"^[a-z][a-z0-9_]*-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\d{3}-(\d{5})-(?:(\d+)~)?[A-Za-z0-9._]+\.warc\.gz$")
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,9 @@ def capture_names(outlet: str, warc_file: str, ordinal: int, record_id: str, dat
         raise ValueError(f"negative record ordinal {ordinal}")
     match = _WARC_NAME.match(warc_file)
     if match:
-        year, month, day, hour, minute, second, serial = match.groups()
-        folder = Path(outlet) / "text" / f"{year}-{month}-{day}" / f"{hour}{minute}{second}-{serial}"
+        year, month, day, hour, minute, second, serial, pid = match.groups()
+        writer = f"-{pid}" if pid else ""  # one of several workers writing at once
+        folder = Path(outlet) / "text" / f"{year}-{month}-{day}" / f"{hour}{minute}{second}-{serial}{writer}"
     elif day := re.match(r"(\d{4}-\d{2}-\d{2})", date):
         folder = Path(outlet) / "text" / day[1] / hashlib.sha256(warc_file.encode()).hexdigest()[:12]
     else:

@@ -21,7 +21,8 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,18 +92,21 @@ def replay(
     outlets: dict[str, OutletInfo],
     workers: int = 0,
     progress: Any = None,
-    catalog_path: Path | None = None,
+    catalog_path: Path | str | None = None,
+    dask: str | None = None,
 ) -> ReplayStats:
-    """Extract every article capture in ``paths`` into ``output``; never raises on bad archives."""
+    """Extract every article capture in ``paths`` into ``output``; never raises on bad archives.
+
+    Extraction runs in ``workers`` local processes, or on a Dask cluster (``dask``: see :func:`extraction_pool`).
+    """
     files = archive_files(paths)
     stats = ReplayStats(files=len(files))
     workers = workers or os.cpu_count() or 1
     started = time.monotonic()
     catalog = Catalog(catalog_path or output / "catalog.sqlite")
-    pool = ProcessPoolExecutor(workers) if workers > 1 else None
     in_flight: list[Future] = []
     try:
-        with _OriginIndex() as origins:
+        with extraction_pool(workers, dask) as (pool, parallel), _OriginIndex() as origins:
             for path, item in _items(files, origins, stats):
                 task = _task_for(item, path, outlets, stats)
                 if task is None:
@@ -111,18 +115,48 @@ def replay(
                     _record(catalog, stats, _run_task(output, task))
                 else:
                     in_flight.append(pool.submit(_run_task, output, task))
-                    while len(in_flight) > 4 * workers:
+                    while len(in_flight) > 4 * parallel:
                         _record(catalog, stats, in_flight.pop(0).result())
                 if progress is not None:
                     progress(stats)
             for future in in_flight:
                 _record(catalog, stats, future.result())
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
         catalog.close()
         stats.seconds = time.monotonic() - started
     return stats
+
+
+@contextmanager
+def extraction_pool(workers: int, dask: str | None) -> Iterator[tuple[Executor | None, int]]:
+    """Where captures are extracted, and how many at once: this process, a local process pool, or Dask.
+
+    ``dask`` is the address of a Dask scheduler (``tcp://host:8786``; every machine running
+    ``dask worker tcp://host:8786`` takes part, each needing this project installed and ``output`` at the
+    same path, e.g. a shared mount), or ``"local"``: a Dask cluster of ``workers`` processes on this machine.
+    The archive is read here and each capture sent to a worker; only the catalog rows come back.
+    """
+    if dask:
+        from distributed import Client, LocalCluster
+
+        cluster = None
+        if dask == "local":
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
+        client = Client(cluster or dask)
+        try:
+            yield client.get_executor(pure=False), max(1, sum(client.nthreads().values()))
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    elif workers > 1:
+        pool = ProcessPoolExecutor(workers)
+        try:
+            yield pool, workers
+        finally:
+            pool.shutdown(cancel_futures=True)
+    else:
+        yield None, 1
 
 
 def _items(files: list[Path], origins: _OriginIndex, stats: ReplayStats) -> Iterator[tuple[Path, Capture]]:

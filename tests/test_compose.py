@@ -66,25 +66,60 @@ def test_the_compose_file_is_valid_against_the_compose_specification(tmp_path: P
     assert failed.returncode == 1 and "healthchek" in failed.stdout + failed.stderr
 
 
-def test_both_services_share_the_archive_with_health_checks_and_restart_policies() -> None:
+PROJECT_SERVICES = {"scheduler", "worker", "pywb"}  # the image of ./Dockerfile, sharing ./archive
+BACKENDS = {"redis", "postgres"}
+REPLAY = {"dask-scheduler", "replay-worker"}  # profile "replay"
+
+
+def test_the_services_share_the_archive_with_health_checks_and_restart_policies() -> None:
     services = compose()["services"]
-    assert set(services) == {"scheduler", "pywb"}
-    for name, service in services.items():
+    assert set(services) == PROJECT_SERVICES | BACKENDS | REPLAY
+    for name in PROJECT_SERVICES | BACKENDS:
+        service = services[name]
         assert service["restart"] in ("always", "unless-stopped"), name
         assert service["healthcheck"]["test"] and service["healthcheck"]["retries"] >= 1, name
-        assert service["build"] == "." and (REPO / "Dockerfile").is_file()
-        assert any(volume.split(":")[:2] == ["./archive", "/archive"] for volume in service["volumes"]), name
+    for name in PROJECT_SERVICES | REPLAY:
+        assert services[name]["build"] == "." and (REPO / "Dockerfile").is_file()
+    for name in PROJECT_SERVICES | {"replay-worker"}:
+        assert any(volume.split(":")[:2] == ["./archive", "/archive"] for volume in services[name]["volumes"]), name
     assert services["scheduler"]["environment"]["NEWSARCHIVE_ROOT"] == "/archive"
     assert "NEWSARCHIVE_ROOT" in (REPO / "settings.py").read_text("utf-8")  # ...which settings.py reads
     assert "/archive:ro" in " ".join(services["pywb"]["volumes"])  # pywb only reads
     # SIGTERM first, and time for the crawls to close their WARCs (CRAWL_KILL_GRACE is 60 s) before SIGKILL
-    assert services["scheduler"]["stop_signal"] == "SIGTERM"
-    assert int(services["scheduler"]["stop_grace_period"].rstrip("s")) > 60
+    for name in ("scheduler", "worker"):
+        assert services[name]["stop_signal"] == "SIGTERM"
+        assert int(services[name]["stop_grace_period"].rstrip("s")) > 60
+
+
+def test_scheduler_and_workers_share_the_frontier_and_the_catalog_and_workers_scale() -> None:
+    services = compose()["services"]
+    scheduler, worker = services["scheduler"], services["worker"]
+    assert worker["environment"] == scheduler["environment"]
+    environment = scheduler["environment"]
+    # the variables settings.py reads, pointing at the backend services of the file
+    assert environment["NEWSARCHIVE_REDIS_URL"].startswith("redis://redis:6379/")
+    assert "@postgres:5432/" in environment["DATABASE_URL"]
+    settings = (REPO / "settings.py").read_text("utf-8")
+    assert "NEWSARCHIVE_REDIS_URL" in settings and '"DATABASE_URL"' in settings
+    for name in ("scheduler", "worker"):
+        assert {backend: spec["condition"] for backend, spec in services[name]["depends_on"].items()} == {
+            "redis": "service_healthy", "postgres": "service_healthy"}
+    # `--scale worker=N` needs a worker with no fixed name or host port
+    assert not {"container_name", "ports"} & set(worker)
+    assert worker["command"] == ["scrapy", "worker"]
+    postgres = services["postgres"]["environment"]
+    assert f"{postgres['POSTGRES_USER']}:" in environment["DATABASE_URL"]
+    assert environment["DATABASE_URL"].endswith(f"/{postgres['POSTGRES_DB']}")
+    replay = services["replay-worker"]["command"]
+    assert replay[:2] == ["dask", "worker"] and replay[2].startswith("tcp://dask-scheduler:")
+    assert services["dask-scheduler"]["command"][:2] == ["dask", "scheduler"]
+    assert all(services[name]["profiles"] == ["replay"] for name in REPLAY)
 
 
 def test_every_scrapy_command_the_file_runs_exists() -> None:
     services = compose()["services"]
-    commands = [services["scheduler"]["command"], health_test(services["scheduler"]), dockerfile_cmd()]
+    commands = [services["scheduler"]["command"], health_test(services["scheduler"]), dockerfile_cmd(),
+                services["worker"]["command"], health_test(services["worker"])]
     assert services["scheduler"]["command"] == dockerfile_cmd()
     for command in commands:
         assert command[0] == "scrapy", command
@@ -93,8 +128,9 @@ def test_every_scrapy_command_the_file_runs_exists() -> None:
         assert usage.returncode == 0, usage.stderr
         for option in (arg for arg in command[2:] if arg.startswith("-")):
             assert re.search(rf"(^|\s){re.escape(option)}\b", usage.stdout), (option, usage.stdout)
-    listed = scrapy("-h").stdout  # and scrapy lists it among the project's commands
-    assert re.search(r"^\s+schedule\s", listed, re.M), listed
+    listed = scrapy("-h").stdout  # and scrapy lists them among the project's commands
+    for command in ("schedule", "worker", "enqueue"):
+        assert re.search(rf"^\s+{command}\s", listed, re.M), listed
 
 
 def test_the_scheduler_health_check_tells_a_live_service_from_a_dead_one(tmp_path: Path) -> None:

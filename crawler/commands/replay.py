@@ -35,7 +35,10 @@ class Command(ScrapyCommand):
         parser.add_argument("-o", "--output", type=Path, help="output root (default: ARCHIVE_ROOT)")
         parser.add_argument("--workers", type=int, default=0, help="extraction processes (default: one per core)")
         parser.add_argument("--stats", metavar="FILE", help="also write the summary as JSON to FILE ('-': stdout)")
-        parser.add_argument("--catalog", type=Path, help="catalog file (default: OUTPUT/catalog.sqlite)")
+        parser.add_argument("--catalog", help="catalog: a SQLite file or a database URL (default: OUTPUT/catalog.sqlite)")
+        parser.add_argument("--dask", metavar="ADDRESS",
+                            help="extract on a Dask cluster: its scheduler's address (tcp://host:8786), or 'local'"
+                                 " for --workers Dask processes on this machine (default: a local process pool)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -49,7 +52,7 @@ class Command(ScrapyCommand):
             outlets[name] = OutletInfo(getattr(spider, "site_name", ""), spider.extraction_hints)
         bar = _progress_bar()
         try:
-            stats = replay([Path(p) for p in args], output, outlets, opts.workers, bar, opts.catalog)
+            stats = replay([Path(p) for p in args], output, outlets, opts.workers, bar, opts.catalog, opts.dask)
         except FileNotFoundError as error:
             raise UsageError(str(error)) from error
         finally:

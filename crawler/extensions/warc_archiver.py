@@ -26,16 +26,17 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
+from scrapy.utils.url import url_is_from_any_domain
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 
 from crawler import __version__
 from crawler.incremental import SeenState
 from crawler.urls import url_key
-from pipelines.catalog import catalog_path
+from pipelines.catalog import catalog_url
 from pipelines.replay import OutletInfo, replay
 from pipelines.warc_records import Capture, read_archive
-from crawler.warc import WarcFileWriter, record_builder, recover_open_files
+from crawler.warc import WarcFileWriter, record_builder, recover_open_files, warc_host_label, worker_label
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +54,9 @@ class WarcArchiver:
         self.crawler = crawler
         self.root = Path(settings.get("ARCHIVE_ROOT", "archive"))
         self.max_size = settings.getint("WARC_MAX_SIZE", 1024**3)
-        self.writer: WarcFileWriter | None = None
-        self.seen: SeenState | None = None
-        self.index_dir = self.root
+        self.writers: dict[str, WarcFileWriter] = {}
+        self.outlets: dict[str, Spider] = {}
+        self.host_label = warc_host_label()
         self.builder = record_builder()
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -68,10 +69,18 @@ class WarcArchiver:
         return cls(crawler)
 
     def spider_opened(self, spider: Spider) -> None:
-        directory = self.root / spider.name / "warc"
+        # A frontier worker serves many outlets and is one of many writers: its process id goes into the
+        # host part of its file names, as in Heritrix's (<pid>~<host>).
+        self.outlets = getattr(spider, "outlets", None) or {spider.name: spider}
+        if hasattr(spider, "outlets"):
+            self.host_label = worker_label()
+        for outlet in self.outlets.values():
+            self._recover(outlet)
+
+    def _recover(self, outlet: Spider) -> None:
+        """Close the WARCs a killed crawl of ``outlet`` left open; extract what it archived but did not."""
+        directory = self.root / outlet.name / "warc"
         directory.mkdir(parents=True, exist_ok=True)
-        self.index_dir = self.root / spider.name / "indexes"
-        self.seen = getattr(spider, "seen", None)  # the spider's: one connection sees its own batched writes
         for open_file, final, cut in recover_open_files(directory):
             self.crawler.stats.inc_value("warc/recovered_files")
             logger.warning(
@@ -82,33 +91,38 @@ class WarcArchiver:
             )
             if final is not None:
                 self._index(final)
-                self._mark_seen(final, spider)
-        if self.seen is not None:
-            self._extract_missing(spider, directory)
-        self.writer = WarcFileWriter(
-            directory, spider.name, self._warcinfo(spider), max_size=self.max_size, on_close=self._index
-        )
+                self._mark_seen(final, outlet)
+        if getattr(outlet, "seen", None) is not None:
+            self._extract_missing(outlet, directory)
+
+    def _writer(self, outlet: str) -> WarcFileWriter:
+        if outlet not in self.writers:
+            self.writers[outlet] = WarcFileWriter(
+                self.root / outlet / "warc", outlet, self._warcinfo(outlet), max_size=self.max_size,
+                on_close=self._index, host=self.host_label,
+            )
+        return self.writers[outlet]
 
     def _mark_seen(self, warc: Path, spider: Spider) -> None:
         """Put the articles of a recovered WARC in the seen-state (the crawl may have died first)."""
-        if self.seen is None:
+        seen: SeenState | None = getattr(spider, "seen", None)
+        if seen is None:
             return
         for capture in read_archive(warc):
             if isinstance(capture, Capture) and capture.status == 200 and capture.fields.get("role") == "article":
-                if self.seen.catalog.seen(spider.name, url_key(capture.uri)) is None:
+                if seen.catalog.seen(spider.name, url_key(capture.uri)) is None:
                     location = {"record_id": capture.record_id, "payload_digest": capture.payload_digest,
                                 "date": capture.date, "file": capture.file}
-                    self.seen.fetched([capture.uri], location, unchanged=capture.kind == "revisit")
+                    seen.fetched([capture.uri], location, unchanged=capture.kind == "revisit")
 
     def _extract_missing(self, spider: Spider, directory: Path) -> None:
         """Extract the articles a killed crawl archived but never got to extract (as a replay would)."""
-        assert self.seen is not None
-        files = [directory / name for name in self.seen.catalog.unextracted_files(spider.name)]
+        files = [directory / name for name in spider.seen.catalog.unextracted_files(spider.name)]
         files = [path for path in files if path.exists()]
         if not files:
             return
         outlets = {spider.name: OutletInfo(getattr(spider, "site_name", ""), spider.extraction_hints)}
-        stats = replay(files, self.root, outlets, workers=1, catalog_path=catalog_path(self.crawler.settings))
+        stats = replay(files, self.root, outlets, workers=1, catalog_path=catalog_url(self.crawler.settings))
         logger.warning("Extracted %d article(s) an interrupted crawl had archived but not extracted (%s)",
                        stats.extracted, ", ".join(path.name for path in files))
 
@@ -118,7 +132,7 @@ class WarcArchiver:
         Indexing re-reads the whole file (up to WARC_MAX_SIZE): done here it would stall the crawl. An index
         that is never written (the crawl was killed) is made when needed (make browse, ARCHIVE_SOURCE).
         """
-        command = [sys.executable, "-m", "crawler.warc", str(warc), str(self.index_dir)]
+        command = [sys.executable, "-m", "crawler.warc", str(warc), str(warc.parent.parent / "indexes")]
         self.indexers.append(subprocess.Popen(command, cwd=Path(__file__).resolve().parents[2]))
 
     def engine_stopped(self) -> None:
@@ -128,19 +142,34 @@ class WarcArchiver:
                 logger.error("Indexing failed (%s): run it again with %s", indexer.returncode, " ".join(indexer.args))
 
     def spider_closed(self, spider: Spider) -> None:
-        if self.writer is not None:
-            self._commit_seen()
-            self.writer.close()
-            self.crawler.stats.set_value("warc/files", len(self.writer.closed_files))
+        for outlet, writer in self.writers.items():
+            self._commit_seen(outlet)
+            writer.close()
+        self.crawler.stats.set_value("warc/files", sum(len(w.closed_files) for w in self.writers.values()))
 
-    def _commit_seen(self) -> None:
+    def _outlet_of(self, request: Request, spider: Spider) -> str:
+        """The outlet a fetch belongs to: its request says so, else (robots.txt) the one whose domain it is."""
+        if outlet := request.meta.get("outlet"):
+            return outlet
+        for name, candidate in self.outlets.items():
+            if url_is_from_any_domain(request.url, getattr(candidate, "allowed_domains", None) or []):
+                return name
+        return spider.name
+
+    def _seen(self, outlet: str) -> SeenState | None:
+        return getattr(self.outlets.get(outlet), "seen", None)
+
+    def _commit_seen(self, outlet: str) -> None:
         """Commit the seen-state batched since the last commit (the captures of a still-open file)."""
-        if self.seen is not None and not self.seen.closed:
-            self.seen.commit()
+        seen = self._seen(outlet)
+        if seen is not None and not seen.closed:
+            seen.commit()
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
-        if self.writer is None:
+        if not self.outlets:
             return
+        outlet = self._outlet_of(request, spider)
+        writer = self._writer(outlet)
         latency = request.meta.get("download_latency") or 0.0
         fetched = datetime.fromtimestamp(time.time() - latency, timezone.utc)
         warc_date = datetime_to_iso_date(fetched.replace(tzinfo=None), use_micros=True)
@@ -187,7 +216,7 @@ class WarcArchiver:
                 "WARC-Concurrent-To": response_id,
             },
         )
-        locations = self.writer.write([response_record, request_record, metadata_record], rotate=False)
+        locations = writer.write([response_record, request_record, metadata_record], rotate=False)
         where = locations[0]
         request.meta["warc"] = {
             "file": where.filename,
@@ -203,18 +232,19 @@ class WarcArchiver:
         if unchanged:
             request.meta["warc"]["revisit_of"] = previous["record_id"]
             stats.inc_value("warc/revisit_records")
-        if self.seen is not None and response.status == 200 and (request.meta.get("discovery") or {}).get("role") == "article":
+        seen = self._seen(outlet)
+        if seen is not None and response.status == 200 and (request.meta.get("discovery") or {}).get("role") == "article":
             urls = [*request.meta.get("redirect_urls", []), response.url]
-            self.seen.fetched(urls, request.meta["warc"], unchanged, commit=False)
-            self.seen.commit_soon()
-        if self.writer.full:
-            self._commit_seen()  # a capture in a closed WARC is always in the seen-state
-            self.writer.rotate_if_full()
+            seen.fetched(urls, request.meta["warc"], unchanged, commit=False)
+            seen.commit_soon()
+        if writer.full:
+            self._commit_seen(outlet)  # a capture in a closed WARC is always in the seen-state
+            writer.rotate_if_full()
         stats.inc_value("warc/records", 3)
         stats.inc_value("warc/bytes", sum(loc.length for loc in locations))
         stats.inc_value(f"warc/response_status_count/{response.status}")
 
-    def _warcinfo(self, spider: Spider) -> dict[str, str]:
+    def _warcinfo(self, outlet: str) -> dict[str, str]:
         settings = self.crawler.settings
         return {
             "software": (
@@ -224,8 +254,8 @@ class WarcArchiver:
             "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
             "hostname": socket.gethostname(),
             "operator": settings.get("OPERATOR_CONTACT", ""),
-            "isPartOf": spider.name,
-            "description": f"Crawl of outlet {spider.name!r}",
+            "isPartOf": outlet,
+            "description": f"Crawl of outlet {outlet!r}",
             "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
             "http-header-user-agent": settings.get("USER_AGENT", ""),
         }

@@ -50,14 +50,23 @@ def news_article_html(title: str, paragraphs: list[str], author: str, published:
             f'<time datetime="{published}">{published[:10]}</time>{body}</article></body></html>')
 
 
-def write_bulk_site(root: Path, articles: int) -> list[str]:
-    """Write outlet ``bulk`` (see ``tests/outlets/bulk.py``) with ``articles`` pages; return their URLs."""
+def write_bulk_site(root: Path, articles: int, hosts: int = 1) -> list[str]:
+    """Write outlet ``bulk`` (see ``tests/outlets/bulk.py``) with ``articles`` pages; return their URLs.
+
+    With ``hosts`` > 1 the articles are spread over that many hosts (``s<i>.bulk.test``), each with its
+    robots.txt; the sitemap stays on ``www.bulk.test``.
+    """
+    names = [BULK_HOST] if hosts == 1 else [f"s{i}.bulk.test" for i in range(hosts)]
     site = root / "bulk" / "web" / BULK_HOST
-    (site / "news").mkdir(parents=True, exist_ok=True)
-    urls = [f"https://{BULK_HOST}/news/story-{n}" for n in range(articles)]
-    (site / "robots.txt").write_text("User-agent: *\nAllow: /\n")
+    site.mkdir(parents=True, exist_ok=True)
+    for name in {BULK_HOST, *names}:
+        (root / "bulk" / "web" / name / "news").mkdir(parents=True, exist_ok=True)
+        (root / "bulk" / "web" / name / "robots.txt").write_text("User-agent: *\nAllow: /\n")
+    urls = []
     for n in range(articles):
-        (site / "news" / f"story-{n}").write_text(article_html(n))
+        host = names[n % hosts]
+        (root / "bulk" / "web" / host / "news" / f"story-{n}").write_text(article_html(n))
+        urls.append(f"https://{host}/news/story-{n}")
     entries = "".join(f"<url><loc>{url}</loc></url>" for url in urls)
     (site / "sitemap.xml").write_text(
         f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'

@@ -1,0 +1,11 @@
+"""Alembic environment of the catalog: run by :func:`pipelines.catalog.migrate` on the catalog's connection."""
+
+from alembic import context
+
+from pipelines.catalog import metadata
+
+connection = context.config.attributes["connection"]
+# batch mode: SQLite alters tables by copying them
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,153 @@
+"""The catalog on both of its databases: SQLite (the default) and PostgreSQL (a real server, DATABASE_URL)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from pipelines.catalog import MIGRATIONS, Catalog
+from tests.conftest import run_crawl
+from tests.localweb import FIXTURES
+from tests.servers import postgres_server
+
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty catalog database: a SQLite file, or a database of its own on the PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "catalog.sqlite")
+    server = request.getfixturevalue("postgres")
+    name = f"catalog_{next(_databases)}"
+    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+def capture(record_id: str, **row: object) -> dict:
+    return {"record_id": record_id, "outlet": "ndtv", "url": "https://www.ndtv.com/a-1", "status": "extracted",
+            "url_key": "ndtv.com/a-1", "version": 1, "warc_file": "f.warc.gz", **row}
+
+
+def test_captures_are_upserted_by_record_and_versioned(database: str) -> None:
+    catalog = Catalog(database)
+    assert catalog.previous_version("ndtv", "ndtv.com/a-1") == (0, "")
+    assert catalog.record(**capture("<r1>", title="First"))
+    assert catalog.record(**capture("<r1>", title="Re-extracted"))  # re-extraction updates the row
+    assert catalog.record(**capture("<r2>", version=2, previous_record_id="<r1>", fetched="2026-01-02"))
+    assert catalog.record(**capture("<r3>", status="rejected", reason="paywall", url_key=None, version=None))
+    assert catalog.record(**capture("<r4>", status="rejected", reason="empty", url_key=None, version=None))
+    assert catalog.previous_version("ndtv", "ndtv.com/a-1") == (2, "<r2>")
+    rows = {row["record_id"]: row for row in catalog.rows("ndtv")}
+    assert rows["<r1>"]["title"] == "Re-extracted" and len(rows) == 4 and catalog.rows("bbc") == []
+    with pytest.raises(ValueError, match="unknown catalog columns"):
+        catalog.record(**capture("<r5>", colour="red"))
+    with pytest.raises(sa.exc.IntegrityError):  # other constraint failures are not swallowed
+        catalog.record(**capture("<r6>", status="maybe", version=3))
+    catalog.close()
+
+
+def test_seen_state_revisits_validators_and_unextracted_files(database: str) -> None:
+    catalog = Catalog(database)
+    location = {"record_id": "<r1>", "payload_digest": "sha1:A", "date": "2026-01-01T00:00:00Z", "file": "f.warc.gz"}
+    catalog.mark_fetched("ndtv", ["k1", "k1-amp"], "https://www.ndtv.com/a-1", location, [timedelta(hours=1)])
+    seen = catalog.seen("ndtv", "k1")
+    assert seen["fetches"] == 1 and seen["record_id"] == "<r1>" and catalog.seen("ndtv", "k1-amp") is not None
+    later = datetime.now(timezone.utc) + timedelta(hours=2)
+    assert [row["url_key"] for row in catalog.due_revisits("ndtv", later, 10)] == ["k1", "k1-amp"]
+    assert catalog.due_revisits("ndtv", datetime.now(timezone.utc), 10) == []
+    # an unchanged revisit keeps pointing at the capture holding the payload; no more revisits planned
+    catalog.mark_fetched("ndtv", ["k1"], "https://www.ndtv.com/a-1", {"record_id": "<rv>"}, [timedelta(hours=1)],
+                         unchanged=True)
+    seen = catalog.seen("ndtv", "k1")
+    assert (seen["fetches"], seen["record_id"], seen["next_revisit"]) == (2, "<r1>", None)
+    assert catalog.unextracted_files("ndtv") == ["f.warc.gz"]
+    catalog.record(**capture("<r1>"))
+    assert catalog.unextracted_files("ndtv") == []
+    assert catalog.validators("https://www.ndtv.com/feed") == ("", "")
+    catalog.save_validators("https://www.ndtv.com/feed", '"e1"', "Mon, 01 Jan 2026 00:00:00 GMT")
+    catalog.save_validators("https://www.ndtv.com/feed", '"e2"', "")
+    assert catalog.validators("https://www.ndtv.com/feed") == ('"e2"', "")
+    catalog.close()
+
+
+def test_batched_writes_wait_for_commit_and_a_second_close_does_nothing(database: str) -> None:
+    writer, reader = Catalog(database), Catalog(database)
+    writer.mark_fetched("ndtv", ["k1"], "u", {"record_id": "<r1>"}, [], commit=False)
+    assert reader.seen("ndtv", "k1") is None
+    writer.commit()
+    assert reader.seen("ndtv", "k1")["record_id"] == "<r1>"  # no snapshot kept from the first read
+    writer.close(), writer.close(), reader.close()
+
+
+def _record_version_one(database: str, worker: int) -> bool:
+    catalog = Catalog(database)
+    try:
+        return catalog.record(**capture(f"<worker-{worker}>"))
+    finally:
+        catalog.close()
+
+
+def test_concurrent_workers_never_record_an_article_twice(database: str) -> None:
+    Catalog(database).close()  # the schema, made once
+    with ProcessPoolExecutor(4) as pool:
+        recorded = list(pool.map(_record_version_one, [database] * 8, range(8)))
+    assert recorded.count(True) == 1
+    catalog = Catalog(database)
+    assert len(catalog.rows()) == 1
+    catalog.close()
+
+
+def test_a_catalog_made_before_migrations_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite"
+    with sqlite3.connect(path) as old:  # as the SQLite-only code created it
+        old.executescript(
+            "CREATE TABLE captures (record_id TEXT PRIMARY KEY, outlet TEXT NOT NULL, url TEXT NOT NULL,"
+            " canonical_url TEXT, fetched TEXT, warc_file TEXT, warc_offset INTEGER, warc_length INTEGER,"
+            " payload_digest TEXT, status TEXT NOT NULL CHECK (status IN ('extracted', 'rejected')), reason TEXT,"
+            " detail TEXT, title TEXT, byline TEXT, source TEXT, published TEXT, language TEXT, word_count INTEGER,"
+            " page_text_path TEXT, article_text_path TEXT, metadata_path TEXT, extractor_version TEXT,"
+            " extracted_at TEXT NOT NULL, url_key TEXT, version INTEGER, previous_record_id TEXT);"
+            " CREATE TABLE seen (outlet TEXT NOT NULL, url_key TEXT NOT NULL, url TEXT NOT NULL,"
+            " first_fetched TEXT NOT NULL, last_fetched TEXT NOT NULL, record_id TEXT, payload_digest TEXT,"
+            " warc_date TEXT, warc_file TEXT, fetches INTEGER NOT NULL, next_revisit TEXT,"
+            " PRIMARY KEY (outlet, url_key));"
+            " CREATE TABLE validators (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, updated TEXT NOT NULL);"
+            " INSERT INTO captures (record_id, outlet, url, status, extracted_at, url_key, version)"
+            " VALUES ('<old>', 'ndtv', 'u', 'extracted', '2025', 'ndtv.com/a-1', 1);"
+        )
+    catalog = Catalog(path)
+    assert [row["record_id"] for row in catalog.rows()] == ["<old>"]
+    assert not catalog.record(**capture("<new>")), "the unique index is there"
+    catalog.close()
+    heads = [p.stem.split("_")[0] for p in (MIGRATIONS / "versions").glob("*.py")]
+    with sqlite3.connect(path) as upgraded:
+        assert upgraded.execute("SELECT version_num FROM alembic_version").fetchone()[0] == max(heads)
+
+
+def test_a_crawl_keeps_its_catalog_on_postgresql(tmp_path: Path, postgres: str, local_web) -> None:
+    expected = json.loads((FIXTURES / "ndtv" / "expected.json").read_text("utf-8"))
+    crawl = run_crawl("ndtv", tmp_path / "archive", local_web, {"DATABASE_URL": postgres})
+    assert crawl.returncode == 0, crawl.log[-3000:]
+    assert not (tmp_path / "archive" / "catalog.sqlite").exists()
+    catalog = Catalog(postgres)
+    extracted = [row for row in catalog.rows("ndtv") if row["status"] == "extracted"]
+    assert len(extracted) == len(expected["articles"]) and all(catalog.seen("ndtv", r["url_key"]) for r in extracted)
+    catalog.close()

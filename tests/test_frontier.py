@@ -1,0 +1,205 @@
+"""Distributed crawling: worker processes on one Redis frontier (a real redis-server), against the local web."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+import redis
+from scrapy import Request
+from scrapy.settings import Settings
+
+from crawler.frontier import DUPEFILTER_KEY, QUEUE_KEY, WORKERS_KEY
+from crawler.frontier.dupefilter import RoundDupeFilter
+from crawler.frontier.politeness import _ACQUIRE
+from crawler.run_history import RunHistory
+from crawler.service import Service
+from crawler.spiders.ndtv import NdtvSpider
+from tests.conftest import REPO
+from tests.localweb import LOCAL_CRAWL_SETTINGS, LocalWeb
+from tests.localweb.generate import write_bulk_site
+from tests.servers import redis_server
+from tests.warc_reading import read_records, warcio_check
+
+HOST_DELAY = 0.05  # seconds between request starts to one host, across all workers
+HOST_CONCURRENCY = 2
+
+
+@pytest.fixture
+def redis_url():
+    with redis_server() as url:
+        yield url
+
+
+class Frontier:
+    """Workers (``scrapy worker``) and rounds (``scrapy enqueue``) as real processes."""
+
+    def __init__(self, archive: Path, web: LocalWeb, url: str) -> None:
+        self.web, self.redis, self.logs = web, redis.Redis.from_url(url), archive.parent
+        settings = {**LOCAL_CRAWL_SETTINGS, "LOCAL_WEB_PROXY": web.proxy_url, "ARCHIVE_ROOT": str(archive),
+                    "SPIDER_MODULES": "tests.outlets", "REDIS_URL": url, "FRONTIER_HOST_DELAY": str(HOST_DELAY),
+                    "FRONTIER_HOST_CONCURRENCY": str(HOST_CONCURRENCY), "LOG_LEVEL": "INFO"}
+        self.args = [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
+        self.env = {**os.environ, "PYTHONPATH": str(REPO)}
+        self.workers: list[subprocess.Popen] = []
+
+    def start_workers(self, count: int) -> list[subprocess.Popen]:
+        started = []
+        for _ in range(count):
+            log = open(self.logs / f"worker-{len(self.workers)}.log", "w")
+            worker = subprocess.Popen([sys.executable, "-m", "scrapy", "worker", *self.args], cwd=REPO,
+                                      env=self.env, stdout=log, stderr=log)
+            self.workers.append(worker)
+            started.append(worker)
+        deadline = time.monotonic() + 60
+        while not all(self.registered(worker) for worker in started):
+            assert time.monotonic() < deadline, "workers did not register"
+            assert all(worker.poll() is None for worker in started), "a worker died on start"
+            time.sleep(0.1)
+        return started
+
+    def registered(self, worker: subprocess.Popen) -> bool:
+        return any(key.decode().startswith(f"{worker.pid}~") for key in self.redis.hkeys(WORKERS_KEY))
+
+    def enqueue(self, outlet: str) -> None:
+        done = subprocess.run([sys.executable, "-m", "scrapy", "enqueue", outlet, *self.args], cwd=REPO,
+                              env=self.env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and f"{outlet}: 1 requests queued" in done.stdout, done.stdout + done.stderr
+
+    def drain(self, quiet: float = 1.5, timeout: float = 90) -> None:
+        """Wait until the queue is empty and the web has had no request for ``quiet`` seconds."""
+        deadline = time.monotonic() + timeout
+        seen, since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            if len(self.web.served) != seen or self.redis.llen(QUEUE_KEY):
+                seen, since = len(self.web.served), time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                return
+            time.sleep(0.1)
+        raise AssertionError("the frontier did not drain")
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+        for worker in self.workers:
+            worker.wait(60)
+
+
+def test_three_workers_one_killed_archive_every_article_once_and_keep_per_host_politeness(
+    tmp_path: Path, redis_url: str
+) -> None:
+    urls = write_bulk_site(tmp_path / "site", 240, hosts=3)
+    archive = tmp_path / "archive"
+    warc_dir = archive / "bulk" / "warc"
+    with LocalWeb(tmp_path / "site", latency=0.05) as web:
+        frontier = Frontier(archive, web, redis_url)
+        try:
+            victim, *_ = frontier.start_workers(3)
+            frontier.enqueue("bulk")
+            deadline = time.monotonic() + 60
+            while sum("/news/" in served.url for served in web.served) < len(urls) // 3:
+                assert time.monotonic() < deadline, "the crawl did not get going"
+                time.sleep(0.02)
+            victim.send_signal(signal.SIGKILL)  # midway: requests in its hands are lost, its WARC is left .open
+            assert victim.wait(10) == -signal.SIGKILL
+            assert list(warc_dir.glob(f"*-{victim.pid}~*.warc.gz.open"))
+            # a worker added while the others run; it closes the dead worker's WARC
+            frontier.start_workers(1)
+            frontier.drain()
+            # the next round finds again what the dead worker had taken but not archived
+            frontier.enqueue("bulk")
+            frontier.drain()
+        finally:
+            frontier.stop()
+        served = list(web.served)
+
+    assert [worker.returncode for worker in frontier.workers[1:]] == [0, 0, 0]
+    assert not list(warc_dir.glob("*.open"))
+    archived: Counter[str] = Counter()
+    writers = set()
+    for path in sorted(warc_dir.glob("*.warc.gz")):
+        assert warcio_check(path).returncode == 0, path
+        writers.add(path.name.split("-")[3].split("~")[0])
+        archived.update(r.uri for r in read_records(path) if r.type == "response" and r.status == 200
+                        and "/news/" in r.uri)
+    assert {url: archived[url] for url in urls} == {url: 1 for url in urls}, "each article archived exactly once"
+    assert writers == {str(worker.pid) for worker in frontier.workers}, "every worker wrote its own WARCs"
+    assert sum(1 for served in served if "/news/" in served.url) >= len(urls)
+    texts = list((archive / "bulk" / "text").rglob("*.json"))
+    assert len(texts) == len(urls), "every archived article extracted, the dead worker's included"
+
+    by_host: dict[str, list] = defaultdict(list)
+    for request in served:
+        by_host[request.url.split("/")[0]].append(request)
+    assert {"s0.bulk.test", "s1.bulk.test", "s2.bulk.test"} <= set(by_host)
+    for host, requests in by_host.items():
+        events = sorted([(r.started, 1) for r in requests] + [(r.finished, -1) for r in requests])
+        in_flight = peak = 0
+        for _, change in events:
+            in_flight += change
+            peak = max(peak, in_flight)
+        assert peak <= HOST_CONCURRENCY, (host, peak)
+        # Starts are spaced HOST_DELAY apart on the Redis clock; the server sees each a little later (connection
+        # set-up, a busy worker), so it is held to the rate: in any window of 10 delays, at most 10 starts and
+        # a margin of 2 (concurrency alone would allow ~20 here: 2 in flight, 50 ms each).
+        starts = sorted(r.started for r in requests)
+        window = 10 * HOST_DELAY
+        busiest = max(sum(1 for t in starts[i:] if t < start + window) for i, start in enumerate(starts))
+        assert busiest <= 12, (host, busiest)
+
+
+def test_the_service_puts_scheduled_runs_in_the_frontier_when_redis_url_is_set(tmp_path: Path, redis_url: str) -> None:
+    settings = Settings()
+    settings.setmodule("settings", priority="project")
+    for name, value in {"ARCHIVE_ROOT": str(tmp_path), "REDIS_URL": redis_url, "SCHEDULE_OUTLETS": "ndtv"}.items():
+        settings.set(name, value, priority="cmdline")
+    service = Service(settings)
+    service.crawl("ndtv", "run-now")
+    service.crawl("ndtv", "schedule")  # a second round: the same URLs again, not duplicates of the first
+    queued = redis.Redis.from_url(redis_url).llen(QUEUE_KEY)
+    ndtv = NdtvSpider()
+    seeds = len(ndtv.feeds) + len(ndtv.sitemaps) + len(ndtv.front_pages) + len(ndtv.robots_urls())
+    assert queued == 2 * seeds
+    [second, first] = RunHistory(tmp_path / "catalog.sqlite").runs("ndtv")
+    assert (first["trigger"], first["status"], second["trigger"], second["status"]) == ("run-now", "ok", "schedule", "ok")
+    assert json.loads(first["stats"]) == {"frontier/enqueued": seeds}
+    assert not (tmp_path / "ndtv" / "logs").exists(), "no crawl of its own"
+
+
+def test_host_slots_limit_concurrency_and_spacing_and_expire(redis_url: str) -> None:
+    server = redis.Redis.from_url(redis_url)
+    acquire = server.register_script(_ACQUIRE)
+    keys = ["t:holders", "t:next"]
+    assert float(acquire(keys=keys, args=["a", 2, 0.3, 30])) == 0
+    wait = float(acquire(keys=keys, args=["b", 2, 0.3, 30]))
+    assert 0.2 < wait <= 0.3, "the next start waits for the delay"
+    time.sleep(wait)
+    assert float(acquire(keys=keys, args=["b", 2, 0.3, 30])) == 0
+    time.sleep(0.3)
+    assert float(acquire(keys=keys, args=["c", 2, 0.3, 30])) == -1, "two in flight: the host is full"
+    server.zrem(keys[0], "a")  # a response came back
+    assert float(acquire(keys=keys, args=["c", 2, 0.3, 30])) == 0
+    # a worker that dies holding a slot loses it when the lease runs out
+    dead = ["u:holders", "u:next"]
+    assert float(acquire(keys=dead, args=["x", 1, 0, 0.3])) == 0
+    assert float(acquire(keys=dead, args=["y", 1, 0, 0.3])) == -1
+    time.sleep(0.35)
+    assert float(acquire(keys=dead, args=["y", 1, 0, 0.3])) == 0
+
+
+def test_duplicates_are_filtered_within_a_round_only(redis_url: str) -> None:
+    dupes = RoundDupeFilter(redis.Redis.from_url(redis_url), DUPEFILTER_KEY)
+    first = Request("https://www.bulk.test/news/story-1", meta={"frontier_round": "bulk@1"})
+    assert not dupes.request_seen(first)
+    assert dupes.request_seen(first.replace(url="https://www.bulk.test/news/story-1#top"))
+    assert not dupes.request_seen(first.replace(meta={"frontier_round": "bulk@2"}))
+    dupes.clear()
+    assert not dupes.request_seen(first)

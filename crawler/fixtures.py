@@ -58,7 +58,7 @@ def trial_crawl(process: Any, settings: Any, spidercls: type, root: Path) -> Any
     Nothing of the real archive is read or written: no seen-state, no run summary. Fetching goes
     through Scrapy as any crawl does, so ``LOCAL_WEB_PROXY`` applies. Returns the finished crawler.
     """
-    for name, value in {"ARCHIVE_ROOT": str(root), "CATALOG_PATH": str(root / "catalog.sqlite"),
+    for name, value in {"ARCHIVE_ROOT": str(root), "CATALOG_PATH": str(root / "catalog.sqlite"), "DATABASE_URL": None,
                         "INCREMENTAL": False, "RUN_SUMMARY_FILE": None}.items():
         settings.set(name, value, priority="cmdline")
     crawler = process.create_crawler(spidercls)

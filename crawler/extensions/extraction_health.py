@@ -19,7 +19,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from pipelines.catalog import Catalog, catalog_path
+from pipelines.catalog import Catalog, catalog_url
 from pipelines.health import assess, shares
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class ExtractionHealth:
         pages, current = shares(self.crawler.stats.get_stats())
         if not pages or not self.outlet:
             return  # nothing new was extracted: nothing to judge extraction by
-        catalog = Catalog(catalog_path(settings))
+        catalog = Catalog(catalog_url(settings))
         try:
             history = catalog.coverage(self.outlet, limit=settings.getint("HEALTH_BASELINE_RUNS"))
             baseline, fallen = assess(

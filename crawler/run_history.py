@@ -1,4 +1,4 @@
-"""Run history: one row per crawl run in the ``runs`` table of the catalog (SQLite, WAL).
+"""Run history: one row per crawl run in the ``runs`` table of the catalog.
 
 A row is written when a crawl starts (status ``running``, with the crawl's
 process id and where it leaves its stats) and completed when it ends: end
@@ -10,49 +10,35 @@ Statuses: ``running``; ``ok`` (exit code 0); ``failed`` (any other exit code);
 ``timeout`` (stopped at the wall-clock limit); ``stopped`` (the service was
 shutting down); ``interrupted`` (the service died during the run).
 
-Only this table is created here; the ``captures`` table and its companions
-belong to :mod:`pipelines.catalog`, in the same file. Every write is a
-transaction on its own short-lived connection, so threads and processes can
-share the file.
+The table lives in the catalog's database (SQLite by default, PostgreSQL with
+``DATABASE_URL``), made by its migrations; every write is a transaction on a
+short-lived connection, so threads and processes can share it.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
+from pipelines.catalog import engine_for, metadata, migrate
+
 STATUSES = ("running", "ok", "failed", "timeout", "stopped", "interrupted")
 
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    outlet TEXT NOT NULL,
-    trigger TEXT NOT NULL,               -- schedule, run-now, crawlall
-    started TEXT NOT NULL,               -- ISO 8601, UTC
-    ended TEXT,
-    status TEXT NOT NULL CHECK (status IN ({", ".join(f"'{s}'" for s in STATUSES)})),
-    exit_code INTEGER,                   -- the crawl process's; negative: killed by that signal
-    requests INTEGER,
-    responses INTEGER,
-    new_articles INTEGER,                -- stat extraction/extracted
-    revisits INTEGER,                    -- stat revisit/unchanged
-    errors INTEGER,                      -- stats downloader/exception_count + log_count/ERROR
-    bytes INTEGER,                       -- stat warc/bytes
-    finish_reason TEXT,                  -- Scrapy's, when the crawl got to report it
-    problem TEXT,                        -- what went wrong, in words
-    log TEXT,
-    pid INTEGER,
-    summary_file TEXT,                   -- RUN_SUMMARY_FILE of the crawl
-    stats TEXT                           -- every stat, JSON
-);
-CREATE INDEX IF NOT EXISTS runs_by_outlet ON runs (outlet, started);
-CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
-"""
+runs_table = sa.Table(
+    "runs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    *(sa.Column(name, sa.Text) for name in ("outlet", "trigger", "started", "ended", "status")),
+    *(sa.Column(name, sa.Integer) for name in ("exit_code", "requests", "responses", "new_articles", "revisits",
+                                                "errors")),
+    sa.Column("bytes", sa.BigInteger),
+    *(sa.Column(name, sa.Text) for name in ("finish_reason", "problem", "log")),
+    sa.Column("pid", sa.Integer),
+    *(sa.Column(name, sa.Text) for name in ("summary_file", "stats")),
+)
 
 
 def now_iso() -> str:
@@ -72,31 +58,23 @@ def headline_stats(stats: dict[str, Any]) -> dict[str, int]:
 
 
 class RunHistory:
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
-            connection.executescript(SCHEMA)
+    def __init__(self, target: Path | str) -> None:
+        """``target``: the catalog's database URL, or its SQLite file (:func:`pipelines.catalog.catalog_url`)."""
+        self.engine = engine_for(target)
+        migrate(self.engine)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=30)) as connection:
-            connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            with connection:  # one transaction: committed on success, rolled back on error
-                yield connection
+    def _rows(self, query: sa.Executable) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
 
     def start(self, outlet: str, trigger: str, *, log: Path | str | None = None, pid: int | None = None,
               summary_file: Path | str | None = None, started: str | None = None) -> int:
         """Record a run that has just started; returns its id."""
-        with self._connect() as connection:
-            cursor = connection.execute(
-                "INSERT INTO runs (outlet, trigger, started, status, log, pid, summary_file)"
-                " VALUES (?, ?, ?, 'running', ?, ?, ?)",
-                (outlet, trigger, started or now_iso(), _text(log), pid, _text(summary_file)),
-            )
-            return int(cursor.lastrowid)
+        with self.engine.begin() as connection:
+            result = connection.execute(runs_table.insert().values(
+                outlet=outlet, trigger=trigger, started=started or now_iso(), status="running", log=_text(log),
+                pid=pid, summary_file=_text(summary_file)))
+            return int(result.inserted_primary_key[0])
 
     def finish(self, run_id: int, status: str, *, exit_code: int | None = None, summary: dict | None = None,
                problem: str = "", ended: str | None = None) -> None:
@@ -106,51 +84,33 @@ class RunHistory:
         stats = (summary or {}).get("stats") or {}
         figures = headline_stats(stats) if summary else dict.fromkeys(
             ("requests", "responses", "new_articles", "revisits", "errors", "bytes"))
-        with self._connect() as connection:
-            connection.execute(
-                "UPDATE runs SET ended = :ended, status = :status, exit_code = :exit_code,"
-                " requests = :requests, responses = :responses, new_articles = :new_articles,"
-                " revisits = :revisits, errors = :errors, bytes = :bytes, finish_reason = :finish_reason,"
-                " problem = :problem, stats = :stats WHERE id = :id",
-                {
-                    **figures,
-                    "id": run_id,
-                    "ended": ended or now_iso(),
-                    "status": status,
-                    "exit_code": exit_code,
-                    "finish_reason": (summary or {}).get("finish_reason"),
-                    "problem": problem or None,
-                    "stats": json.dumps(stats, default=str, sort_keys=True) if summary else None,
-                },
-            )
+        with self.engine.begin() as connection:
+            connection.execute(runs_table.update().where(runs_table.c.id == run_id).values(
+                **figures, ended=ended or now_iso(), status=status, exit_code=exit_code,
+                finish_reason=(summary or {}).get("finish_reason"), problem=problem or None,
+                stats=json.dumps(stats, default=str, sort_keys=True) if summary else None))
 
     def unfinished(self) -> list[dict[str, Any]]:
         """Runs still marked ``running``."""
-        with self._connect() as connection:
-            rows = connection.execute("SELECT * FROM runs WHERE status = 'running' ORDER BY id").fetchall()
-        return [dict(row) for row in rows]
+        return self._rows(sa.select(runs_table).where(runs_table.c.status == "running").order_by(runs_table.c.id))
 
     def runs(self, outlet: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Runs, newest first (of one outlet, if given)."""
-        query = "SELECT * FROM runs" + (" WHERE outlet = ?" if outlet else "") + " ORDER BY id DESC"
-        params: tuple[Any, ...] = (outlet,) if outlet else ()
+        query = sa.select(runs_table).order_by(runs_table.c.id.desc())
+        if outlet:
+            query = query.where(runs_table.c.outlet == outlet)
         if limit:
-            query += " LIMIT ?"
-            params += (limit,)
-        with self._connect() as connection:
-            return [dict(row) for row in connection.execute(query, params).fetchall()]
+            query = query.limit(limit)
+        return self._rows(query)
 
     def last_runs(self) -> dict[str, dict[str, Any]]:
         """The latest finished run of each outlet, and the one running now if there is one."""
-        with self._connect() as connection:
-            finished = connection.execute(
-                "SELECT * FROM runs WHERE id IN"
-                " (SELECT MAX(id) FROM runs WHERE status != 'running' GROUP BY outlet)"
-            ).fetchall()
-            running = connection.execute("SELECT * FROM runs WHERE status = 'running' ORDER BY id").fetchall()
-        last: dict[str, dict[str, Any]] = {row["outlet"]: {"last": dict(row)} for row in finished}
-        for row in running:
-            last.setdefault(row["outlet"], {})["running"] = dict(row)
+        latest = sa.select(sa.func.max(runs_table.c.id)).where(runs_table.c.status != "running").group_by(
+            runs_table.c.outlet)
+        finished = self._rows(sa.select(runs_table).where(runs_table.c.id.in_(latest)))
+        last: dict[str, dict[str, Any]] = {row["outlet"]: {"last": row} for row in finished}
+        for row in self.unfinished():
+            last.setdefault(row["outlet"], {})["running"] = row
         return last
 
 

@@ -47,7 +47,7 @@ from scrapy.spiderloader import get_spider_loader
 
 from crawler.frontier.enqueue import enqueue_round
 from crawler.run_history import RunHistory
-from pipelines.catalog import catalog_path
+from pipelines.catalog import catalog_url
 
 logger = logging.getLogger("crawler.service")
 
@@ -371,7 +371,7 @@ class Service:
         self.keep = settings.getint("LOG_KEEP")
         self.poll = settings.getfloat("SCHEDULE_POLL")
         self.heartbeat_file = self.root / "schedule.heartbeat"
-        self.history = RunHistory(catalog_path(settings))
+        self.history = RunHistory(catalog_url(settings))
         self.schedules = outlet_schedules(settings)
         # a thread for every outlet's job and for every run-now job: nothing ever waits for a thread
         self.scheduler = make_scheduler(settings, workers=2 * len(self.schedules) + 2, keep_pauses=True)

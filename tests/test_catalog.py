@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from crawler.run_history import RunHistory
 from pipelines.catalog import MIGRATIONS, Catalog
 from tests.conftest import run_crawl
 from tests.localweb import FIXTURES
@@ -150,4 +151,27 @@ def test_a_crawl_keeps_its_catalog_on_postgresql(tmp_path: Path, postgres: str, 
     catalog = Catalog(postgres)
     extracted = [row for row in catalog.rows("ndtv") if row["status"] == "extracted"]
     assert len(extracted) == len(expected["articles"]) and all(catalog.seen("ndtv", r["url_key"]) for r in extracted)
+    catalog.close()
+
+
+def test_run_history_and_coverage_share_the_catalog_database(database: str) -> None:
+    history = RunHistory(database)
+    first = history.start("ndtv", "schedule", pid=11)
+    history.finish(first, "ok", exit_code=0, summary={"finish_reason": "finished",
+                                                      "stats": {"extraction/extracted": 3, "warc/bytes": 5 << 30}})
+    second = history.start("ndtv", "run-now")
+    assert [run["id"] for run in history.unfinished()] == [second]
+    last = history.last_runs()["ndtv"]
+    assert last["last"]["new_articles"] == 3 and last["last"]["bytes"] == 5 << 30 and last["running"]["id"] == second
+    with pytest.raises(ValueError, match="not a final run status"):
+        history.finish(second, "running")
+
+    catalog = Catalog(database)
+    catalog.record_coverage("ndtv", 4, {"title": 1.0, "byline": 0.5, "published": 1.0, "body": 1.0,
+                                        "confidence": 0.9}, None, "")
+    catalog.record_coverage("ndtv", 4, {"title": 1.0, "byline": 0.0, "published": 1.0, "body": 1.0,
+                                        "confidence": 0.9}, {"byline": 0.5}, "byline 0% (usually 50%)")
+    [latest, earlier] = catalog.coverage("ndtv")
+    assert latest["baseline"] == {"byline": 0.5} and earlier["baseline"] is None
+    assert catalog.assessed_coverage()["ndtv"]["degraded"] == "byline 0% (usually 50%)"
     catalog.close()

@@ -21,7 +21,7 @@ from scrapy.spiderloader import get_spider_loader
 
 from crawler.run_history import RunHistory
 from crawler.service import Crawl, archive_root, cmdline_overrides
-from pipelines.catalog import catalog_path
+from pipelines.catalog import catalog_url
 
 
 class Command(ScrapyCommand):
@@ -51,7 +51,7 @@ class Command(ScrapyCommand):
         overrides = cmdline_overrides(settings)
         root = archive_root(settings)
         timeout = opts.timeout or settings.getfloat("CRAWL_TIMEOUT")
-        history = RunHistory(catalog_path(settings))
+        history = RunHistory(catalog_url(settings))
         grace, keep = settings.getfloat("CRAWL_KILL_GRACE"), settings.getint("LOG_KEEP")
         print(f"Crawling {len(outlets)} outlet(s), {opts.jobs} at a time; logs in {root}/<outlet>/logs/",
               flush=True)

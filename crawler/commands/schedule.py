@@ -38,7 +38,7 @@ from crawler.service import (
     scheduled_crawl,
 )
 from pipelines import health as extraction_health
-from pipelines.catalog import Catalog, catalog_path, catalog_url
+from pipelines.catalog import Catalog, catalog_url
 
 
 class Command(ScrapyCommand):
@@ -130,7 +130,7 @@ def steer(scheduler: Any, opts: argparse.Namespace) -> int:
 
 def list_outlets(settings: Any, scheduler: Any, known: set[str], as_json: bool = False) -> None:
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    last = RunHistory(catalog_path(settings)).last_runs()
+    last = RunHistory(catalog_url(settings)).last_runs()
     catalog = Catalog(catalog_url(settings))
     try:
         assessed = catalog.assessed_coverage()

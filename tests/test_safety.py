@@ -6,9 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.test import get_crawler
 from twisted.internet.error import DNSLookupError
 
+from crawler.middlewares.offsite import StrictOffsiteMiddleware
 from crawler.safety import PublicOnlyResolver, unsafe_target
+from crawler.spiders.ndtv import NdtvSpider
 from tests.conftest import run_crawl
 from tests.localweb import LocalWeb
 from tests.localweb.generate import article_html
@@ -65,3 +70,20 @@ def test_a_crawl_follows_none_of_them(tmp_path: Path) -> None:
     for reason in ("loopback", "local-name", "link-local", "private"):
         assert f"'safety/blocked/{reason}'" in crawl.log
     assert "Refused to fetch http://127.0.0.1:9/news/redirected: loopback target" in crawl.log
+
+
+def test_off_domain_stays_off_limits_for_retries_and_frontier_workers() -> None:
+    """Retries are ``dont_filter`` in Scrapy; a frontier worker is one spider with no ``allowed_domains``."""
+    crawler = get_crawler(settings_dict={})
+    worker = scrapy.Spider(name="frontier")
+    worker.outlets = {"ndtv": NdtvSpider()}
+    crawler.spider = worker
+    middleware = StrictOffsiteMiddleware.from_crawler(crawler)
+    middleware.spider_opened(worker)
+    middleware.process_request(scrapy.Request("https://www.ndtv.com/world-news/x", meta={"outlet": "ndtv"}))
+    for request in (scrapy.Request("https://www.elsewhere.example/x", meta={"outlet": "ndtv"}),
+                    scrapy.Request("https://www.elsewhere.example/x", meta={"outlet": "ndtv"}, dont_filter=True)):
+        with pytest.raises(IgnoreRequest, match="offsite"):
+            middleware.process_request(request)
+    middleware.process_request(scrapy.Request("https://www.elsewhere.example/x",
+                                              meta={"outlet": "ndtv", "allow_offsite": True}))

@@ -1,20 +1,39 @@
-"""Off-domain means off-limits, for retried requests too.
+"""Off-domain means off-limits: for retried requests, and for every outlet a frontier worker serves.
 
 Scrapy's OffsiteMiddleware lets every ``dont_filter`` request through, and
 Scrapy marks each retry ``dont_filter`` and passes that on to the retry's
 redirects: a page that fails once and then redirects off the site would be
 followed wherever it points. Here only an explicit ``allow_offsite`` meta key
 opens the way; ``dont_filter`` keeps its one job, the duplicate filter.
+
+A frontier worker (:mod:`crawler.frontier.worker`) is one spider serving every
+outlet, with no ``allowed_domains`` of its own: a request it carries for an
+outlet (``meta["outlet"]``) is held to that outlet's ``allowed_domains``.
 """
 
 from __future__ import annotations
 
+import re
+
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
+from scrapy.utils.httpobj import urlparse_cached
 
 
 class StrictOffsiteMiddleware(OffsiteMiddleware):
+    _outlet_hosts: dict[str, re.Pattern[str]]
+
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if request.dont_filter and not request.meta.get("allow_offsite"):
             request = request.replace(dont_filter=False)
         super().process_request(request)
+
+    def should_follow(self, request: Request, spider: Spider) -> bool:
+        outlet = getattr(spider, "outlets", {}).get(request.meta.get("outlet", ""))
+        if outlet is None:
+            return super().should_follow(request, spider)
+        if not hasattr(self, "_outlet_hosts"):
+            self._outlet_hosts = {}
+        if outlet.name not in self._outlet_hosts:
+            self._outlet_hosts[outlet.name] = self.get_host_regex(outlet)
+        return bool(self._outlet_hosts[outlet.name].search(urlparse_cached(request).hostname or ""))

@@ -35,6 +35,7 @@ from pipelines.output import capture_names, write_outputs
 from pipelines.warc_records import MAX_PAYLOAD, Capture, Damage, decode_payload, read_archive
 
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wacz")
+DASK_BATCH = 16  # captures per Dask task: one task per capture spends more on scheduling than on extraction
 OTHER_OUTLET = "other"  # where captures of WARCs with no known outlet go
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -105,8 +106,9 @@ def replay(
     started = time.monotonic()
     catalog = Catalog(catalog_path or output / "catalog.sqlite")
     in_flight: list[Future] = []
+    batch: list[dict] = []
     try:
-        with extraction_pool(workers, dask) as (pool, parallel), _OriginIndex() as origins:
+        with extraction_pool(workers, dask) as (pool, parallel, batch_size), _OriginIndex() as origins:
             for path, item in _items(files, origins, stats):
                 task = _task_for(item, path, outlets, stats)
                 if task is None:
@@ -114,13 +116,18 @@ def replay(
                 if pool is None:
                     _record(catalog, stats, _run_task(output, task))
                 else:
-                    in_flight.append(pool.submit(_run_task, output, task))
+                    batch.append(task)
+                    if len(batch) >= batch_size:
+                        in_flight.append(pool.submit(_run_batch, output, batch))
+                        batch = []
                     while len(in_flight) > 4 * parallel:
-                        _record(catalog, stats, in_flight.pop(0).result())
+                        _record_all(catalog, stats, in_flight.pop(0).result())
                 if progress is not None:
                     progress(stats)
+            if batch:
+                in_flight.append(pool.submit(_run_batch, output, batch))
             for future in in_flight:
-                _record(catalog, stats, future.result())
+                _record_all(catalog, stats, future.result())
     finally:
         catalog.close()
         stats.seconds = time.monotonic() - started
@@ -128,8 +135,9 @@ def replay(
 
 
 @contextmanager
-def extraction_pool(workers: int, dask: str | None) -> Iterator[tuple[Executor | None, int]]:
-    """Where captures are extracted, and how many at once: this process, a local process pool, or Dask.
+def extraction_pool(workers: int, dask: str | None) -> Iterator[tuple[Executor | None, int, int]]:
+    """Where captures are extracted, how many batches at once, and how many captures make a batch: this
+    process, a local process pool, or Dask (whose per-task overhead wants larger batches).
 
     ``dask`` is the address of a Dask scheduler (``tcp://host:8786``; every machine running
     ``dask worker tcp://host:8786`` takes part, each needing this project installed and ``output`` at the
@@ -144,7 +152,7 @@ def extraction_pool(workers: int, dask: str | None) -> Iterator[tuple[Executor |
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
         client = Client(cluster or dask)
         try:
-            yield client.get_executor(pure=False), max(1, sum(client.nthreads().values()))
+            yield client.get_executor(pure=False), max(1, sum(client.nthreads().values())), DASK_BATCH
         finally:
             client.close()
             if cluster is not None:
@@ -152,11 +160,11 @@ def extraction_pool(workers: int, dask: str | None) -> Iterator[tuple[Executor |
     elif workers > 1:
         pool = ProcessPoolExecutor(workers)
         try:
-            yield pool, workers
+            yield pool, workers, 4
         finally:
             pool.shutdown(cancel_futures=True)
     else:
-        yield None, 1
+        yield None, 1, 1
 
 
 def _items(files: list[Path], origins: _OriginIndex, stats: ReplayStats) -> Iterator[tuple[Path, Capture]]:
@@ -233,6 +241,15 @@ def _run_task(output: Path, task: dict) -> dict[str, Any]:
     if isinstance(result, Rejection):
         return {**provenance, "status": "rejected", "reason": result.reason, "detail": result.detail}
     return {**provenance, **write_outputs(output, task["names"], result, task["outlet"], provenance)}
+
+
+def _run_batch(output: Path, tasks: list[dict]) -> list[dict[str, Any]]:
+    return [_run_task(output, task) for task in tasks]
+
+
+def _record_all(catalog: Catalog, stats: ReplayStats, rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        _record(catalog, stats, row)
 
 
 def _record(catalog: Catalog, stats: ReplayStats, row: dict[str, Any]) -> None:

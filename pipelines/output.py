@@ -21,6 +21,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,21 @@ def write_atomically(root: Path, relative: Path, data: str | bytes) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def remove_stale_partials(directory: Path, older_than: float = 60.0) -> int:
+    """Delete the hidden ``.*.part`` files a killed writer left in ``directory`` (never at a final name, but
+    clutter); ones younger than ``older_than`` seconds may belong to a writer still running and stay."""
+    removed = 0
+    cutoff = time.time() - older_than
+    for partial in directory.rglob(".*.part"):
+        try:
+            if partial.stat().st_mtime < cutoff:
+                partial.unlink()
+                removed += 1
+        except FileNotFoundError:  # its writer finished and renamed it meanwhile
+            continue
+    return removed
 
 
 def sidecar_json(metadata: dict[str, Any]) -> str:

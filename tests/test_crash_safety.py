@@ -67,11 +67,17 @@ def test_sigkill_mid_crawl_then_restart(tmp_path: Path) -> None:
         complete_records = len(read_records(cut))
         assert complete_records >= 1 and readable_records(open_file) >= complete_records
         shutil.copy(open_file, tmp_path / "killed.open")
+        # a text file the killed crawl was writing when it died (hidden, never at its final name)
+        orphan = archive / "bulk" / "text" / "2026-11-22" / "000000-00000" / ".001_0123456789abcdef.txt.x1.part"
+        orphan.parent.mkdir(parents=True, exist_ok=True)
+        orphan.write_text("half an artic")
+        os.utime(orphan, (time.time() - 3600, time.time() - 3600))
 
         again = run_crawl("bulk", archive, web, SETTINGS)
     assert again.returncode == 0, again.log[-3000:]
     assert f"Recovered {open_file.name}" in again.log
     assert not list(warc_dir.glob("*.open"))
+    assert not orphan.exists() and "Removed 1 unfinished temporary text file(s)" in again.log
     archived: Counter[str] = Counter()
     for path in sorted(warc_dir.glob("*.warc.gz")):
         assert warcio_check(path).returncode == 0, path

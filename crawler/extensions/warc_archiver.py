@@ -34,6 +34,7 @@ from crawler import __version__
 from crawler.incremental import SeenState
 from crawler.urls import url_key
 from pipelines.catalog import catalog_url
+from pipelines.output import remove_stale_partials
 from pipelines.replay import OutletInfo, replay
 from pipelines.warc_records import Capture, read_archive
 from crawler.warc import WarcFileWriter, record_builder, recover_open_files, warc_host_label, worker_label
@@ -81,7 +82,10 @@ class WarcArchiver:
         """Close the WARCs a killed crawl of ``outlet`` left open; extract what it archived but did not."""
         directory = self.root / outlet.name / "warc"
         directory.mkdir(parents=True, exist_ok=True)
-        for open_file, final, cut in recover_open_files(directory):
+        recovered = recover_open_files(directory)
+        if recovered and (removed := remove_stale_partials(self.root / outlet.name / "text")):
+            logger.info("Removed %d unfinished temporary text file(s) of an interrupted crawl", removed)
+        for open_file, final, cut in recovered:
             self.crawler.stats.inc_value("warc/recovered_files")
             logger.warning(
                 "Recovered %s left by an interrupted crawl: %s (%d trailing bytes dropped)",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import json
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -132,11 +133,17 @@ def _one_per_version(error: sa.exc.IntegrityError) -> bool:
 def _upsert(connection: Connection, table: sa.Table, keys: list[str], row: dict[str, Any],
             update: list[str]) -> None:
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET update = excluded.update, on either database."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**row)
-    statement = statement.on_conflict_do_update(
-        index_elements=keys, set_={name: statement.excluded[name] for name in update})
-    connection.execute(statement)
+    connection.execute(_upsert_statement(connection.dialect.name, table, tuple(keys), tuple(update)), row)
+
+
+@lru_cache(maxsize=64)
+def _upsert_statement(dialect_name: str, table: sa.Table, keys: tuple[str, ...], update: tuple[str, ...]) -> Any:
+    """The statement, built once: ``excluded`` makes a fresh alias of every column each time, which cost more
+    than the insert itself. The row goes in as parameters, so its compiled form is cached too."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    return statement.on_conflict_do_update(index_elements=list(keys),
+                                           set_={name: statement.excluded[name] for name in update})
 
 
 class Catalog:

@@ -20,7 +20,7 @@ from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
@@ -79,6 +79,13 @@ class SharedPolitenessMiddleware:
             self.crawler.stats.inc_value("frontier/politeness_waits")
             await asyncio.sleep(POLL if wait < 0 else wait)
         request.meta["frontier_slot"] = (keys[0], token)
+        # it may have waited long for the slot (a host blocked by a dead worker's lease), and another copy of
+        # it (a later round's) may have been archived meanwhile: asked again, now that it would go out
+        still_wanted = getattr(self.crawler.spider, "still_wanted", None)
+        if still_wanted is not None and not still_wanted(request):
+            self.release(request)
+            self.crawler.stats.inc_value("frontier/dropped_already_archived")
+            raise IgnoreRequest(f"{request.url} was archived while it waited for its host")
 
     def release(self, request: Request) -> None:
         if slot := request.meta.pop("frontier_slot", None):

@@ -96,7 +96,7 @@ def main() -> None:
         runs = (("1 local process", 1, ()), ("2 local processes", 2, ()),
                 ("Dask, 2 processes on this machine", 2, ("--dask", "local")))
         for number, (label, workers, options) in enumerate(runs):
-            stats = replay(warc, work / f"replay-{number}", workers, *options)
+            stats, _ = replay(warc, work / f"replay-{number}", workers, *options)
             print(f"{label}: {stats['extracted']} articles in {stats['seconds']:.1f}s = "
                   f"{stats['extracted'] / stats['seconds']:.1f} articles/s", flush=True)
 

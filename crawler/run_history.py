@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipelines.catalog import engine_for, metadata, migrate
+from pipelines.catalog import engine_for, latest_per_outlet, metadata, migrate, newest
 
 STATUSES = ("running", "ok", "failed", "timeout", "stopped", "interrupted")
 
@@ -96,18 +96,11 @@ class RunHistory:
 
     def runs(self, outlet: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Runs, newest first (of one outlet, if given)."""
-        query = sa.select(runs_table).order_by(runs_table.c.id.desc())
-        if outlet:
-            query = query.where(runs_table.c.outlet == outlet)
-        if limit:
-            query = query.limit(limit)
-        return self._rows(query)
+        return self._rows(newest(runs_table, outlet, limit or 0))
 
     def last_runs(self) -> dict[str, dict[str, Any]]:
         """The latest finished run of each outlet, and the one running now if there is one."""
-        latest = sa.select(sa.func.max(runs_table.c.id)).where(runs_table.c.status != "running").group_by(
-            runs_table.c.outlet)
-        finished = self._rows(sa.select(runs_table).where(runs_table.c.id.in_(latest)))
+        finished = self._rows(latest_per_outlet(runs_table, runs_table.c.status != "running"))
         last: dict[str, dict[str, Any]] = {row["outlet"]: {"last": row} for row in finished}
         for row in self.unfinished():
             last.setdefault(row["outlet"], {})["running"] = row

@@ -73,6 +73,20 @@ coverage_table = sa.Table(  # extraction health: field coverage of each crawl (p
 COLUMNS = tuple(column.name for column in captures.columns)
 
 
+def newest(table: sa.Table, outlet: str | None = None, limit: int = 0) -> sa.Select:
+    """Rows of a table with an ``id`` and an ``outlet``, newest first (of one outlet; at most ``limit``)."""
+    query = sa.select(table).order_by(table.c.id.desc())
+    if outlet:
+        query = query.where(table.c.outlet == outlet)
+    return query.limit(limit) if limit else query
+
+
+def latest_per_outlet(table: sa.Table, condition: sa.ColumnElement[bool]) -> sa.Select:
+    """Each outlet's newest row of ``table`` among those meeting ``condition``."""
+    latest = sa.select(sa.func.max(table.c.id)).where(condition).group_by(table.c.outlet)
+    return sa.select(table).where(table.c.id.in_(latest))
+
+
 def catalog_path(settings: Any) -> Path:
     """Where the SQLite catalog lives: ``CATALOG_PATH``, else ``<ARCHIVE_ROOT>/catalog.sqlite`` (settings: anything with .get)."""
     return Path(settings.get("CATALOG_PATH") or Path(settings.get("ARCHIVE_ROOT") or "archive") / "catalog.sqlite")
@@ -287,18 +301,11 @@ class Catalog:
 
     def coverage(self, outlet: str | None = None, limit: int = 0) -> list[dict[str, Any]]:
         """Coverage rows, newest first (of one outlet, if given; at most ``limit``, if given)."""
-        query = sa.select(coverage_table).order_by(coverage_table.c.id.desc())
-        if outlet:
-            query = query.where(coverage_table.c.outlet == outlet)
-        if limit:
-            query = query.limit(limit)
-        return self._coverage_rows(query)
+        return self._coverage_rows(newest(coverage_table, outlet, limit))
 
     def assessed_coverage(self) -> dict[str, dict[str, Any]]:
         """Each outlet's latest coverage row that was compared with a baseline."""
-        latest = (sa.select(sa.func.max(coverage_table.c.id)).where(coverage_table.c.baseline.is_not(None))
-                  .group_by(coverage_table.c.outlet))
-        rows = self._coverage_rows(sa.select(coverage_table).where(coverage_table.c.id.in_(latest)))
+        rows = self._coverage_rows(latest_per_outlet(coverage_table, coverage_table.c.baseline.is_not(None)))
         return {row["outlet"]: row for row in rows}
 
     def _coverage_rows(self, query: sa.Executable) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -200,7 +201,7 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _kill_after(command: list[str], ready: callable, delay: float, log: Path) -> bool:
+def _kill_after(command: list[str], ready: Callable[[], bool], delay: float, log: Path) -> bool:
     """Start ``command``, wait until ``ready()`` then ``delay`` seconds more, SIGKILL it; False if it ended first."""
     with open(log, "ab") as sink:
         process = subprocess.Popen(command, cwd=REPO, env=_env(), stdout=sink, stderr=sink)

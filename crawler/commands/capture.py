@@ -24,6 +24,7 @@ from typing import Any
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
+from crawler.commands import outlet_names
 from crawler.fixtures import (
     EXPECTED,
     ToolCommand,
@@ -91,9 +92,7 @@ class Command(ToolCommand):
         if not args:
             raise UsageError("name the outlet to capture")
         outlet, urls = args[0], args[1:]
-        known = get_spider_loader(self.settings).list()
-        if outlet not in known:
-            raise UsageError(f"unknown outlet {outlet!r}; known: {', '.join(sorted(known))}")
+        outlet_names(self.settings, [outlet])
         spidercls = get_spider_loader(self.settings).load(outlet)
         spider = spidercls(name=outlet)
         strays = [url for url in urls if not spider.is_article(url)]

@@ -23,6 +23,7 @@ from typing import Any
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
+from crawler.commands import outlet_names
 from crawler.fixtures import (
     FIELDS,
     ToolCommand,
@@ -56,9 +57,8 @@ class Command(ToolCommand):
         if len(args) != 1:
             raise UsageError("name one outlet")
         outlet = args[0]
+        outlet_names(self.settings, [outlet])
         loader = get_spider_loader(self.settings)
-        if outlet not in loader.list():
-            raise UsageError(f"unknown outlet {outlet!r}; known: {', '.join(sorted(loader.list()))}")
         folder = fixture_dir(self.settings, outlet)
         expected = read_expected(folder) if folder else {}
         if not opts.live and folder is None:

@@ -16,9 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
-from scrapy.spiderloader import get_spider_loader
 
+from crawler.commands import outlet_names
 from crawler.run_history import RunHistory
 from crawler.service import Crawl, archive_root, cmdline_overrides
 from pipelines.catalog import catalog_url
@@ -43,11 +42,7 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         settings = self.settings
-        known = sorted(get_spider_loader(settings).list())
-        unknown = sorted(set(args) - set(known))
-        if unknown:
-            raise UsageError(f"unknown outlet(s): {', '.join(unknown)}; known: {', '.join(known)}")
-        outlets = args or known
+        outlets = outlet_names(settings, args)
         overrides = cmdline_overrides(settings)
         root = archive_root(settings)
         timeout = opts.timeout or settings.getfloat("CRAWL_TIMEOUT")

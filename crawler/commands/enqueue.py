@@ -12,6 +12,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
+from crawler.commands import outlet_names
 from crawler.frontier.enqueue import enqueue_round
 
 
@@ -30,8 +31,5 @@ class Command(ScrapyCommand):
         if not self.settings.get("REDIS_URL"):
             raise UsageError("no shared frontier: set REDIS_URL (e.g. -s REDIS_URL=redis://127.0.0.1:6379/0)")
         loader = get_spider_loader(self.settings)
-        unknown = set(args) - set(loader.list())
-        if unknown:
-            raise UsageError(f"no such outlet: {', '.join(sorted(unknown))}")
-        for name in args or loader.list():
+        for name in outlet_names(self.settings, args):
             print(f"{name}: {enqueue_round(loader.load(name), self.settings)} requests queued")

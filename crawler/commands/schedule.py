@@ -27,6 +27,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
+from crawler.commands import outlet_names
 from crawler.run_history import RunHistory, describe
 from crawler.service import (
     RUN_NOW,
@@ -91,10 +92,8 @@ class Command(ScrapyCommand):
             self.exitcode = service.run()
             return
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-        known = set(get_spider_loader(settings).list())
-        unknown = sorted(set(opts.run_now + opts.pause + opts.resume) - known)
-        if unknown:
-            raise UsageError(f"unknown outlet(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        known = set(outlet_names(settings, []))
+        outlet_names(settings, opts.run_now + opts.pause + opts.resume)
         scheduler = make_scheduler(settings)
         scheduler.start(paused=True)  # reads and writes the job store; runs nothing
         try:

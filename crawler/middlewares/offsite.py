@@ -17,11 +17,14 @@ import re
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
+from scrapy.statscollectors import StatsCollector
 from scrapy.utils.httpobj import urlparse_cached
 
 
 class StrictOffsiteMiddleware(OffsiteMiddleware):
-    _outlet_hosts: dict[str, re.Pattern[str]]
+    def __init__(self, stats: StatsCollector) -> None:
+        super().__init__(stats)
+        self._outlet_hosts: dict[str, re.Pattern[str]] = {}  # outlet name -> its allowed_domains as a regex
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if request.dont_filter and not request.meta.get("allow_offsite"):
@@ -32,8 +35,6 @@ class StrictOffsiteMiddleware(OffsiteMiddleware):
         outlet = getattr(spider, "outlets", {}).get(request.meta.get("outlet", ""))
         if outlet is None:
             return super().should_follow(request, spider)
-        if not hasattr(self, "_outlet_hosts"):
-            self._outlet_hosts = {}
         if outlet.name not in self._outlet_hosts:
             self._outlet_hosts[outlet.name] = self.get_host_regex(outlet)
         return bool(self._outlet_hosts[outlet.name].search(urlparse_cached(request).hostname or ""))

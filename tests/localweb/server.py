@@ -47,7 +47,7 @@ from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 import brotli
 import trustme
@@ -273,12 +273,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _key(self) -> str:
         """The requested URL as ``host/path``."""
-        parts = urlsplit(self.path)
-        return f"{(parts.hostname or self.headers.get('Host', '').split(':')[0]).lower()}{parts.path or '/'}"
+        return "".join(self._host_and_path(urlsplit(self.path)))
+
+    def _host_and_path(self, parts: SplitResult) -> tuple[str, str]:
+        return (parts.hostname or self.headers.get("Host", "").split(":")[0]).lower(), parts.path or "/"
 
     def _serve(self, head: bool, started: float) -> None:
-        key, parts = self._key(), urlsplit(self.path)
-        host, path = key.partition("/")[0], parts.path or "/"
+        parts = urlsplit(self.path)
+        host, path = self._host_and_path(parts)
+        key = host + path
         if self.web.latency:
             time.sleep(self.web.latency)
         override = self.web.override_for(key)

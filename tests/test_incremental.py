@@ -14,7 +14,10 @@ from tests.localweb import LocalWeb
 from tests.localweb.generate import BULK_HOST, article_html, write_bulk_site
 from tests.warc_reading import read_records
 
-REVISIT_AFTER = 8.0  # seconds: longer than three short runs take, short enough for a test
+# The fourth run must find the first run's articles due and the third run's not. The third run starts GAP after
+# the first run ended, so that holds when the fourth run starts REVISIT_AFTER after the first run ended and gets to
+# its decisions within GAP, and the third run plus that start take less than REVISIT_AFTER.
+GAP, REVISIT_AFTER = 6.0, 12.0  # seconds
 SETTINGS = {"SPIDER_MODULES": "tests.outlets", "REVISIT_AFTER": f"{REVISIT_AFTER:.0f}s,{REVISIT_AFTER:.0f}s"}
 
 
@@ -40,8 +43,8 @@ def test_runs_fetch_only_what_is_new_and_revisit_what_is_due(tmp_path: Path) -> 
     site, archive = tmp_path / "site", tmp_path / "archive"
     write_bulk_site(site, 5)
     with LocalWeb(site) as web:
-        started = time.monotonic()
         first = run_crawl("bulk", archive, web, SETTINGS)
+        first_ended = time.monotonic()
         assert first.returncode == 0 and len(first.items) == 5
 
         # nothing new: the sitemap answers 304 and is not parsed again; no article is fetched
@@ -56,13 +59,14 @@ def test_runs_fetch_only_what_is_new_and_revisit_what_is_due(tmp_path: Path) -> 
         sitemap = site / "bulk" / "web" / BULK_HOST / "sitemap.xml"
         variant = f"{urls[0]}?utm_source=rss&amp;utm_medium=feed#top"
         sitemap.write_text(sitemap.read_text().replace("</urlset>", f"<url><loc>{variant}</loc></url></urlset>"))
+        time.sleep(max(0.0, first_ended + GAP - time.monotonic()))
         third = run_crawl("bulk", archive, web, SETTINGS)
         assert sorted(item["url"] for item in third.items) == sorted(urls[5:])
         assert stats_of(third.log).get("incremental/already_archived") == 6
 
-        # later, every article is due a revisit: one was edited meanwhile
-        assert time.monotonic() - started < REVISIT_AFTER, "the first three runs took too long for this test"
-        time.sleep(max(0.0, started + REVISIT_AFTER + 1.0 - time.monotonic()))
+        # later, the first run's articles are due a revisit: one was edited meanwhile
+        assert time.monotonic() < first_ended + REVISIT_AFTER, "the third run took too long for this test"
+        time.sleep(max(0.0, first_ended + REVISIT_AFTER - time.monotonic()))
         edited = site / "bulk" / "web" / BULK_HOST / "news" / "story-2"
         edited.write_text(article_html(2).replace("<h1>", "<h1>Updated: "))
         fourth = run_crawl("bulk", archive, web, SETTINGS)

@@ -43,7 +43,10 @@ def test_service_archives_the_news_once_and_revisits(tmp_path: Path) -> None:
     revisited = {r.uri for r in records if r.type == "revisit"}
     assert revisited == {urls[0], urls[2], urls[3]}
     runs = finished(archive, "bulk")
-    assert len(runs) >= 4 and all(run["status"] == "ok" for run in runs)
+    # the three runs waited for (and any quiet ones between, as many as the machine's speed allows) ended well;
+    # the last one may have been running when SIGTERM came, and stopped cleanly
+    assert len(runs) >= 3 and all(run["status"] == "ok" for run in runs[:-1]), runs
+    assert runs[-1]["status"] in {"ok", "stopped"}, runs[-1]
     quiet = [json.loads(run["stats"]) for run in runs if json.loads(run["stats"]).get("discovery/not_modified")]
     assert quiet, "no run got a 304 for the sitemap"
     assert all("discovery/documents/sitemap" not in stats for stats in quiet), "a 304 sitemap was parsed"

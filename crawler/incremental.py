@@ -78,7 +78,7 @@ class SeenState:
         Batching keeps a crawl's catalog writes cheap; committing often keeps the write lock short for
         the other processes (crawls of other outlets, the service) that share the catalog.
         """
-        if time.monotonic() - self._committed >= COMMIT_EVERY:
+        if self.catalog.pending and time.monotonic() - self._committed >= COMMIT_EVERY:
             self.commit()
 
     def validator_headers(self, url: str) -> dict[str, str]:

@@ -6,10 +6,12 @@ many writers) under an exclusive
 ``flock``, starts with a ``warcinfo`` record, stores one gzip member per record
 and is renamed to ``.warc.gz`` when it is closed or reaches its size limit.
 
-Records of one fetch (request, response, metadata) are compressed into memory
-first and reach the file in a single write, so a process killed at any moment
-leaves at most one incomplete gzip member at the end of an ``.open`` file;
-:func:`recover_open_files` cuts that member off and closes the file properly.
+Each write is one fetch: its records (response, request, metadata, as Heritrix
+writes them) are compressed into memory first and reach the file together,
+ending with the metadata record. A process killed mid-write can still leave a
+fetch torn, even between two whole records (a write may take several system
+calls); :func:`recover_open_files` cuts the file back to its last whole fetch and
+closes it properly, so no response is kept without the metadata that says what it was.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ OPEN_SUFFIX = ".open"
 WARC_VERSION = "1.1"
 GZIP_LEVEL = 6
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
+FETCH_END = "metadata"  # the record that closes each fetch's group
+_HEAD = 4096  # bytes of a record read to find its WARC-Type
+_WARC_TYPE = re.compile(rb"\r\nWARC-Type:[ \t]*([A-Za-z]+)")
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,10 @@ class WarcFileWriter:
         return self._path
 
     def write(self, records: list[ArcWarcRecord], rotate: bool = True) -> list[RecordLocation]:
-        """Write ``records`` together into the current file; then rotate if it is full (unless told not to)."""
+        """Write one fetch's ``records`` (the last its metadata record) together into the current file; then
+        rotate if it is full (unless told not to)."""
+        if not records or records[-1].rec_type != FETCH_END:
+            raise ValueError(f"a write is one fetch and ends with its {FETCH_END} record")
         data, spans = _compress(records)
         if self._fh is None:
             self._open()
@@ -184,16 +192,17 @@ def _compress(records: Iterable[ArcWarcRecord]) -> tuple[bytes, list[tuple[int, 
     return b"".join(members), spans
 
 
-def complete_members_length(fh: BinaryIO) -> int:
-    """Length of the leading run of complete gzip members in ``fh``."""
+def complete_fetches_length(fh: BinaryIO) -> int:
+    """Length of the leading run of whole fetches in ``fh``: complete gzip members, up to the last one that
+    holds a fetch's closing metadata record (or the file's warcinfo record)."""
     good = consumed = 0
-    inflater = zlib.decompressobj(_GZIP_WBITS)
+    inflater, head = zlib.decompressobj(_GZIP_WBITS), b""
     while chunk := fh.read(1 << 16):
         while chunk:
             try:
-                inflater.decompress(chunk, 1 << 20)
+                head += inflater.decompress(chunk, 1 << 20)[: _HEAD - len(head)]
                 while inflater.unconsumed_tail:
-                    inflater.decompress(inflater.unconsumed_tail, 1 << 20)
+                    head += inflater.decompress(inflater.unconsumed_tail, 1 << 20)[: _HEAD - len(head)]
             except zlib.error:
                 return good
             if not inflater.eof:
@@ -201,9 +210,10 @@ def complete_members_length(fh: BinaryIO) -> int:
                 break
             used = len(chunk) - len(inflater.unused_data)
             consumed += used
-            good = consumed
+            if (kind := _WARC_TYPE.search(head)) and kind[1].decode() in {FETCH_END, "warcinfo"}:
+                good = consumed
             chunk = inflater.unused_data
-            inflater = zlib.decompressobj(_GZIP_WBITS)
+            inflater, head = zlib.decompressobj(_GZIP_WBITS), b""
     return good
 
 
@@ -211,7 +221,7 @@ def recover_open_files(directory: Path) -> list[tuple[Path, Path | None, int]]:
     """Close the ``.open`` files a killed writer left in ``directory``.
 
     A file still locked by a live writer is left alone. Each stale one is cut
-    back to its last complete record and renamed; one with no complete record
+    back to its last whole fetch and renamed; one with no complete record
     is removed. Returns ``(open file, final file or None, bytes cut off)``.
     """
     results = []
@@ -222,7 +232,7 @@ def recover_open_files(directory: Path) -> list[tuple[Path, Path | None, int]]:
             except BlockingIOError:
                 continue
             size = os.fstat(fh.fileno()).st_size
-            good = complete_members_length(fh)
+            good = complete_fetches_length(fh)
             fh.truncate(good)
             if good == 0:
                 path.unlink()

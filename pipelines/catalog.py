@@ -170,6 +170,11 @@ class Catalog:
         self._pending = False  # writes waiting for commit()
 
     @property
+    def pending(self) -> bool:
+        """Whether writes are waiting for :meth:`commit`."""
+        return self._pending
+
+    @property
     def _db(self) -> Connection:
         if self.connection is None:
             raise RuntimeError("the catalog is closed")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -68,10 +69,11 @@ class Frontier:
     def registered(self, worker: subprocess.Popen) -> bool:
         return any(key.decode().startswith(f"{worker.pid}~") for key in self.redis.hkeys(WORKERS_KEY))
 
-    def enqueue(self, outlet: str) -> None:
+    def enqueue(self, outlet: str, queued: int = 1) -> None:
+        """A round: the outlet's seed (and ``queued - 1`` articles due a revisit)."""
         done = subprocess.run([sys.executable, "-m", "scrapy", "enqueue", outlet, *self.args], cwd=REPO,
                               env=self.env, capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0 and f"{outlet}: 1 requests queued" in done.stdout, done.stdout + done.stderr
+        assert done.returncode == 0 and f"{outlet}: {queued} requests queued" in done.stdout, done.stdout + done.stderr
 
     def drain(self, quiet: float = 1.5, timeout: float = 90) -> None:
         """Wait until the queue is empty and the web has had no request for ``quiet`` seconds."""
@@ -154,6 +156,32 @@ def test_three_workers_one_killed_archive_every_article_once_and_keep_per_host_p
         window = 10 * HOST_DELAY
         busiest = max(sum(1 for t in starts[i:] if t < start + window) for i, start in enumerate(starts))
         assert busiest <= 12, (host, busiest)
+
+
+def test_an_idle_worker_commits_its_revisits_so_other_processes_see_them(tmp_path: Path, redis_url: str) -> None:
+    """An unchanged revisit writes only seen-state, batched until the next capture: when none comes (the
+    worker waits for the next round) the batch must still be committed, or the next round fetches again
+    and the open transaction holds SQLite's write lock against every other crawl."""
+    urls = write_bulk_site(tmp_path / "site", 30)
+    archive = tmp_path / "archive"
+    with LocalWeb(tmp_path / "site") as web:
+        frontier = Frontier(archive, web, redis_url)
+        frontier.args += ["-s", "REVISIT_AFTER=2s"]
+        try:
+            frontier.start_workers(1)
+            frontier.enqueue("bulk")
+            frontier.drain()
+            time.sleep(2)  # every article is due a revisit; it has not changed
+            frontier.enqueue("bulk", queued=1 + len(urls))
+            frontier.drain()
+            with sqlite3.connect(archive / "catalog.sqlite", timeout=30) as catalog:
+                fetches = dict(catalog.execute("SELECT url, fetches FROM seen WHERE outlet = 'bulk'").fetchall())
+                catalog.execute("BEGIN IMMEDIATE")  # the write lock is free
+                catalog.rollback()
+            assert frontier.workers[0].poll() is None, "the worker still waits for the next round"
+        finally:
+            frontier.stop()
+    assert fetches == {url: 2 for url in urls}
 
 
 def test_the_service_puts_scheduled_runs_in_the_frontier_when_redis_url_is_set(tmp_path: Path, redis_url: str) -> None:

@@ -11,7 +11,11 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 
-from crawler.warc import OPEN_SUFFIX, WarcFileWriter, complete_members_length, record_builder, recover_open_files
+import pytest
+
+from crawler.warc import (
+    OPEN_SUFFIX, WarcFileWriter, _compress, complete_fetches_length, record_builder, recover_open_files,
+)
 from tests.warc_reading import read_records, warcio_check
 
 INFO = {"software": "test", "isPartOf": "demo"}
@@ -25,9 +29,20 @@ def response(n: int, size: int = 3000):
     )
 
 
+def fetch(n: int, size: int = 3000) -> list:
+    """One fetch as the crawl writes it: the response, then the metadata record that closes the group."""
+    record = response(n, size)
+    fields = b"role: article\r\n"
+    metadata = record_builder().create_warc_record(
+        f"https://example.com/{n}", "metadata", payload=BytesIO(fields), length=len(fields),
+        warc_headers_dict={"WARC-Concurrent-To": record.rec_headers.get_header("WARC-Record-ID")},
+    )
+    return [record, metadata]
+
+
 def test_rotation_names_and_warcinfo(tmp_path: Path) -> None:
     writer = WarcFileWriter(tmp_path, "demo", INFO, max_size=8000)
-    locations = [writer.write([response(n)])[0] for n in range(12)]
+    locations = [writer.write(fetch(n))[0] for n in range(12)]
     writer.close()
     files = sorted(tmp_path.glob("*.warc.gz"))
     assert len(files) >= 3 and not list(tmp_path.glob(f"*{OPEN_SUFFIX}"))
@@ -50,7 +65,7 @@ def test_rotation_names_and_warcinfo(tmp_path: Path) -> None:
 def test_recovery_cuts_a_torn_record_and_closes_the_file(tmp_path: Path) -> None:
     writer = WarcFileWriter(tmp_path, "demo", INFO)
     for n in range(5):
-        writer.write([response(n)])
+        writer.write(fetch(n))
     open_file = writer.current_path
     assert open_file is not None and open_file.name.endswith(OPEN_SUFFIX)
     good_size = open_file.stat().st_size
@@ -62,12 +77,36 @@ def test_recovery_cuts_a_torn_record_and_closes_the_file(tmp_path: Path) -> None
 
     writer._fh.close()  # the writer "dies": its lock goes with it
     with open(open_file, "rb") as fh:
-        assert complete_members_length(fh) == good_size
+        assert complete_fetches_length(fh) == good_size
     [(path, final, cut)] = recover_open_files(tmp_path)
     assert path == open_file and final is not None and cut == len(torn)
     assert final.stat().st_size == good_size
     assert warcio_check(final).returncode == 0
-    assert [r.type for r in read_records(final)] == ["warcinfo"] + ["response"] * 5
+    assert [r.type for r in read_records(final)] == ["warcinfo"] + ["response", "metadata"] * 5
+
+
+def test_recovery_drops_a_response_whose_metadata_never_reached_the_file(tmp_path: Path) -> None:
+    """A kill between two records of one write: the response is whole, but nothing says what it was."""
+    writer = WarcFileWriter(tmp_path, "demo", INFO)
+    for n in range(3):
+        writer.write(fetch(n))
+    open_file = writer.current_path
+    good_size = open_file.stat().st_size
+    lone_response, _ = _compress(fetch(3)[:1])
+    writer._fh.write(lone_response)
+    writer._fh.flush()
+    writer._fh.close()
+    [(path, final, cut)] = recover_open_files(tmp_path)
+    assert path == open_file and final.stat().st_size == good_size and cut == len(lone_response)
+    assert warcio_check(final).returncode == 0
+    assert [r.uri for r in read_records(final) if r.type == "response"] == [f"https://example.com/{n}" for n in range(3)]
+
+
+def test_a_write_is_one_fetch_ending_with_its_metadata(tmp_path: Path) -> None:
+    writer = WarcFileWriter(tmp_path, "demo", INFO)
+    with pytest.raises(ValueError, match="ends with its metadata record"):
+        writer.write([response(1)])
+    writer.close()
 
 
 def test_recovery_removes_a_file_without_a_complete_record(tmp_path: Path) -> None:
@@ -81,7 +120,7 @@ def test_recovery_removes_a_file_without_a_complete_record(tmp_path: Path) -> No
 
 def test_open_file_is_exclusively_locked(tmp_path: Path) -> None:
     writer = WarcFileWriter(tmp_path, "demo", INFO)
-    writer.write([response(1)])
+    writer.write(fetch(1))
     with open(writer.current_path, "rb") as fh:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -27,11 +27,12 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.url import url_is_from_any_domain
+from twisted.internet.task import LoopingCall
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 
 from crawler import __version__
-from crawler.incremental import SeenState
+from crawler.incremental import COMMIT_EVERY, SeenState
 from crawler.urls import url_key
 from pipelines.catalog import catalog_url
 from pipelines.output import remove_stale_partials
@@ -64,6 +65,9 @@ class WarcArchiver:
         crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
         self.indexers: list[subprocess.Popen] = []
+        # A capture's seen-state waits for the next capture to be committed; this commits it when none comes
+        # (the crawl idles, a frontier worker waits for the next round), so other crawls see it in time.
+        self.seen_committer = LoopingCall(self._commit_pending_seen)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcArchiver:
@@ -77,6 +81,7 @@ class WarcArchiver:
             self.host_label = worker_label()
         for outlet in self.outlets.values():
             self._recover(outlet)
+        self.seen_committer.start(COMMIT_EVERY, now=False)
 
     def _recover(self, outlet: Spider) -> None:
         """Close the WARCs a killed crawl of ``outlet`` left open; extract what it archived but did not."""
@@ -146,6 +151,8 @@ class WarcArchiver:
                 logger.error("Indexing failed (%s): run it again with %s", indexer.returncode, " ".join(indexer.args))
 
     def spider_closed(self, spider: Spider) -> None:
+        if self.seen_committer.running:
+            self.seen_committer.stop()
         for outlet, writer in self.writers.items():
             self._commit_seen(outlet)
             writer.close()
@@ -162,6 +169,15 @@ class WarcArchiver:
 
     def _seen(self, outlet: str) -> SeenState | None:
         return getattr(self.outlets.get(outlet), "seen", None)
+
+    def _commit_pending_seen(self) -> None:
+        for outlet in self.outlets:
+            seen = self._seen(outlet)
+            if seen is not None and not seen.closed:
+                try:
+                    seen.commit_soon()
+                except Exception:  # noqa: BLE001 - a busy catalog: the next tick (or capture) tries again
+                    logger.warning("Could not commit the seen-state of %s yet", outlet, exc_info=True)
 
     def _commit_seen(self, outlet: str) -> None:
         """Commit the seen-state batched since the last commit (the captures of a still-open file)."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.warc import complete_members_length
+from crawler.warc import complete_fetches_length
 from tests.conftest import REPO, run_crawl, scrapy_command
 from tests.localweb import LocalWeb
 from tests.localweb.generate import write_bulk_site
@@ -58,8 +58,8 @@ def test_sigkill_mid_crawl_then_restart(tmp_path: Path) -> None:
         assert len(closed) >= 2
         for path in closed:
             assert warcio_check(path).returncode == 0, path
-        # the .open file reads up to its last complete record, and only a torn record may follow it
-        complete = complete_members_length(open(open_file, "rb"))
+        # the .open file reads up to its last whole fetch, and only a torn fetch may follow it
+        complete = complete_fetches_length(open(open_file, "rb"))
         assert complete > 0
         cut = tmp_path / "cut.warc.gz"
         cut.write_bytes(open_file.read_bytes()[:complete])

@@ -26,7 +26,6 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -147,17 +146,22 @@ def _one_per_version(error: sa.exc.IntegrityError) -> bool:
 def _upsert(connection: Connection, table: sa.Table, keys: list[str], row: dict[str, Any],
             update: list[str]) -> None:
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET update = excluded.update, on either database."""
-    connection.execute(_upsert_statement(connection.dialect.name, table, tuple(keys), tuple(update)), row)
+    connection.execute(_upsert_statement(table.name, tuple(row), tuple(keys), tuple(update)), row)
 
 
-@lru_cache(maxsize=64)
-def _upsert_statement(dialect_name: str, table: sa.Table, keys: tuple[str, ...], update: tuple[str, ...]) -> Any:
-    """The statement, built once: ``excluded`` makes a fresh alias of every column each time, which cost more
-    than the insert itself. The row goes in as parameters, so its compiled form is cached too."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    return statement.on_conflict_do_update(index_elements=list(keys),
-                                           set_={name: statement.excluded[name] for name in update})
+@lru_cache(maxsize=256)
+def _upsert_statement(table: str, columns: tuple[str, ...], keys: tuple[str, ...],
+                      update: tuple[str, ...]) -> sa.TextClause:
+    """The statement as text, built once: SQLite and PostgreSQL spell the upsert alike, and SQLAlchemy's own
+    ``on_conflict_do_update`` has no cache key, so it was compiled afresh for every row, which cost more
+    than the insert itself (most of a replay's main-process time)."""
+    def quoted(names: tuple[str, ...]) -> str:
+        return ", ".join(f'"{name}"' for name in names)
+
+    values = ", ".join(f":{name}" for name in columns)
+    changes = ", ".join(f'"{name}" = excluded."{name}"' for name in update)
+    action = f"DO UPDATE SET {changes}" if update else "DO NOTHING"
+    return sa.text(f'INSERT INTO "{table}" ({quoted(columns)}) VALUES ({values}) ON CONFLICT ({quoted(keys)}) {action}')
 
 
 class Catalog:

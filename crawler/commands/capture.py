@@ -84,7 +84,7 @@ class Command(ToolCommand):
         super().add_options(parser)
         parser.add_argument("--articles", type=int, default=3,
                             help="without URLs: capture the first N articles discovery finds (default 3)")
-        parser.add_argument("--to", type=Path, help="fixtures folder (default: the first of OUTLET_FIXTURES)")
+        parser.add_argument("--to", type=Path, help="fixtures folder (by default the first of OUTLET_FIXTURES)")
         parser.add_argument("--force", action="store_true", help="replace the outlet's existing fixtures")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:

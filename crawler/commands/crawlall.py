@@ -36,7 +36,7 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--timeout", type=float, default=None,
-                            help="wall-clock limit per outlet, seconds (default: CRAWL_TIMEOUT, 1800)")
+                            help="wall-clock limit per outlet in seconds (CRAWL_TIMEOUT, by default 1800)")
         parser.add_argument("--jobs", type=int, default=4, help="crawls running at once (default 4)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:

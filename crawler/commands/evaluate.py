@@ -46,13 +46,13 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--corpus", action="append", choices=list(CORPORA), dest="corpora",
-                            help="corpus to score (repeatable; default: all)")
+                            help="corpus to score (repeatable; all by default)")
         parser.add_argument("--limit", type=int, help="only the first N pages of each corpus")
         parser.add_argument("--json", dest="json_out",
                             help="JSON output file (default <ARCHIVE_ROOT>/evaluation.json)")
         parser.add_argument("--corpora-dir",
                             help="the shared corpora (default ../shared/corpora beside the project)")
-        parser.add_argument("--jobs", type=int, help="worker processes (default: up to 2)")
+        parser.add_argument("--jobs", type=int, help="worker processes (by default up to 2)")
         parser.add_argument("--ours", default=OURS,
                             help=f"our extractor as module:function (default {OURS}); "
                                  "'none' for trafilatura only")

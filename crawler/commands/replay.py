@@ -32,13 +32,14 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("-o", "--output", type=Path, help="output root (default: ARCHIVE_ROOT)")
-        parser.add_argument("--workers", type=int, default=0, help="extraction processes (default: one per core)")
-        parser.add_argument("--stats", metavar="FILE", help="also write the summary as JSON to FILE ('-': stdout)")
-        parser.add_argument("--catalog", help="catalog: a SQLite file or a database URL (default: OUTPUT/catalog.sqlite)")
+        parser.add_argument("-o", "--output", type=Path, help="output root (by default ARCHIVE_ROOT)")
+        parser.add_argument("--workers", type=int, default=0, help="extraction processes (by default one per core)")
+        parser.add_argument("--stats", metavar="FILE", help="also write the summary as JSON to FILE ('-' for stdout)")
+        parser.add_argument("--catalog", metavar="FILE_OR_URL",
+                            help="the catalog's SQLite file or database URL (by default OUTPUT/catalog.sqlite)")
         parser.add_argument("--dask", metavar="ADDRESS",
                             help="extract on a Dask cluster: its scheduler's address (tcp://host:8786), or 'local'"
-                                 " for --workers Dask processes on this machine (default: a local process pool)")
+                                 " for --workers Dask processes on this machine (by default a local process pool)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None

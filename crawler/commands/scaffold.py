@@ -32,7 +32,7 @@ class Command(ToolCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("-o", "--output", type=Path, help="folder for NAME.py (default: NEWSPIDER_MODULE's)")
+        parser.add_argument("-o", "--output", type=Path, help="folder for NAME.py (by default NEWSPIDER_MODULE's)")
         parser.add_argument("--force", action="store_true", help="overwrite an existing file")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:

@@ -70,6 +70,11 @@ coverage_table = sa.Table(  # extraction health: field coverage of each crawl (p
     sa.Column("degraded", sa.Text),  # what fell clearly below the baseline, in words (NULL: nothing)
 )
 COLUMNS = tuple(column.name for column in captures.columns)
+# Queries asked for every URL a crawl meets, built once: building a statement each time cost more than running it
+_SEEN_ROW = sa.select(seen_table).where(seen_table.c.outlet == sa.bindparam("outlet"),
+                                        seen_table.c.url_key == sa.bindparam("url_key"))
+_VALIDATORS = sa.select(validators_table.c.etag, validators_table.c.last_modified).where(
+    validators_table.c.url == sa.bindparam("url"))
 
 
 def newest(table: sa.Table, outlet: str | None = None, limit: int = 0) -> sa.Select:
@@ -184,10 +189,10 @@ class Catalog:
             raise RuntimeError("the catalog is closed")
         return self.connection
 
-    def _read(self, query: sa.Executable) -> list[sa.Row]:
+    def _read(self, query: sa.Executable, parameters: dict[str, Any] | None = None) -> list[sa.Row]:
         """Rows of a query that sees what other processes committed: a read outside a batch of writes ends its
         transaction at once (SQLite would otherwise keep reading the snapshot of its first read)."""
-        rows = list(self._db.execute(query))
+        rows = list(self._db.execute(query, parameters))
         if not self._pending:
             self._db.commit()
         return rows
@@ -219,8 +224,7 @@ class Catalog:
         return True
 
     def seen(self, outlet: str, url_key: str) -> dict[str, Any] | None:
-        query = sa.select(seen_table).where(seen_table.c.outlet == outlet, seen_table.c.url_key == url_key)
-        rows = self._read(query)
+        rows = self._read(_SEEN_ROW, {"outlet": outlet, "url_key": url_key})
         return dict(rows[0]._mapping) if rows else None
 
     def mark_fetched(
@@ -282,8 +286,7 @@ class Catalog:
         return [dict(row._mapping) for row in self._read(query)]
 
     def validators(self, url: str) -> tuple[str, str]:
-        query = sa.select(validators_table.c.etag, validators_table.c.last_modified).where(validators_table.c.url == url)
-        rows = self._read(query)
+        rows = self._read(_VALIDATORS, {"url": url})
         return (rows[0][0] or "", rows[0][1] or "") if rows else ("", "")
 
     def save_validators(self, url: str, etag: str, last_modified: str) -> None:

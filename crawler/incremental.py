@@ -9,7 +9,6 @@ new, or when its next revisit (``REVISIT_AFTER`` after the first capture) is due
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -18,7 +17,6 @@ from scrapy.settings import BaseSettings
 from crawler.urls import url_key
 from pipelines.catalog import Catalog, catalog_url
 
-COMMIT_EVERY = 0.5  # seconds
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -43,7 +41,6 @@ class SeenState:
         self.outlet = outlet
         self.revisits = revisits
         self.closed = False
-        self._committed = time.monotonic()
 
     @classmethod
     def from_settings(cls, settings: BaseSettings, outlet: str) -> SeenState:
@@ -69,17 +66,9 @@ class SeenState:
         self.catalog.mark_fetched(self.outlet, keys, urls[-1], capture, self.revisits, unchanged, commit)
 
     def commit(self) -> None:
-        self.catalog.commit()
-        self._committed = time.monotonic()
-
-    def commit_soon(self) -> None:
-        """Commit if the last commit is older than ``COMMIT_EVERY`` seconds.
-
-        Batching keeps a crawl's catalog writes cheap; committing often keeps the write lock short for
-        the other processes (crawls of other outlets, the service) that share the catalog.
-        """
-        if self.catalog.pending and time.monotonic() - self._committed >= COMMIT_EVERY:
-            self.commit()
+        """Commit what :meth:`fetched` batched, if anything."""
+        if self.catalog.pending:
+            self.catalog.commit()
 
     def validator_headers(self, url: str) -> dict[str, str]:
         etag, modified = self.catalog.validators(url)

@@ -92,7 +92,9 @@ def latest_per_outlet(table: sa.Table, condition: sa.ColumnElement[bool]) -> sa.
 
 
 def catalog_path(settings: Any) -> Path:
-    """Where the SQLite catalog lives: ``CATALOG_PATH``, else ``<ARCHIVE_ROOT>/catalog.sqlite`` (settings: anything with .get)."""
+    """Where the SQLite catalog lives: ``CATALOG_PATH``, else ``<ARCHIVE_ROOT>/catalog.sqlite``.
+
+    ``settings``: anything with ``.get`` (Scrapy settings, a dict)."""
     return Path(settings.get("CATALOG_PATH") or Path(settings.get("ARCHIVE_ROOT") or "archive") / "catalog.sqlite")
 
 
@@ -158,8 +160,8 @@ def _upsert(connection: Connection, table: sa.Table, keys: list[str], row: dict[
 def _upsert_statement(table: str, columns: tuple[str, ...], keys: tuple[str, ...],
                       update: tuple[str, ...]) -> sa.TextClause:
     """The statement as text, built once: SQLite and PostgreSQL spell the upsert alike, and SQLAlchemy's own
-    ``on_conflict_do_update`` has no cache key, so it was compiled afresh for every row, which cost more
-    than the insert itself (most of a replay's main-process time)."""
+    ``on_conflict_do_update`` has no cache key, so it would be compiled afresh for every row, which costs
+    more than the insert itself."""
     def quoted(names: tuple[str, ...]) -> str:
         return ", ".join(f'"{name}"' for name in names)
 

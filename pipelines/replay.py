@@ -93,18 +93,20 @@ def replay(
     outlets: dict[str, OutletInfo],
     workers: int = 0,
     progress: Any = None,
-    catalog_path: Path | str | None = None,
+    catalog_url: Path | str | None = None,
     dask: str | None = None,
 ) -> ReplayStats:
     """Extract every article capture in ``paths`` into ``output``; never raises on bad archives.
 
     Extraction runs in ``workers`` local processes, or on a Dask cluster (``dask``: see :func:`extraction_pool`).
+    Rows go to the catalog at ``catalog_url`` (a database URL or a SQLite file; by default
+    ``output/catalog.sqlite``).
     """
     files = archive_files(paths)
     stats = ReplayStats(files=len(files))
     workers = workers or os.cpu_count() or 1
     started = time.monotonic()
-    catalog = Catalog(catalog_path or output / "catalog.sqlite")
+    catalog = Catalog(catalog_url or output / "catalog.sqlite")
     in_flight: list[Future] = []
     batch: list[dict] = []
     try:

@@ -32,7 +32,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 
 from crawler import __version__
-from crawler.incremental import COMMIT_EVERY, SeenState
+from crawler.incremental import SeenState
 from crawler.urls import url_key
 from pipelines.catalog import catalog_url
 from pipelines.output import remove_stale_partials
@@ -42,6 +42,8 @@ from crawler.warc import WarcFileWriter, record_builder, recover_open_files, war
 
 logger = logging.getLogger(__name__)
 
+#: How often the seen-state batched since the last commit is committed (seconds).
+COMMIT_EVERY = 0.5
 #: Hop-by-hop framing the body no longer has once Twisted has de-chunked it.
 DROPPED_RESPONSE_HEADERS = {b"transfer-encoding"}
 
@@ -65,9 +67,11 @@ class WarcArchiver:
         crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
         self.indexers: list[subprocess.Popen] = []
-        # A capture's seen-state waits for the next capture to be committed; this commits it when none comes
-        # (the crawl idles, a frontier worker waits for the next round), so other crawls see it in time.
-        self.seen_committer = LoopingCall(self._commit_pending_seen)
+        # The seen-state of captures is committed in batches, every COMMIT_EVERY seconds: batching keeps the
+        # crawl's catalog writes cheap, the timer keeps the write lock short for the other processes sharing
+        # the catalog and lets them see every capture soon, even when no other capture follows (the crawl
+        # idles, a frontier worker waits for the next round).
+        self.seen_committer = LoopingCall(self._commit_all_seen)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcArchiver:
@@ -131,7 +135,7 @@ class WarcArchiver:
         if not files:
             return
         outlets = {spider.name: OutletInfo(getattr(spider, "site_name", ""), spider.extraction_hints)}
-        stats = replay(files, self.root, outlets, workers=1, catalog_path=catalog_url(self.crawler.settings))
+        stats = replay(files, self.root, outlets, workers=1, catalog_url=catalog_url(self.crawler.settings))
         logger.warning("Extracted %d article(s) an interrupted crawl had archived but not extracted (%s)",
                        stats.extracted, ", ".join(path.name for path in files))
 
@@ -170,14 +174,12 @@ class WarcArchiver:
     def _seen(self, outlet: str) -> SeenState | None:
         return getattr(self.outlets.get(outlet), "seen", None)
 
-    def _commit_pending_seen(self) -> None:
+    def _commit_all_seen(self) -> None:
         for outlet in self.outlets:
-            seen = self._seen(outlet)
-            if seen is not None and not seen.closed:
-                try:
-                    seen.commit_soon()
-                except Exception:  # noqa: BLE001 - a busy catalog: the next tick (or capture) tries again
-                    logger.warning("Could not commit the seen-state of %s yet", outlet, exc_info=True)
+            try:
+                self._commit_seen(outlet)
+            except Exception:  # noqa: BLE001 - a busy catalog: the next tick tries again
+                logger.warning("Could not commit the seen-state of %s yet", outlet, exc_info=True)
 
     def _commit_seen(self, outlet: str) -> None:
         """Commit the seen-state batched since the last commit (the captures of a still-open file)."""
@@ -256,7 +258,6 @@ class WarcArchiver:
         if seen is not None and response.status == 200 and (request.meta.get("discovery") or {}).get("role") == "article":
             urls = [*request.meta.get("redirect_urls", []), response.url]
             seen.fetched(urls, request.meta["warc"], unchanged, commit=False)
-            seen.commit_soon()
         if writer.full:
             self._commit_seen(outlet)  # a capture in a closed WARC is always in the seen-state
             writer.rotate_if_full()

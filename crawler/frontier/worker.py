@@ -37,7 +37,8 @@ def worker_health(settings: Any) -> tuple[bool, str]:
     if not ages:
         return False, f"unhealthy: no worker of host {host} in the frontier"
     key, age = min(ages.items(), key=lambda item: item[1])
-    return age < 5 * HEARTBEAT, f"{'healthy' if age < 5 * HEARTBEAT else 'unhealthy'}: worker {key}, last beat {age:.1f}s ago"
+    healthy = age < 5 * HEARTBEAT
+    return healthy, f"{'healthy' if healthy else 'unhealthy'}: worker {key}, last beat {age:.1f}s ago"
 
 
 def share_catalog(outlets: Iterable[OutletSpider]) -> None:

@@ -93,14 +93,14 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.frontier.politeness.SharedPolitenessMiddleware": 900,  # only with REDIS_URL
 }
 ITEM_PIPELINES = {
-    "pipelines.extraction.ArticleExtractionPipeline": 300,
+    "crawler.item_pipeline.ArticleExtractionPipeline": 300,
 }
 # The catalog of captures (default: <ARCHIVE_ROOT>/catalog.sqlite), or a database every worker shares:
 # DATABASE_URL=postgresql+psycopg://user:password@host:5432/newsarchive (SQLAlchemy URL; schema by Alembic).
 CATALOG_PATH = None
 DATABASE_URL = os.environ.get("DATABASE_URL") or None
 EXTENSIONS = {
-    "crawler.extensions.warc_archiver.WarcArchiver": 100,
+    "crawler.warc.archiver.WarcArchiver": 100,
     "crawler.extensions.run_summary.RunSummary": 200,
     "crawler.extensions.extraction_health.ExtractionHealth": 300,
 }

@@ -1,3 +1,5 @@
 """newsarchive: the crawl side (outlet spiders and the components that archive their fetches)."""
 
-__version__ = "0.1.0"
+from pipelines import __version__
+
+__all__ = ["__version__"]

@@ -33,7 +33,7 @@ from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.warc_records import dechunk
+from pipelines.payload import dechunk
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from crawler.warc import write_cdxj
+from crawler.warc.index import write_cdxj
 
 REPO = Path(__file__).resolve().parent.parent
 WAYBACK = REPO / ".venv-pywb" / "bin" / "wayback"

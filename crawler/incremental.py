@@ -14,7 +14,7 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
-from crawler.urls import url_key
+from pipelines.urls import url_key
 from pipelines.catalog import Catalog, catalog_url
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")

@@ -46,7 +46,7 @@ from scrapy.settings import BaseSettings
 from scrapy.spiderloader import get_spider_loader
 
 from crawler.frontier.enqueue import enqueue_round
-from crawler.run_history import RunHistory
+from pipelines.catalog.runs import RunHistory
 from pipelines.catalog import catalog_url
 
 logger = logging.getLogger("crawler.service")

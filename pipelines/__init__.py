@@ -1,1 +1,3 @@
-"""Extraction pipelines: archived article responses to clean text and metadata (see the extraction issue)."""
+"""newsarchive's library: extraction, output, the catalog, WARC reading and replay (no Scrapy in here)."""
+
+__version__ = "0.1.0"

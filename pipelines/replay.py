@@ -32,7 +32,8 @@ from warcio.archiveiterator import ArchiveIterator
 from pipelines.catalog import Catalog
 from pipelines.extract import ExtractionHints, Page, Rejection, extract_page
 from pipelines.output import capture_names, write_outputs
-from pipelines.warc_records import MAX_PAYLOAD, Capture, Damage, decode_payload, read_archive
+from pipelines.payload import MAX_PAYLOAD, decode_payload
+from pipelines.warc_reader import Capture, Damage, read_archive
 
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wacz")
 DASK_BATCH = 16  # captures per Dask task: one task per capture spends more on scheduling than on extraction

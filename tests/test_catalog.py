@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from crawler.run_history import RunHistory
+from pipelines.catalog.runs import RunHistory
 from pipelines.catalog import MIGRATIONS, Catalog
 from tests.conftest import run_crawl
 from tests.localweb import FIXTURES

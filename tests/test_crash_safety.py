@@ -12,7 +12,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.warc import complete_fetches_length
+from crawler.warc.recovery import complete_fetches_length
 from tests.conftest import REPO, run_crawl, scrapy_command
 from tests.localweb import LocalWeb
 from tests.localweb.generate import write_bulk_site

@@ -11,7 +11,7 @@ import pytest
 
 from pipelines.extract import Page, Rejection, extract_article, extract_page
 from pipelines.output import capture_names
-from pipelines.page_text import render_page_text
+from pipelines.extract.page_text import render_page_text
 from tests.conftest import run_crawl
 from tests.localweb import LocalWeb
 from tests.localweb.generate import article_html

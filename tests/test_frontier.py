@@ -20,7 +20,7 @@ from scrapy.settings import Settings
 from crawler.frontier import DUPEFILTER_KEY, QUEUE_KEY, WORKERS_KEY
 from crawler.frontier.dupefilter import RoundDupeFilter
 from crawler.frontier.politeness import _ACQUIRE
-from crawler.run_history import RunHistory
+from pipelines.catalog.runs import RunHistory
 from crawler.service import Service
 from crawler.spiders.ndtv import NdtvSpider
 from tests.conftest import REPO

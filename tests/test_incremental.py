@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from crawler.urls import url_key
+from pipelines.urls import url_key
 from tests.conftest import run_crawl
 from tests.localweb import LocalWeb
 from tests.localweb.generate import BULK_HOST, article_html, write_bulk_site

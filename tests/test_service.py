@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from scrapy.settings import Settings
 
-from crawler.run_history import RunHistory, now_iso
+from pipelines.catalog.runs import RunHistory, now_iso
 from crawler.service import Service, new_run_files
 from tests.conftest import REPO
 from tests.localweb import FIXTURES, LOCAL_CRAWL_SETTINGS, LocalWeb

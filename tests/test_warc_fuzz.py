@@ -9,7 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.warc_records import Capture, Damage, _read_stream, decode_payload
+from pipelines.payload import decode_payload
+from pipelines.warc_reader import Capture, Damage, _read_stream
 from tests.localweb.generate import BULK_HOST, article_html, write_warc
 
 PAGES = [(f"https://{BULK_HOST}/news/story-{n}", article_html(n).encode()) for n in range(6)]

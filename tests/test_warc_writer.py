@@ -13,9 +13,8 @@ from warcio.statusandheaders import StatusAndHeaders
 
 import pytest
 
-from crawler.warc import (
-    OPEN_SUFFIX, WarcFileWriter, _compress, complete_fetches_length, record_builder, recover_open_files,
-)
+from crawler.warc.recovery import complete_fetches_length, recover_open_files
+from crawler.warc.writer import OPEN_SUFFIX, WarcFileWriter, _compress, record_builder
 from tests.warc_reading import read_records, warcio_check
 
 INFO = {"software": "test", "isPartOf": "demo"}

@@ -35,7 +35,7 @@ from crawler.fixtures import (
     trial_crawl,
 )
 from crawler.outlet import OutletSpider
-from crawler.urls import url_key
+from pipelines.urls import url_key
 
 
 def capturing(spidercls: type[OutletSpider], urls: list[str], limit: int) -> type[OutletSpider]:

@@ -18,7 +18,7 @@ from typing import Any
 from scrapy.commands import ScrapyCommand
 
 from crawler.commands import outlet_names
-from crawler.run_history import RunHistory
+from pipelines.catalog.runs import RunHistory
 from crawler.service import Crawl, archive_root, cmdline_overrides
 from pipelines.catalog import catalog_url
 

@@ -28,7 +28,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from crawler.commands import outlet_names
-from crawler.run_history import RunHistory, describe
+from pipelines.catalog.runs import RunHistory, describe
 from crawler.service import (
     RUN_NOW,
     Service,

@@ -22,7 +22,7 @@ from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
 from crawler.frontier import WORKER_SETTINGS, WORKERS_KEY, connect
-from crawler.warc import worker_label
+from crawler.warc.writer import worker_label
 from crawler.incremental import SeenState
 from crawler.outlet import OutletSpider
 

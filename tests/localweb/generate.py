@@ -11,7 +11,7 @@ from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeaders
 
-from crawler.warc import WarcFileWriter, record_builder
+from crawler.warc.writer import WarcFileWriter, record_builder
 
 BULK_HOST = "www.bulk.test"
 _WORDS = (

@@ -53,7 +53,8 @@ import brotli
 import trustme
 
 from crawler.fixtures import fixture_warcs
-from pipelines.warc_records import Capture, decode_payload, read_archive
+from pipelines.payload import decode_payload
+from pipelines.warc_reader import Capture, read_archive
 
 logger = logging.getLogger(__name__)
 

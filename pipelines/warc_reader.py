@@ -21,15 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-import brotli
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
-MAX_PAYLOAD = 64 * 1024 * 1024
+from pipelines.payload import MAX_PAYLOAD
+
 MAX_DAMAGES_PER_FILE = 1000
 _GZIP_MEMBER = b"\x1f\x8b\x08"
 _WARC_START = re.compile(rb"(?:^|\n)(WARC/1\.[01]\r?\n)")
-_CHUNK_SIZE = re.compile(rb"([0-9a-fA-F]+)[ \t]*(?:;[^\r\n]*)?\r?\n")
 
 
 @dataclass
@@ -243,78 +242,3 @@ def _next_record_start(fh: BinaryIO, start: int, compressed: bool) -> int | None
 def _describe(error: BaseException) -> str:
     text = " ".join(str(error).split()) or type(error).__name__
     return f"{type(error).__name__}: {text[:300]}"
-
-
-def decode_payload(payload: bytes, headers: dict[str, str], max_size: int = MAX_PAYLOAD) -> bytes:
-    """The body as a browser would see it: left-over chunked framing and Content-Encoding undone.
-
-    Raises ``ValueError`` when the encoding cannot be undone or the result exceeds ``max_size``.
-    """
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        payload = dechunk(payload)
-    for coding in reversed([c.strip().lower() for c in headers.get("content-encoding", "").split(",") if c.strip()]):
-        if coding in {"gzip", "x-gzip"}:
-            payload = _inflate(payload, 16 + zlib.MAX_WBITS, max_size)
-        elif coding == "deflate":
-            try:
-                payload = _inflate(payload, zlib.MAX_WBITS, max_size)
-            except ValueError:
-                payload = _inflate(payload, -zlib.MAX_WBITS, max_size)
-        elif coding == "br":
-            payload = _unbrotli(payload, max_size)
-        elif coding not in {"identity", "none"}:
-            raise ValueError(f"unsupported Content-Encoding {coding!r}")
-    if len(payload) > max_size:
-        raise ValueError(f"decoded payload over {max_size} bytes")
-    return payload
-
-
-def _inflate(data: bytes, wbits: int, max_size: int) -> bytes:
-    inflater = zlib.decompressobj(wbits)
-    try:
-        output = inflater.decompress(data, max_size + 1)
-    except zlib.error as error:
-        raise ValueError(f"bad compressed payload: {error}") from error
-    if len(output) > max_size:
-        raise ValueError(f"decoded payload over {max_size} bytes")
-    return output
-
-
-def _unbrotli(data: bytes, max_size: int) -> bytes:
-    """Brotli-decode at most ``max_size`` bytes: a tiny bomb must not expand to gigabytes in memory."""
-    decompressor = brotli.Decompressor()
-    output = bytearray()
-    try:
-        piece = decompressor.process(data, output_buffer_limit=1 << 20)
-        while True:
-            output += piece
-            if len(output) > max_size:
-                raise ValueError(f"decoded payload over {max_size} bytes")
-            if decompressor.is_finished() or not piece:
-                break
-            piece = decompressor.process(b"", output_buffer_limit=1 << 20)
-    except brotli.error as error:
-        raise ValueError(f"bad brotli payload: {error}") from error
-    return bytes(output)
-
-
-def dechunk(data: bytes) -> bytes:
-    """Undo HTTP chunked framing; data that is not validly chunked is returned as it is."""
-    output = bytearray()
-    position = 0
-    while True:
-        match = _CHUNK_SIZE.match(data, position)
-        if not match:
-            return data
-        size = int(match[1], 16)
-        position = match.end()
-        if size == 0:
-            return bytes(output)
-        if position + size > len(data):
-            return data
-        output += data[position : position + size]
-        position += size
-        if data[position : position + 2] == b"\r\n":
-            position += 2
-        elif data[position : position + 1] == b"\n":
-            position += 1

@@ -28,8 +28,6 @@ from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable
 
-from cdxj_indexer.main import CDXJIndexer
-
 from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import WARCWriter
 
@@ -38,10 +36,8 @@ logger = logging.getLogger(__name__)
 OPEN_SUFFIX = ".open"
 WARC_VERSION = "1.1"
 GZIP_LEVEL = 6
-_GZIP_WBITS = 16 + zlib.MAX_WBITS
+GZIP_WBITS = 16 + zlib.MAX_WBITS
 FETCH_END = "metadata"  # the record that closes each fetch's group
-_HEAD = 4096  # bytes of a record read to find its WARC-Type
-_WARC_TYPE = re.compile(rb"\r\nWARC-Type:[ \t]*([A-Za-z]+)")
 
 
 @dataclass(frozen=True)
@@ -184,80 +180,9 @@ def _compress(records: Iterable[ArcWarcRecord]) -> tuple[bytes, list[tuple[int, 
         raw = BytesIO()
         WARCWriter(raw, gzip=False, warc_version=WARC_VERSION).write_record(record)
         encoded = record.http_headers is not None and record.http_headers.get_header("Content-Encoding")
-        packer = zlib.compressobj(1 if encoded else GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
+        packer = zlib.compressobj(1 if encoded else GZIP_LEVEL, zlib.DEFLATED, GZIP_WBITS)
         member = packer.compress(raw.getbuffer()) + packer.flush()
         members.append(member)
         spans.append((offset, len(member), record.rec_headers.get_header("WARC-Record-ID")))
         offset += len(member)
     return b"".join(members), spans
-
-
-def complete_fetches_length(fh: BinaryIO) -> int:
-    """Length of the leading run of whole fetches in ``fh``: complete gzip members, up to the last one that
-    holds a fetch's closing metadata record (or the file's warcinfo record)."""
-    good = consumed = 0
-    inflater, head = zlib.decompressobj(_GZIP_WBITS), b""
-    while chunk := fh.read(1 << 16):
-        while chunk:
-            try:
-                head += inflater.decompress(chunk, 1 << 20)[: _HEAD - len(head)]
-                while inflater.unconsumed_tail:
-                    head += inflater.decompress(inflater.unconsumed_tail, 1 << 20)[: _HEAD - len(head)]
-            except zlib.error:
-                return good
-            if not inflater.eof:
-                consumed += len(chunk)
-                break
-            used = len(chunk) - len(inflater.unused_data)
-            consumed += used
-            if (kind := _WARC_TYPE.search(head)) and kind[1].decode() in {FETCH_END, "warcinfo"}:
-                good = consumed
-            chunk = inflater.unused_data
-            inflater, head = zlib.decompressobj(_GZIP_WBITS), b""
-    return good
-
-
-def recover_open_files(directory: Path) -> list[tuple[Path, Path | None, int]]:
-    """Close the ``.open`` files a killed writer left in ``directory``.
-
-    A file still locked by a live writer is left alone. Each stale one is cut
-    back to its last whole fetch and renamed; one with no complete record
-    is removed. Returns ``(open file, final file or None, bytes cut off)``.
-    """
-    results = []
-    for path in sorted(Path(directory).glob(f"*.warc.gz{OPEN_SUFFIX}")):
-        with open(path, "r+b") as fh:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                continue
-            size = os.fstat(fh.fileno()).st_size
-            good = complete_fetches_length(fh)
-            fh.truncate(good)
-            if good == 0:
-                path.unlink()
-                final = None
-            else:
-                fh.flush()
-                os.fsync(fh.fileno())
-                final = path.with_name(path.name[: -len(OPEN_SUFFIX)])
-                os.rename(path, final)
-        results.append((path, final, size - good))
-    return results
-
-
-def write_cdxj(warc: Path, index_dir: Path) -> Path:
-    """A sorted CDXJ index of ``warc`` (cdxj-indexer, as pywb reads it) at ``index_dir/<name>.cdxj``."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    target = index_dir / f"{warc.name}.cdxj"
-    partial = target.with_name(target.name + ".part")
-    with open(partial, "w", encoding="utf-8") as out:
-        CDXJIndexer(out, [str(warc)], sort=True).process_all()
-    os.replace(partial, target)
-    return target
-
-
-if __name__ == "__main__":  # python -m crawler.warc WARC INDEX_DIR: index one WARC (run by the archiver)
-    import sys
-
-    write_cdxj(Path(sys.argv[1]), Path(sys.argv[2]))

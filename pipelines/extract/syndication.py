@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pipelines.metadata import clean, names
+from pipelines.extract.metadata import clean, names
 
 #: Wire agencies by canonical credit, with the other ways pages write them.
 AGENCIES = {

@@ -7,7 +7,7 @@ One schema and one code path (SQLAlchemy Core) on two databases: SQLite
 (``<ARCHIVE_ROOT>/catalog.sqlite``, WAL; the default, nothing to set up) or
 PostgreSQL when ``DATABASE_URL`` says so (``postgresql+psycopg://...``: what
 crawl workers on several machines share). The schema is made and upgraded by
-Alembic migrations (``pipelines/migrations``) when a catalog is opened. Writes
+Alembic migrations (``pipelines/catalog/migrations``) when a catalog is opened. Writes
 are transactions, so a killed process leaves it consistent; concurrent writers
 are kept apart by unique constraints, not by looking first.
 """
@@ -28,47 +28,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
+from pipelines.catalog.schema import captures, coverage_table, seen_table, validators_table
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
-metadata = sa.MetaData()
-captures = sa.Table(
-    "captures", metadata,
-    sa.Column("record_id", sa.Text, primary_key=True),
-    *(sa.Column(name, sa.Text) for name in ("outlet", "url", "canonical_url", "fetched", "warc_file")),
-    sa.Column("warc_offset", sa.BigInteger),
-    sa.Column("warc_length", sa.BigInteger),
-    *(sa.Column(name, sa.Text) for name in ("payload_digest", "status", "reason", "detail", "title", "byline",
-                                             "source", "published", "language")),
-    sa.Column("word_count", sa.Integer),
-    *(sa.Column(name, sa.Text) for name in ("page_text_path", "article_text_path", "metadata_path",
-                                             "extractor_version", "extracted_at", "url_key")),
-    sa.Column("version", sa.Integer),
-    sa.Column("previous_record_id", sa.Text),
-)
-seen_table = sa.Table(
-    "seen", metadata,
-    sa.Column("outlet", sa.Text, primary_key=True),
-    sa.Column("url_key", sa.Text, primary_key=True),
-    *(sa.Column(name, sa.Text) for name in ("url", "first_fetched", "last_fetched", "record_id", "payload_digest",
-                                             "warc_date", "warc_file")),
-    sa.Column("fetches", sa.Integer),
-    sa.Column("next_revisit", sa.Text),
-)
-validators_table = sa.Table(
-    "validators", metadata,
-    sa.Column("url", sa.Text, primary_key=True),
-    *(sa.Column(name, sa.Text) for name in ("etag", "last_modified", "updated")),
-)
-coverage_table = sa.Table(  # extraction health: field coverage of each crawl (pipelines.health)
-    "coverage", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("outlet", sa.Text, nullable=False),
-    sa.Column("finished", sa.Text, nullable=False),
-    sa.Column("pages", sa.Integer, nullable=False),  # article pages extraction was tried on
-    *(sa.Column(name, sa.Float) for name in ("title", "byline", "published", "body", "confidence")),  # shares 0..1
-    sa.Column("baseline", sa.Text),  # JSON: median shares of the outlet's runs before (NULL: too few)
-    sa.Column("degraded", sa.Text),  # what fell clearly below the baseline, in words (NULL: nothing)
-)
 COLUMNS = tuple(column.name for column in captures.columns)
 # Queries asked for every URL a crawl meets, built once: building a statement each time cost more than running it
 _SEEN_ROW = sa.select(seen_table).where(seen_table.c.outlet == sa.bindparam("outlet"),

@@ -4,7 +4,7 @@ A row is written when a crawl starts (status ``running``, with the crawl's
 process id and where it leaves its stats) and completed when it ends: end
 time, exit code, status and the headline stats. A service killed mid-run
 leaves ``running`` rows behind; :meth:`RunHistory.unfinished` finds them so the
-next start can settle them (see :mod:`crawler.service`).
+next start of the service can settle them.
 
 Statuses: ``running``; ``ok`` (exit code 0); ``failed`` (any other exit code);
 ``timeout`` (stopped at the wall-clock limit); ``stopped`` (the service was
@@ -24,21 +24,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipelines.catalog import engine_for, latest_per_outlet, metadata, migrate, newest
-
-STATUSES = ("running", "ok", "failed", "timeout", "stopped", "interrupted")
-
-runs_table = sa.Table(
-    "runs", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    *(sa.Column(name, sa.Text) for name in ("outlet", "trigger", "started", "ended", "status")),
-    *(sa.Column(name, sa.Integer) for name in ("exit_code", "requests", "responses", "new_articles", "revisits",
-                                                "errors")),
-    sa.Column("bytes", sa.BigInteger),
-    *(sa.Column(name, sa.Text) for name in ("finish_reason", "problem", "log")),
-    sa.Column("pid", sa.Integer),
-    *(sa.Column(name, sa.Text) for name in ("summary_file", "stats")),
-)
+from pipelines.catalog.schema import STATUSES, runs_table
+from pipelines.catalog.store import engine_for, latest_per_outlet, migrate, newest
 
 
 def now_iso() -> str:

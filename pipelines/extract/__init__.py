@@ -29,13 +29,13 @@ from lxml import html as lxml_html
 from trafilatura.utils import load_html
 from w3lib.encoding import html_to_unicode, resolve_encoding
 
-from crawler import __version__
-from pipelines.body import PRUNE_XPATHS, Block, PageLinks, body_blocks, clean_body, looks_like_navigation
-from pipelines.heading import choose_standfirst, choose_title, is_lede, stated_text, visible_h1
-from pipelines.metadata import PageMetadata, clean, dedupe, iso_datetime, names, read_metadata, split_names
-from pipelines.page_text import render_page_text
-from pipelines.recovery import continued_chunks, lines_in_article_body
-from pipelines.syndication import detect_source
+from pipelines import __version__
+from pipelines.extract.body import PRUNE_XPATHS, Block, PageLinks, body_blocks, clean_body, looks_like_navigation
+from pipelines.extract.heading import choose_standfirst, choose_title, is_lede, stated_text, visible_h1
+from pipelines.extract.metadata import PageMetadata, clean, dedupe, iso_datetime, names, read_metadata, split_names
+from pipelines.extract.page_text import render_page_text
+from pipelines.extract.completion import continued_chunks, lines_in_article_body
+from pipelines.extract.syndication import detect_source
 
 logger = logging.getLogger(__name__)
 

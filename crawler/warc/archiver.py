@@ -33,12 +33,13 @@ from warcio.timeutils import datetime_to_iso_date
 
 from crawler import __version__
 from crawler.incremental import SeenState
-from crawler.urls import url_key
+from pipelines.urls import url_key
 from pipelines.catalog import catalog_url
 from pipelines.output import remove_stale_partials
 from pipelines.replay import OutletInfo, replay
-from pipelines.warc_records import Capture, read_archive
-from crawler.warc import WarcFileWriter, record_builder, recover_open_files, warc_host_label, worker_label
+from pipelines.warc_reader import Capture, read_archive
+from crawler.warc.recovery import recover_open_files
+from crawler.warc.writer import WarcFileWriter, record_builder, warc_host_label, worker_label
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +146,8 @@ class WarcArchiver:
         Indexing re-reads the whole file (up to WARC_MAX_SIZE): done here it would stall the crawl. An index
         that is never written (the crawl was killed) is made when needed (make browse, ARCHIVE_SOURCE).
         """
-        command = [sys.executable, "-m", "crawler.warc", str(warc), str(warc.parent.parent / "indexes")]
-        self.indexers.append(subprocess.Popen(command, cwd=Path(__file__).resolve().parents[2]))
+        command = [sys.executable, "-m", "crawler.warc.index", str(warc), str(warc.parent.parent / "indexes")]
+        self.indexers.append(subprocess.Popen(command, cwd=Path(__file__).resolve().parents[3]))
 
     def engine_stopped(self) -> None:
         """Wait for the indexers, so a crawl that ends has its indexes."""

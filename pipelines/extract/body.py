@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from lxml import etree
 from lxml import html as lxml_html
 
-from pipelines.metadata import clean
+from pipelines.extract.metadata import clean
 
 #: Page parts pruned before trafilatura sees them: what the page marks as never shown.
 PRUNE_XPATHS = ("//*[@hidden]",)

@@ -12,9 +12,9 @@ import re
 
 from lxml import html as lxml_html
 
-from pipelines.body import Block
-from pipelines.metadata import clean
-from pipelines.page_text import BULLET
+from pipelines.extract.body import Block
+from pipelines.extract.metadata import clean
+from pipelines.extract.page_text import BULLET
 
 #: How far up from the last body paragraph to look for the article's repeated container.
 CHUNK_LEVELS = 4

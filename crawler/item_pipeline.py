@@ -18,7 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler.items import ArchivedArticle, ArticleCapture
-from crawler.urls import url_key
+from pipelines.urls import url_key
 from pipelines import health
 from pipelines.catalog import Catalog, catalog_url
 from pipelines.extract import Article, ExtractionHints, Page, Rejection, extract_page

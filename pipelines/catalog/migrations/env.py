@@ -1,8 +1,8 @@
-"""Alembic environment of the catalog: run by :func:`pipelines.catalog.migrate` on the catalog's connection."""
+"""Alembic environment of the catalog: run by :func:`pipelines.catalog.store.migrate` on the catalog's connection."""
 
 from alembic import context
 
-from pipelines.catalog import metadata
+from pipelines.catalog.schema import metadata
 
 connection = context.config.attributes["connection"]
 # batch mode: SQLite alters tables by copying them

@@ -100,7 +100,12 @@ ITEM_PIPELINES = {
 CATALOG_PATH = None
 DATABASE_URL = os.environ.get("DATABASE_URL") or None
 EXTENSIONS = {
-    "crawler.warc.archiver.WarcArchiver": 100,
+    # in this order: recovery closes what a killed crawl left open, catch-up records what it did not get to
+    "crawler.warc.recovery.WarcRecovery": 90,
+    "crawler.extensions.catch_up.CatchUp": 95,
+    "crawler.warc.archiver.WarcArchiver": 100,  # every fetch into WARC records
+    "crawler.extensions.seen_state.SeenStateRecorder": 110,  # archived articles into the seen-state
+    "crawler.warc.index.WarcIndexer": 120,  # a CDXJ index for each WARC that closes
     "crawler.extensions.run_summary.RunSummary": 200,
     "crawler.extensions.extraction_health.ExtractionHealth": 300,
 }

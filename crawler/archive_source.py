@@ -6,8 +6,9 @@ Set ``ARCHIVE_SOURCE`` (archive folders or WARC files, comma-separated) and the
 archived capture of that URL nearest to ``ARCHIVE_SOURCE_TIME`` (default: the
 latest), robots.txt included, and 404 (flagged ``archive-miss``) for a URL the
 archive does not hold. Nothing is fetched and no new WARC is written; the
-captures' own WARC locations go to the pipelines, so the outputs are named as
-the original crawl named them.
+captures themselves (:class:`~pipelines.capture.Capture`, with their own WARC
+locations) go to the pipelines, so the outputs are named as the original crawl
+named them.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ import logging
 import re
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import surt
 from cdxj_indexer.main import CDXJIndexer
@@ -31,9 +31,9 @@ from scrapy.crawler import Crawler
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
-from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.payload import dechunk
+from pipelines.warc_reader import read_capture
 
 logger = logging.getLogger(__name__)
 
@@ -129,35 +129,14 @@ class ArchiveSourceDownloadHandler(BaseDownloadHandler):
             stats.inc_value("archive_source/miss")
             return Response(request.url, status=404, request=request, flags=["archive-miss"])
         stats.inc_value("archive_source/hit")
-        with open(entry.path, "rb") as fh:
-            fh.seek(entry.offset)
-            record = next(iter(ArchiveIterator(fh, arc2warc=True)))
-            payload = record.raw_stream.read()
-            http = record.http_headers
-            headers = Headers()
-            for name, value in http.headers:
-                if name.lower() != "transfer-encoding":
-                    headers.appendlist(name, value)
-            if "chunked" in (http.get_header("Transfer-Encoding") or "").lower():
-                payload = dechunk(payload)
-            request.meta["warc"] = _location(record, entry)
-        status = int(http.get_statuscode() or 200)
+        capture = read_capture(entry.path, entry.offset)
+        capture = replace(capture, location=replace(capture.location, ordinal=entry.ordinal))
+        request.meta["capture"] = capture
+        headers = Headers()
+        for name, value in capture.headers.items():
+            if name != "transfer-encoding":
+                headers[name] = value
+        payload = dechunk(capture.payload) if "chunked" in capture.headers.get("transfer-encoding", "") else capture.payload
         response_class = responsetypes.from_args(headers=headers, url=request.url, body=payload)
-        return response_class(
-            url=request.url, status=status, headers=headers, body=payload, request=request,
-            flags=["archive"], protocol=http.protocol or None,
-        )
-
-
-def _location(record: Any, entry: IndexEntry) -> dict[str, Any]:
-    """Where the capture lives, as the WARC archiver describes what it writes."""
-    headers = record.rec_headers
-    return {
-        "file": entry.path.name,
-        "offset": entry.offset,
-        "length": entry.length,
-        "record_id": headers.get_header("WARC-Record-ID"),
-        "ordinal": entry.ordinal,
-        "date": headers.get_header("WARC-Date"),
-        "payload_digest": headers.get_header("WARC-Payload-Digest"),
-    }
+        return response_class(url=request.url, status=capture.status or 200, headers=headers, body=payload,
+                              request=request, flags=["archive"])

@@ -5,7 +5,8 @@ and nothing else. Discovery follows them: feeds and sitemaps (sitemap indexes,
 Google News sitemaps, the sitemaps a robots.txt names) yield article URLs with
 their feed date and title, front and section pages yield links matching the
 article pattern. Each request carries how it was found in ``meta["discovery"]``,
-which the WARC archiver writes into a ``metadata`` record.
+which the WARC archiver writes into a ``metadata`` record; each archived article
+(the archiver's :class:`~pipelines.capture.Capture`) goes to the item pipeline.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timedelta, timezone
+from dataclasses import replace
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
@@ -21,15 +23,14 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.discovery import FEED, SITEMAP, SITEMAP_INDEX, UNREADABLE, Link, parse_date, read_document, sitemaps_in_robots
-from crawler.incremental import SeenState
-from crawler.items import ArticleCapture
+from crawler.seen_state import SeenState
+from pipelines.capture import Capture
 from pipelines.extract import ExtractionHints
 
 _INTERVAL = re.compile(r"^every\s+(\d+)\s*([smhd])$")
@@ -77,9 +78,9 @@ class OutletSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> OutletSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.seen = SeenState.from_settings(crawler.settings, spider.name) if crawler.settings.getbool("INCREMENTAL") else None
+        spider.seen = SeenState.of(crawler) if crawler.settings.getbool("INCREMENTAL") else None
         if spider.seen is not None:
-            crawler.signals.connect(spider._save_seen_state, signal=signals.spider_closed)
+            crawler.signals.connect(spider._save_validators, signal=signals.spider_closed)
         if spider.robots_sitemaps and crawler.settings.getbool("ROBOTSTXT_OBEY") and not spider.frontier:
             # Scrapy fetches (and archives) each host's robots.txt anyway: read its sitemaps from there.
             crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
@@ -105,7 +106,7 @@ class OutletSpider(scrapy.Spider):
         seeds += [(url, self.parse_front_page) for url in self.front_pages]
         requests = [request for url, callback in seeds if (request := self._request(url, "seed", callback))]
         if self.seen is not None:
-            for url, previous in self.seen.due(revisits):
+            for url, previous in self.seen.due(self.name, revisits):
                 requests.append(scrapy.Request(url, self.parse_article, errback=self.fetch_failed, meta={
                     "discovery": {"kind": "revisit", "hops": 0, "role": "article"}, "previous_capture": previous}))
         return requests
@@ -171,17 +172,17 @@ class OutletSpider(scrapy.Spider):
             if request := self._follow(response, link.url, "front-page", self.parse_article, found):
                 yield request
 
-    def parse_article(self, response: Response) -> Iterable[ArticleCapture]:
+    def parse_article(self, response: Response) -> Iterable[Capture]:
+        """The archived article goes to the item pipeline (as the archiver, or the archive source, made it)."""
         self.crawler.stats.inc_value("articles/archived")
-        yield ArticleCapture(
-            outlet=self.name,
-            url=response.url,
-            status=response.status,
-            body=response.body,
-            headers={name.lower(): value for name, value in response.headers.to_unicode_dict().items()},
-            warc=response.meta.get("warc", {}),
-            discovery=response.meta.get("discovery", {}),
-        )
+        yield from self._archived(response.meta)
+
+    def _archived(self, meta: dict[str, Any]) -> Iterable[Capture]:
+        capture: Capture | None = meta.get("capture")
+        if capture is None:
+            self.crawler.stats.inc_value("extraction/not_archived")  # WARC writing is off: nothing to extract for
+        elif capture.status == 200:
+            yield replace(capture, outlet=self.name, role=capture.role or "article")
 
     def _follow(
         self, response: Response, url: str, kind: str, callback: Any, link: Link | None = None
@@ -202,7 +203,7 @@ class OutletSpider(scrapy.Spider):
         meta: dict[str, Any] = {"discovery": discovery}
         headers: dict[str, str] = {}
         if self.seen is not None and role == "article":
-            fetch, previous = self.seen.decide(url)
+            fetch, previous = self.seen.decide(self.name, url)
             if not fetch:
                 self.crawler.stats.inc_value("incremental/already_archived")
                 return None
@@ -226,7 +227,7 @@ class OutletSpider(scrapy.Spider):
                 self._validators[response.url] = (etag, modified)
         return False
 
-    def _save_seen_state(self, reason: str) -> None:
+    def _save_validators(self, reason: str) -> None:
         """Keep the discovery documents' validators only if every article they listed was fetched.
 
         Otherwise (the run was stopped, or article fetches failed) the next run must parse them again
@@ -240,14 +241,13 @@ class OutletSpider(scrapy.Spider):
         elif not self.frontier:
             self.logger.info("Not keeping feed/sitemap validators: %s, %d article fetch(es) failed",
                              reason, self._article_failures)
-        self.seen.close()
 
-    def fetch_failed(self, failure: Failure) -> Iterable[ArticleCapture]:
+    def fetch_failed(self, failure: Failure) -> Iterable[Capture]:
         """A fetch that got no usable response: one log line and a count, not a traceback.
 
         An article whose 200 response was archived but then refused (a body that decodes to more than
-        ``DOWNLOAD_MAXSIZE``: a compression bomb) still goes to the pipelines, body-less, so the catalog
-        says what the WARC holds and why it has no text.
+        ``DOWNLOAD_MAXSIZE``: a compression bomb; an encoding that cannot be undone) still goes to the item
+        pipeline, so the catalog says what the WARC holds and why it has no text, as replay would say it.
         """
         discovery = failure.request.meta.get("discovery") or {}
         if discovery.get("role") == "article":
@@ -259,10 +259,8 @@ class OutletSpider(scrapy.Spider):
             reason = type(error).__name__
         self.crawler.stats.inc_value(f"fetch_failed/{reason}")
         self.logger.warning("Could not fetch %s: %s", failure.request.url, failure.getErrorMessage())
-        warc = failure.request.meta.get("warc") or {}
-        if discovery.get("role") == "article" and warc.get("status") == 200 and isinstance(error, IgnoreRequest):
-            yield ArticleCapture(outlet=self.name, url=failure.request.url, status=200, body=b"", headers={},
-                                 warc=warc, discovery=discovery, refused=failure.getErrorMessage())
+        if discovery.get("role") == "article":
+            yield from self._archived(failure.request.meta)
 
     def _too_old_before(self) -> datetime | None:
         days = self.settings.getfloat("DISCOVERY_MAX_AGE_DAYS")

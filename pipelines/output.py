@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipelines.capture import WarcLocation
+
 _OUTLET = re.compile(r"^[a-z][a-z0-9_]*$")
 _WARC_NAME = re.compile(r"^[a-z][a-z0-9_]*-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\d{3}-(\d{5})-(?:(\d+)~)?[A-Za-z0-9._]+\.warc\.gz$")
 
@@ -105,29 +107,27 @@ def sidecar_json(metadata: dict[str, Any]) -> str:
     return json.dumps(metadata, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def write_outputs(
-    output: Path, names: CaptureNames, article: Any, outlet: str, provenance: dict[str, Any]
-) -> dict[str, Any]:
+def write_outputs(root: Path, names: CaptureNames, article: Any, outlet: str, location: WarcLocation) -> dict[str, Any]:
     """Write an extracted article's three files; return the catalog columns that describe them.
 
-    The crawl and the offline replay both write through here, so their outputs are the same bytes.
+    The crawl and replay both write through here (:mod:`pipelines.process`), so their outputs are the same bytes.
     """
     metadata = {
         **article.metadata(),
         "outlet": outlet,
-        "fetched": provenance["fetched"] or "",
+        "fetched": location.date,
         "provenance": {
-            "warc_file": provenance["warc_file"],
-            "warc_offset": provenance["warc_offset"],
-            "warc_length": provenance["warc_length"],
-            "record_id": provenance["record_id"],
-            "payload_digest": provenance["payload_digest"],
+            "warc_file": location.file,
+            "warc_offset": location.offset,
+            "warc_length": location.length,
+            "record_id": location.record_id,
+            "payload_digest": location.payload_digest,
         },
         "files": {"page_text": names.page_text.name, "article_text": names.article_text.name},
     }
-    write_atomically(output, names.page_text, article.page_text)
-    write_atomically(output, names.article_text, article.text)
-    write_atomically(output, names.metadata, sidecar_json(metadata))
+    write_atomically(root, names.page_text, article.page_text)
+    write_atomically(root, names.article_text, article.text)
+    write_atomically(root, names.metadata, sidecar_json(metadata))
     return {
         "canonical_url": article.canonical_url,
         "status": "extracted",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Mapping
 
 import brotli
 
@@ -21,10 +22,11 @@ class PayloadTooLarge(ValueError):
     """The payload decodes to more than the cap allows."""
 
 
-def decode_payload(payload: bytes, headers: dict[str, str], max_size: int = MAX_PAYLOAD) -> bytes:
+def decode_payload(payload: bytes, headers: Mapping[str, str], max_size: int = MAX_PAYLOAD) -> bytes:
     """The body as a browser would see it: left-over chunked framing and Content-Encoding undone.
 
-    Raises ``ValueError`` when the encoding cannot be undone or the result exceeds ``max_size``.
+    ``headers`` has lower-case names. Raises :class:`PayloadTooLarge` when the result exceeds ``max_size``,
+    ``ValueError`` when an encoding cannot be undone.
     """
     if "chunked" in headers.get("transfer-encoding", "").lower():
         payload = dechunk(payload)
@@ -34,7 +36,9 @@ def decode_payload(payload: bytes, headers: dict[str, str], max_size: int = MAX_
         elif coding == "deflate":
             try:
                 payload = _inflate(payload, zlib.MAX_WBITS, max_size)
-            except ValueError:
+            except PayloadTooLarge:
+                raise
+            except ValueError:  # raw deflate, as some servers send it
                 payload = _inflate(payload, -zlib.MAX_WBITS, max_size)
         elif coding == "br":
             payload = _unbrotli(payload, max_size)

@@ -1,12 +1,12 @@
 """Reading captures back out of WARC, ARC and WACZ files, whatever state they are in.
 
-:func:`read_archive` streams one file's HTTP responses as :class:`Capture`
-objects (revisit records resolved to the capture they repeat) and reports every
-damaged stretch as a :class:`Damage` with its offset, then carries on from the
-next record it can find: a corrupt gzip member, a truncated record or a bad
-digest costs that record only. Payloads are decoded here (left-over chunked
-framing, ``Content-Encoding``), so the extractor gets a :class:`~pipelines.extract.Page`
-just as a live crawl gives it.
+:func:`read_archive` streams one file's HTTP responses and revisit records as
+:class:`~pipelines.capture.Capture` objects, each with its :class:`~pipelines.capture.WarcLocation`,
+the outlet its crawl declared (warcinfo ``isPartOf``) and what the crawl's ``metadata``
+record says about it (its role, the URL that redirected to it). It reports every
+damaged stretch as a :class:`Damage` with its offset, then carries on from the next
+record it can find: a corrupt gzip member, a truncated record or a bad digest costs
+that record only. Payloads stay as archived; :meth:`Capture.body` decodes them.
 """
 
 from __future__ import annotations
@@ -17,41 +17,20 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
+from pipelines.capture import Capture, WarcLocation
 from pipelines.payload import MAX_PAYLOAD
 
 MAX_DAMAGES_PER_FILE = 1000
 _GZIP_MEMBER = b"\x1f\x8b\x08"
 _WARC_START = re.compile(rb"(?:^|\n)(WARC/1\.[01]\r?\n)")
-
-
-@dataclass
-class Capture:
-    """One archived HTTP response, with where it is and how the crawler came to fetch it."""
-
-    file: str  # WARC file name (for a WACZ: the WARC's name inside it)
-    offset: int
-    length: int
-    ordinal: int  # how many response records precede it in its file
-    record_id: str
-    uri: str
-    date: str
-    status: int
-    reason: str
-    headers: dict[str, str]  # lower-case names, as sent (repeated ones joined with ", ")
-    payload: bytes  # as stored: content-encoded, possibly still chunked (empty for a revisit)
-    payload_digest: str
-    kind: str = "response"  # or "revisit": the payload is that of an earlier capture
-    refers_to_uri: str = ""  # a revisit's WARC-Refers-To-Target-URI
-    outlet: str = ""  # the warcinfo's isPartOf
-    fields: dict[str, str] = field(default_factory=dict)  # the metadata record about it, if any
-    digest_problem: str = ""  # a payload digest that does not match (the record is used all the same)
+_LEADING_SPACE = b" \t\r\n"
 
 
 @dataclass(frozen=True)
@@ -71,6 +50,23 @@ def read_archive(path: Path) -> Iterator[Capture | Damage]:
         return
     with open(path, "rb") as fh:
         yield from _read_stream(fh, path.name)
+
+
+def read_capture(path: Path, offset: int) -> Capture:
+    """The capture whose record starts at ``offset`` of ``path`` (one seek), without its metadata record.
+
+    Raises ``ValueError`` when no response or revisit record starts there.
+    """
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        state = _FileState(path.name)
+        iterator = ArchiveIterator(fh, arc2warc=True)
+        for record in iterator:
+            state.take(record, iterator)
+            if (captured := state.flush()) is not None:
+                return captured[0]
+            break
+    raise ValueError(f"no response or revisit record at offset {offset} of {path.name}")
 
 
 def _read_wacz(path: Path) -> Iterator[Capture | Damage]:
@@ -94,15 +90,20 @@ def _read_wacz(path: Path) -> Iterator[Capture | Damage]:
 
 def _read_stream(fh: BinaryIO, name: str) -> Iterator[Capture | Damage]:
     state = _FileState(name)
-    head = fh.read(2)
-    fh.seek(0)
-    compressed = head == _GZIP_MEMBER[:2]
-    if compressed and _single_member(fh):
+    start = _first_record(fh)
+    fh.seek(start)
+    head = fh.read(len(_GZIP_MEMBER))
+    compressed: bool | None = True if head == _GZIP_MEMBER else None if head[:1] not in b"Wf" else False
+    if start:
+        yield Damage(name, 0, f"{start} stray byte(s) before the first record, skipped", used=True)
+    if compressed and _single_member(fh, start):
         # one gzip member around the whole file (not per record): read it as one stream
+        fh.seek(start)
         fh = gzip.GzipFile(fileobj=fh)  # type: ignore[assignment]
-        compressed = False
+        compressed, start = False, 0
         yield Damage(name, 0, "whole file is one gzip member, not one per record: read as a stream", used=True)
-    position: int | None = 0
+    position: int | None = start
+    failed_at = start
     damaged = 0
     while position is not None and damaged < MAX_DAMAGES_PER_FILE:
         fh.seek(position)
@@ -111,18 +112,29 @@ def _read_stream(fh: BinaryIO, name: str) -> Iterator[Capture | Damage]:
         try:
             for record in iterator:
                 failed_at = max(iterator.offset, position)
-                captured = state.take(record, iterator)
-                if captured is not None:
-                    yield captured
+                yield from state.take(record, iterator)
             position = None
         except Exception as error:  # noqa: BLE001 - a damaged stretch, whatever the cause: skip past it
             damaged += 1
             yield Damage(name, failed_at, _describe(error))
             position = _next_record_start(fh, failed_at + 1, compressed)
-        if (pending := state.flush()) is not None:
-            yield pending
+        yield from state.flush() or ()
     if damaged >= MAX_DAMAGES_PER_FILE:
         yield Damage(name, failed_at, f"gave up on the file after {damaged} damaged stretches")
+    elif not state.records and not damaged and _has_content(fh):
+        yield Damage(name, start, "no WARC or ARC record found")
+
+
+def _first_record(fh: BinaryIO) -> int:
+    """Where the first record starts: past any blank lines a careless tool put before it."""
+    fh.seek(0)
+    head = fh.read(4096)
+    return len(head) - len(head.lstrip(_LEADING_SPACE)) if head.lstrip(_LEADING_SPACE) else 0
+
+
+def _has_content(fh: BinaryIO) -> bool:
+    fh.seek(0)
+    return bool(fh.read(4096).strip())
 
 
 class _FileState:
@@ -132,20 +144,25 @@ class _FileState:
         self.name = name
         self.outlet = ""
         self.responses = 0
+        self.records = 0
         self.pending: Capture | None = None
+        self.pending_damage: Damage | None = None
 
-    def take(self, record: ArcWarcRecord, iterator: ArchiveIterator) -> Capture | Damage | None:
+    def take(self, record: ArcWarcRecord, iterator: ArchiveIterator) -> list[Capture | Damage]:
+        """What reading ``record`` completes: the capture before it (once its metadata record had its chance)."""
+        self.records += 1
         kind = record.rec_type
         headers = record.rec_headers
         if kind == "warcinfo":
             self.outlet = _warc_fields(record.raw_stream.read(1 << 20)).get("isPartOf", self.outlet)
-            return None
-        if kind == "metadata" and self.pending is not None:
-            if self.pending.record_id in {headers.get_header("WARC-Refers-To"), headers.get_header("WARC-Concurrent-To")}:
-                self.pending.fields = _warc_fields(record.raw_stream.read(1 << 20))
-            return None
+            return []
+        if kind == "metadata" and self.pending is not None and self.pending.location is not None:
+            if self.pending.location.record_id in {headers.get_header("WARC-Refers-To"),
+                                                   headers.get_header("WARC-Concurrent-To")}:
+                self.pending = _described(self.pending, _warc_fields(record.raw_stream.read(1 << 20)))
+            return []
         if kind not in {"response", "revisit"}:
-            return None
+            return []
         ordinal = self.responses
         self.responses += kind == "response"
         payload = record.raw_stream.read(MAX_PAYLOAD + 1)
@@ -157,33 +174,42 @@ class _FileState:
         if len(payload) <= MAX_PAYLOAD and getattr(record.raw_stream, "limit", 0) > 0:
             raise ValueError(f"record truncated: {record.raw_stream.limit} bytes short of its Content-Length")
         http = record.http_headers
-        if len(payload) > MAX_PAYLOAD or http is None or not http.statusline:
-            note = f"payload over {MAX_PAYLOAD} bytes, skipped" if len(payload) > MAX_PAYLOAD else ""
-            return Damage(self.name, offset, note, used=False) if note and done is None else done
+        if len(payload) > MAX_PAYLOAD:
+            return [*done, Damage(self.name, offset, f"payload over {MAX_PAYLOAD} bytes, skipped")]
+        if http is None or not http.statusline:
+            return done
         status = (http.get_statuscode() or "").strip()
-        self.pending = Capture(
-            file=self.name,
-            offset=offset,
-            length=length,
-            ordinal=ordinal,
-            kind=kind,
-            record_id=headers.get_header("WARC-Record-ID") or f"<{self.name}:{offset}>",
-            uri=(headers.get_header("WARC-Target-URI") or "").strip().strip("<>"),
+        record_id = headers.get_header("WARC-Record-ID") or f"<{self.name}:{offset}>"
+        location = WarcLocation(
+            file=self.name, offset=offset, length=length, ordinal=ordinal, record_id=record_id,
             date=headers.get_header("WARC-Date") or "",
-            status=int(status) if status.isdigit() else 0,
-            reason=http.statusline.partition(" ")[2],
-            headers=_http_headers(http.headers),
-            payload=payload,
             payload_digest=headers.get_header("WARC-Payload-Digest") or "",
-            refers_to_uri=headers.get_header("WARC-Refers-To-Target-URI") or "",
-            outlet=self.outlet,
-            digest_problem=problems[0] if problems else "",
+            revisit_of=(headers.get_header("WARC-Refers-To") or "?") if kind == "revisit" else "",
         )
+        self.pending = Capture(
+            url=(headers.get_header("WARC-Target-URI") or "").strip().strip("<>"),
+            status=int(status) if status.isdigit() else 0,
+            headers=http_headers(http.headers),
+            payload=payload,
+            location=location,
+            reason=http.statusline.partition(" ")[2],
+            outlet=self.outlet,
+            refers_to_url=headers.get_header("WARC-Refers-To-Target-URI") or "",
+        )
+        self.pending_damage = Damage(self.name, offset, problems[0], used=True) if problems else None
         return done
 
-    def flush(self) -> Capture | None:
-        pending, self.pending = self.pending, None
-        return pending
+    def flush(self) -> list[Capture | Damage]:
+        """The capture awaiting its metadata record (after the damage it was read despite), if any."""
+        pending, damage = self.pending, self.pending_damage
+        self.pending = self.pending_damage = None
+        return [item for item in (damage, pending) if item is not None]
+
+
+def _described(capture: Capture, fields: dict[str, str]) -> Capture:
+    """The capture with what its crawl's metadata record says: its role and the URL that redirected to it."""
+    redirected = fields.get("redirectedFrom", "")
+    return replace(capture, role=fields.get("role", ""), redirected_from=(redirected,) if redirected else ())
 
 
 def _warc_fields(data: bytes) -> dict[str, str]:
@@ -195,7 +221,8 @@ def _warc_fields(data: bytes) -> dict[str, str]:
     return fields
 
 
-def _http_headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
+def http_headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """HTTP headers as a capture holds them: lower-case names, a repeated header's values joined with ", "."""
     headers: dict[str, str] = {}
     for name, value in pairs:
         key = name.lower()
@@ -203,10 +230,10 @@ def _http_headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return headers
 
 
-def _single_member(fh: BinaryIO) -> bool:
+def _single_member(fh: BinaryIO, start: int = 0) -> bool:
     """Whether a gzip file is one member holding several records (warcio refuses those)."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    fh.seek(0)
+    fh.seek(start)
     head = b""
     try:
         while not inflater.eof and len(head) < 1 << 20:
@@ -215,25 +242,23 @@ def _single_member(fh: BinaryIO) -> bool:
                 break
             head += inflater.decompress(chunk, 1 << 20)
     except zlib.error:
-        fh.seek(0)
         return False
-    fh.seek(0)
     return len(_WARC_START.findall(head)) > 1
 
 
-def _next_record_start(fh: BinaryIO, start: int, compressed: bool) -> int | None:
-    """The offset of the next gzip member (or WARC header line) at or after ``start``."""
+def _next_record_start(fh: BinaryIO, start: int, compressed: bool | None) -> int | None:
+    """The offset of the next gzip member (``compressed``), WARC header line (not), or either (not known yet:
+    the file began with neither) at or after ``start``."""
     fh.seek(start)
     carry = b""
     base = start
     while chunk := fh.read(1 << 20):
         data = carry + chunk
-        if compressed:
-            found = data.find(_GZIP_MEMBER)
-            if found >= 0:
-                return base + found
-        elif match := _WARC_START.search(data):
-            return base + match.start(1)
+        member = data.find(_GZIP_MEMBER) if compressed is not False else -1
+        header = _WARC_START.search(data) if not compressed else None
+        found = [at for at in (member, header.start(1) if header else -1) if at >= 0]
+        if found:
+            return base + min(found)
         carry = data[-16:]
         base += len(data) - len(carry)
     return None

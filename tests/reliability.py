@@ -201,8 +201,9 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _kill_after(command: list[str], ready: Callable[[], bool], delay: float, log: Path) -> bool:
-    """Start ``command``, wait until ``ready()`` then ``delay`` seconds more, SIGKILL it; False if it ended first."""
+def _kill_after(command: list[str], ready: Callable[[], bool], delay: float, log: Path) -> tuple[bool, list[str]]:
+    """Start ``command``, wait until ``ready()`` then ``delay`` seconds more, SIGKILL it; (killed? False if it
+    ended first, and the processes it had started that were still alive 5 seconds after the kill)."""
     with open(log, "ab") as sink:
         process = subprocess.Popen(command, cwd=REPO, env=_env(), stdout=sink, stderr=sink)
     deadline = time.monotonic() + 60
@@ -210,11 +211,40 @@ def _kill_after(command: list[str], ready: Callable[[], bool], delay: float, log
         time.sleep(0.01)
     try:
         process.wait(timeout=delay)
-        return False
+        return False, []
     except subprocess.TimeoutExpired:
+        children = _descendants(process.pid)
         process.send_signal(signal.SIGKILL)
         process.wait()
-        return True
+    deadline = time.monotonic() + 5
+    while (alive := [pid for pid in children if _alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return True, [f"pid {pid} ({_command_line(pid)[:80]})" for pid in alive]
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, as /proc lists them now."""
+    try:
+        children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+    return children + [grandchild for child in children for grandchild in _descendants(child)]
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process (not gone, not a zombie waiting for its parent)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    except OSError:
+        return "?"
 
 
 def _no_partial_outputs(root: Path) -> list[str]:
@@ -251,7 +281,7 @@ class TrialReport:
     final: Check
 
     def checks(self) -> list[Check]:
-        must = "no partial file, catalog sound" + (", closed WARCs valid" if self.kind == "crawl" else "")
+        must = "no partial file, catalog sound, no process left" + (", closed WARCs valid" if self.kind == "crawl" else "")
         return [Check(f"{self.kind}: SIGKILL at random points", must,
                       f"{self.trials} trials ({self.killed} killed mid-run, the rest had finished); "
                       + ("no problem" if not self.problems else "; ".join(self.problems[:5])), not self.problems),
@@ -272,8 +302,10 @@ def crawl_kill_trials(workdir: Path, trials: int, seed: int) -> TrialReport:
         for trial in range(trials):
             write_bulk_site(site, 40 * (trial + 1))
             command = scrapy_command("bulk", archive, web.proxy_url, KILL_SETTINGS)
-            killed += _kill_after(command, lambda: any(warc_dir.glob("*.open")), rng.uniform(0, 1.5),
-                                  workdir / "crawl.log")
+            stopped, orphans = _kill_after(command, lambda: any(warc_dir.glob("*.open")), rng.uniform(0, 1.5),
+                                           workdir / "crawl.log")
+            killed += stopped
+            problems += [f"trial {trial}: left running after the kill: {orphan}" for orphan in orphans]
             closed = sorted(set(warc_dir.glob("*.warc.gz")) - checked)
             if closed and warcio_check(*closed).returncode != 0:
                 problems.append(f"trial {trial}: a closed WARC fails warcio check")
@@ -298,17 +330,38 @@ def replay_kill_trials(workdir: Path, trials: int, seed: int, articles: int = 20
     subprocess.run([*replay, "-o", str(reference)], cwd=REPO, env=_env(), capture_output=True, check=True)
     problems: list[str] = []
     killed = 0
+    temporary = _replay_temporaries()
     for trial in range(trials):
         # from the start of the process: some kills land in start-up, most in the extraction
-        killed += _kill_after([*replay, "-o", str(output)], lambda: True, rng.uniform(1.0, 6.0), workdir / "replay.log")
+        stopped, orphans = _kill_after([*replay, "-o", str(output)], lambda: True, rng.uniform(1.0, 6.0),
+                                       workdir / "replay.log")
+        killed += stopped
+        problems += [f"trial {trial}: left running after the kill: {orphan}" for orphan in orphans]
         problems += [f"trial {trial}: {p}" for p in _no_partial_outputs(output)]
+    problems += [f"a killed replay left {path} behind" for path in sorted(_replay_temporaries() - temporary)]
     done = subprocess.run([*replay, "-o", str(output)], cwd=REPO, env=_env(), capture_output=True, text=True)
     ours, theirs = _tree(output / "bulk"), _tree(reference / "bulk")
-    same = done.returncode == 0 and ours == theirs
-    final = Check("replay: killed, then run to the end", "the same files as an uninterrupted replay",
+    rows, expected = _catalog_rows(output), _catalog_rows(reference)
+    same = done.returncode == 0 and ours == theirs and rows == expected
+    final = Check("replay: killed, then run to the end", "the same files and catalog rows as an uninterrupted replay",
                   f"exit {done.returncode}; {len(ours)} files, {len(theirs)} in the reference, "
-                  f"{sum(ours.get(k) != v for k, v in theirs.items())} differ", same)
+                  f"{sum(ours.get(k) != v for k, v in theirs.items())} differ; {len(rows)} catalog rows, "
+                  f"{len(expected)} in the reference, {len(set(expected) - set(rows))} missing or different", same)
     return TrialReport("replay", trials, killed, problems, final)
+
+
+def _replay_temporaries() -> set[Path]:
+    """Temporary files and folders of replays (their indexes) in the system's temporary folder."""
+    folder = Path(tempfile.gettempdir())
+    return {path for pattern in ("replay-index-*", "etilqs_*") for path in folder.glob(pattern)}
+
+
+def _catalog_rows(root: Path) -> list[tuple]:
+    """The captures rows of a replay's catalog, but for when each was written."""
+    with sqlite3.connect(root / "catalog.sqlite") as db:
+        db.row_factory = sqlite3.Row
+        rows = db.execute("SELECT * FROM captures ORDER BY record_id").fetchall()
+    return [tuple(row[key] for key in row.keys() if key != "extracted_at") for row in rows]
 
 
 def _tree(root: Path) -> dict[str, bytes]:

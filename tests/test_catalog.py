@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from pipelines.catalog.runs import RunHistory
+from pipelines.capture import WarcLocation
 from pipelines.catalog import MIGRATIONS, Catalog
 from tests.conftest import run_crawl
 from tests.localweb import FIXTURES
@@ -65,23 +66,34 @@ def test_captures_are_upserted_by_record_and_versioned(database: str) -> None:
     catalog.close()
 
 
+def warc_date(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def test_seen_state_revisits_validators_and_unextracted_files(database: str) -> None:
     catalog = Catalog(database)
-    location = {"record_id": "<r1>", "payload_digest": "sha1:A", "date": "2026-01-01T00:00:00Z", "file": "f.warc.gz"}
+    fetched = datetime.now(timezone.utc) - timedelta(minutes=5)
+    location = WarcLocation("f.warc.gz", 0, 100, 0, "<r1>", warc_date(fetched), "sha1:A")
     catalog.mark_fetched("ndtv", ["k1", "k1-amp"], "https://www.ndtv.com/a-1", location, [timedelta(hours=1)])
     seen = catalog.seen("ndtv", "k1")
     assert seen["fetches"] == 1 and seen["record_id"] == "<r1>" and catalog.seen("ndtv", "k1-amp") is not None
+    assert datetime.fromisoformat(seen["first_fetched"]) == fetched  # the fetch's own time (its WARC-Date)
+    catalog.mark_fetched("ndtv", ["k1"], "https://www.ndtv.com/a-1", location, [timedelta(hours=1)])
+    assert catalog.seen("ndtv", "k1")["fetches"] == 1, "the same fetch, recorded again (a replay), counts once"
     later = datetime.now(timezone.utc) + timedelta(hours=2)
     assert [row["url_key"] for row in catalog.due_revisits("ndtv", later, 10)] == ["k1", "k1-amp"]
     assert catalog.due_revisits("ndtv", datetime.now(timezone.utc), 10) == []
     # an unchanged revisit keeps pointing at the capture holding the payload; no more revisits planned
-    catalog.mark_fetched("ndtv", ["k1"], "https://www.ndtv.com/a-1", {"record_id": "<rv>"}, [timedelta(hours=1)],
-                         unchanged=True)
+    revisit = WarcLocation("f.warc.gz", 200, 50, 0, "<rv>", warc_date(fetched + timedelta(minutes=1)), "sha1:A",
+                           revisit_of="<r1>")
+    catalog.mark_fetched("ndtv", ["k1"], "https://www.ndtv.com/a-1", revisit, [timedelta(hours=1)])
     seen = catalog.seen("ndtv", "k1")
     assert (seen["fetches"], seen["record_id"], seen["next_revisit"]) == (2, "<r1>", None)
     assert catalog.unextracted_files("ndtv") == ["f.warc.gz"]
     catalog.record(**capture("<r1>"))
     assert catalog.unextracted_files("ndtv") == []
+    assert catalog.record(**capture("<rv>", status="unchanged", revisit_of="<r1>", version=None))
+    assert catalog.has_capture("<rv>") and catalog.version_of("<rv>") is None and catalog.version_of("<r1>") == (1, "")
     assert catalog.validators("https://www.ndtv.com/feed") == ("", "")
     catalog.save_validators("https://www.ndtv.com/feed", '"e1"', "Mon, 01 Jan 2026 00:00:00 GMT")
     catalog.save_validators("https://www.ndtv.com/feed", '"e2"', "")
@@ -91,7 +103,7 @@ def test_seen_state_revisits_validators_and_unextracted_files(database: str) -> 
 
 def test_batched_writes_wait_for_commit_and_a_second_close_does_nothing(database: str) -> None:
     writer, reader = Catalog(database), Catalog(database)
-    writer.mark_fetched("ndtv", ["k1"], "u", {"record_id": "<r1>"}, [], commit=False)
+    writer.mark_fetched("ndtv", ["k1"], "u", WarcLocation("f.warc.gz", 0, 1, 0, "<r1>"), [], commit=False)
     assert reader.seen("ndtv", "k1") is None
     writer.commit()
     assert reader.seen("ndtv", "k1")["record_id"] == "<r1>"  # no snapshot kept from the first read
@@ -168,10 +180,16 @@ def test_run_history_and_coverage_share_the_catalog_database(database: str) -> N
 
     catalog = Catalog(database)
     catalog.record_coverage("ndtv", 4, {"title": 1.0, "byline": 0.5, "published": 1.0, "body": 1.0,
-                                        "confidence": 0.9}, None, "")
+                                        "confidence": 0.9}, None, "", "2026-11-01T10:00:00+00:00")
     catalog.record_coverage("ndtv", 4, {"title": 1.0, "byline": 0.0, "published": 1.0, "body": 1.0,
-                                        "confidence": 0.9}, {"byline": 0.5}, "byline 0% (usually 50%)")
+                                        "confidence": 0.9}, {"byline": 0.5}, "byline 0% (usually 50%)",
+                            "2026-11-02T10:00:00+00:00")
     [latest, earlier] = catalog.coverage("ndtv")
     assert latest["baseline"] == {"byline": 0.5} and earlier["baseline"] is None
+    assert catalog.coverage_before("ndtv", latest["finished"], 10) == [earlier]
+    catalog.record_coverage("ndtv", 5, {"title": 1.0, "byline": 0.0, "published": 1.0, "body": 1.0,
+                                        "confidence": 0.9}, {"byline": 0.5}, "byline 0% (usually 50%)",
+                            "2026-11-02T10:00:00+00:00")  # the same run recorded again (its WARCs replayed)
+    assert [row["pages"] for row in catalog.coverage("ndtv")] == [5, 4]
     assert catalog.assessed_coverage()["ndtv"]["degraded"] == "byline 0% (usually 50%)"
     catalog.close()

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.extract import Page, Rejection, extract_article, extract_page
+from pipelines.capture import Capture
+from pipelines.extract import Rejection, extract_article, extract_page
 from pipelines.output import capture_names
 from pipelines.extract.page_text import render_page_text
 from tests.conftest import run_crawl
@@ -76,7 +77,7 @@ BROKEN_PAGES = {
 @pytest.mark.parametrize("reason", sorted(BROKEN_PAGES))
 def test_pages_with_no_article_give_a_reason(reason: str) -> None:
     content_type, body = BROKEN_PAGES[reason]
-    result = extract_page(Page(f"https://{HOST}/news/{reason}", body, {"content-type": content_type}))
+    result = extract_page(Capture(f"https://{HOST}/news/{reason}", 200, {"content-type": content_type}, body))
     assert isinstance(result, Rejection) and result.reason == reason and result.detail
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.payload import dechunk, decode_payload
-from pipelines.warc_reader import Capture, Damage, read_archive
+from pipelines.capture import Capture
+from pipelines.warc_reader import Damage, read_archive
 from tests.conftest import REPO, run_crawl
 from tests.localweb import FIXTURES, LocalWeb
 from tests.test_outlet_registry import OUTLETS

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED, run_crawl
+from tests.conftest import REPO, SHARED, run_crawl
 from tests.localweb import LocalWeb
 
 SEEDS = SHARED / "seeds"
@@ -62,3 +66,26 @@ def test_sidecar_has_every_field(archive: Path) -> None:
         assert metadata[field] not in (None, "", []), field
     assert set(metadata["provenance"]) == {"warc_file", "warc_offset", "warc_length", "record_id", "payload_digest"}
     assert metadata["outlet"] == "almayadeen" and metadata["fetched"].endswith("Z")
+
+
+def test_a_warc_written_by_wget_replays_under_its_outlet(seeds: Path, local_web: LocalWeb, tmp_path: Path) -> None:
+    """Another tool's WARC (``wget --warc-file``, no metadata of ours, HTTP/1.1 chunked as received) replays
+    to the same seed texts, filed under the outlet whose allowed_domains cover the page's host."""
+    wget = shutil.which("wget")
+    if wget is None:
+        pytest.skip("wget is not installed: run `make wget` (make test does)")
+    env = {**os.environ, "https_proxy": local_web.proxy_url, "http_proxy": local_web.proxy_url}
+    fetched = subprocess.run([wget, "--warc-file=almayadeen-by-wget", "--no-check-certificate", "-O", "/dev/null",
+                              ALMAYADEEN], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert fetched.returncode == 0, fetched.stderr[-2000:]
+    done = subprocess.run([sys.executable, "-m", "scrapy", "replay", str(tmp_path / "almayadeen-by-wget.warc.gz"),
+                           "-o", str(tmp_path / "out"), "--stats", "-"], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and json.loads(done.stdout)["extracted"] == 1, done.stderr[-2000:]
+    [sidecar] = (tmp_path / "out").glob("*/text/*/*/*.json")
+    assert sidecar.relative_to(tmp_path / "out").parts[0] == "almayadeen"
+    metadata = json.loads(sidecar.read_text("utf-8"))
+    assert metadata["outlet"] == "almayadeen" and metadata["source"] == "Axios"
+    assert sidecar.with_suffix(".txt").read_bytes() == (seeds / "001_b54b54907a20df92.txt").read_bytes()
+    page_text = sidecar.parent / metadata["files"]["page_text"]
+    assert page_text.read_bytes() == (seeds / "000_3101408eb45756c5.txt").read_bytes()

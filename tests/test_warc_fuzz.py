@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines.payload import decode_payload
-from pipelines.warc_reader import Capture, Damage, _read_stream
+from pipelines.capture import Capture
+from pipelines.warc_reader import Damage, _read_stream
 from tests.localweb.generate import BULK_HOST, article_html, write_warc
 
 PAGES = [(f"https://{BULK_HOST}/news/story-{n}", article_html(n).encode()) for n in range(6)]

@@ -1,7 +1,9 @@
-"""``scrapy replay PATH... [-o OUT]``: re-run extraction on archived WARCs, with no network.
+"""``scrapy replay PATH... [-o OUT]``: run archived WARCs through the capture path again, with no network.
 
 PATHs are WARC/ARC/WACZ files or folders (searched recursively). Outputs go
-where a crawl writes them (``ARCHIVE_ROOT``) unless ``-o`` says otherwise. A
+where a crawl writes them (``ARCHIVE_ROOT``) unless ``-o`` says otherwise; the
+catalog (by default ``OUT/catalog.sqlite``) gets the rows the crawls wrote, so an
+archive whose catalog was lost is rebuilt from its WARCs alone. A
 progress bar shows on a terminal; a summary ends the run (``--stats`` also
 writes it as JSON). Exit status: 0, or 1 when any part of the archive was
 damaged (every damaged stretch is listed with its file and offset).
@@ -15,9 +17,10 @@ from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
-from scrapy.spiderloader import get_spider_loader
 
-from pipelines.replay import OutletInfo, ReplayStats, print_summary, replay, write_stats
+from crawler.outlets import registry
+from pipelines.process import CaptureSettings
+from pipelines.replay import ReplayStats, print_summary, replay, write_stats
 
 
 class Command(ScrapyCommand):
@@ -45,15 +48,17 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         if not args:
             raise UsageError("name at least one WARC/ARC/WACZ file or folder")
+        if opts.workers < 0:
+            raise UsageError("--workers must be 0 (one per core) or more")
         output = opts.output or Path(self.settings.get("ARCHIVE_ROOT", "archive"))
-        loader = get_spider_loader(self.settings)
-        outlets = {}
-        for name in loader.list():
-            spider = loader.load(name)
-            outlets[name] = OutletInfo(getattr(spider, "site_name", ""), spider.extraction_hints)
+        try:
+            settings = CaptureSettings.from_settings(self.settings)
+        except ValueError as error:
+            raise UsageError(f"REVISIT_AFTER: {error}") from error
         bar = _progress_bar()
         try:
-            stats = replay([Path(p) for p in args], output, outlets, opts.workers, bar, opts.catalog, opts.dask)
+            stats = replay([Path(p) for p in args], output, registry(self.settings), settings, opts.workers, bar,
+                           opts.catalog, opts.dask)
         except FileNotFoundError as error:
             raise UsageError(str(error)) from error
         finally:

@@ -16,14 +16,14 @@ from scrapy_redis.queue import FifoQueue
 from crawler.frontier import DUPEFILTER_KEY, QUEUE_KEY, connect, round_id
 from crawler.frontier.dupefilter import RoundDupeFilter
 from crawler.frontier.worker import FrontierWorker
-from crawler.incremental import SeenState
+from crawler.seen_state import SeenState
 from crawler.outlet import OutletSpider
 
 
 def enqueue_round(outlet_class: type[OutletSpider], settings: Any) -> int:
     """Put one round of the outlet in the frontier; returns how many requests went in."""
     outlet = outlet_class(frontier=True)
-    outlet.seen = SeenState.from_settings(settings, outlet.name) if settings.getbool("INCREMENTAL") else None
+    outlet.seen = SeenState.open(settings) if settings.getbool("INCREMENTAL") else None
     try:
         requests = outlet.seed_requests(robots=True, revisits=settings.getint("REVISIT_MAX_PER_RUN"))
     finally:

@@ -25,6 +25,7 @@ from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.frontier import POLITENESS_KEY, connect
+from crawler.outlets import outlet_for
 
 # KEYS: holders (sorted set: token -> lease end), next start time. ARGV: token, limit, delay, lease.
 # Returns "0" (slot taken), "-1" (host full) or the seconds to wait before the next start (as text: Lua
@@ -65,8 +66,7 @@ class SharedPolitenessMiddleware:
 
     def policy(self, request: Request) -> tuple[float, int]:
         """(delay, concurrency) for the request's host: its outlet's own, else the frontier's."""
-        outlets = getattr(self.crawler.spider, "outlets", {})
-        own: dict[str, Any] = getattr(outlets.get(request.meta.get("outlet")), "custom_settings", None) or {}
+        own: dict[str, Any] = getattr(outlet_for(request, self.crawler.spider), "custom_settings", None) or {}
         return (float(own.get("DOWNLOAD_DELAY", self.delay)),
                 int(own.get("CONCURRENT_REQUESTS_PER_DOMAIN", self.concurrency)))
 

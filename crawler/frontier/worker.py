@@ -23,7 +23,6 @@ from twisted.python.failure import Failure
 
 from crawler.frontier import WORKER_SETTINGS, WORKERS_KEY, connect
 from crawler.warc.writer import worker_label
-from crawler.incremental import SeenState
 from crawler.outlet import OutletSpider
 
 HEARTBEAT = 2.0  # seconds; a worker silent for 5 heartbeats is gone
@@ -41,19 +40,6 @@ def worker_health(settings: Any) -> tuple[bool, str]:
     return healthy, f"{'healthy' if healthy else 'unhealthy'}: worker {key}, last beat {age:.1f}s ago"
 
 
-def share_catalog(outlets: Iterable[OutletSpider]) -> None:
-    """One catalog connection for the seen-states of all outlets (and the item pipeline).
-
-    Each outlet batches its writes in a transaction; with a connection each, one outlet's open batch would
-    block the writes of the others in the same process (SQLite locks the whole file).
-    """
-    seen = [outlet for outlet in outlets if outlet.seen is not None]
-    for outlet in seen[1:]:
-        assert outlet.seen is not None and seen[0].seen is not None
-        outlet.seen.close()
-        outlet.seen = SeenState(seen[0].seen.catalog, outlet.name, outlet.seen.revisits)
-
-
 class FrontierWorker(scrapy.Spider):
     name = "frontier"
     custom_settings = WORKER_SETTINGS
@@ -65,7 +51,6 @@ class FrontierWorker(scrapy.Spider):
         worker = super().from_crawler(crawler, *args, **kwargs)
         loader = get_spider_loader(crawler.settings)
         worker.outlets = {name: loader.load(name).from_crawler(crawler, frontier=True) for name in loader.list()}
-        share_catalog(worker.outlets.values())
         worker.server = connect(crawler.settings)
         worker.heartbeat = LoopingCall(worker.beat)
         crawler.signals.connect(worker.idle, signal=signals.spider_idle)
@@ -97,7 +82,7 @@ class FrontierWorker(scrapy.Spider):
         outlet = self.outlets.get(request.meta.get("outlet", ""))
         if outlet is None or outlet.seen is None or (request.meta.get("discovery") or {}).get("role") != "article":
             return True
-        fetch, _ = outlet.seen.decide(request.url)
+        fetch, _ = outlet.seen.decide(outlet.name, request.url)
         return fetch
 
     def adopt(self, outlet: str, request: scrapy.Request, round_: str) -> scrapy.Request:

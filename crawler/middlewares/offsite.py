@@ -20,6 +20,8 @@ from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.httpobj import urlparse_cached
 
+from crawler.outlets import outlet_for
+
 
 class StrictOffsiteMiddleware(OffsiteMiddleware):
     def __init__(self, stats: StatsCollector) -> None:
@@ -32,7 +34,7 @@ class StrictOffsiteMiddleware(OffsiteMiddleware):
         super().process_request(request)
 
     def should_follow(self, request: Request, spider: Spider) -> bool:
-        outlet = getattr(spider, "outlets", {}).get(request.meta.get("outlet", ""))
+        outlet = outlet_for(request, spider) if request.meta.get("outlet") else None
         if outlet is None:
             return super().should_follow(request, spider)
         if outlet.name not in self._outlet_hosts:

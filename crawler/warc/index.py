@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from cdxj_indexer.main import CDXJIndexer
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from crawler import signals as archive_signals
+
+logger = logging.getLogger(__name__)
 
 
 def write_cdxj(warc: Path, index_dir: Path) -> Path:
@@ -19,7 +29,35 @@ def write_cdxj(warc: Path, index_dir: Path) -> Path:
     return target
 
 
-if __name__ == "__main__":  # python -m crawler.warc.index WARC INDEX_DIR: index one WARC (run as a WARC closes)
-    import sys
+class WarcIndexer:
+    """Scrapy extension: index each WARC as it closes (``warc_closed``), into ``<outlet>/indexes/``.
 
+    Indexing re-reads the whole file (up to WARC_MAX_SIZE): done in the crawl's process it would stall the
+    crawl, so each runs in a process of its own; the crawl waits for them when its engine stops, so a crawl
+    that ends has its indexes. An index that is never written (the crawl was killed) is made when needed
+    (make browse, ARCHIVE_SOURCE).
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        if not crawler.settings.getbool("WARC_ENABLED", True):
+            raise NotConfigured("WARC_ENABLED is off")
+        self.indexers: list[subprocess.Popen] = []
+        crawler.signals.connect(self.warc_closed, signal=archive_signals.warc_closed)
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcIndexer:
+        return cls(crawler)
+
+    def warc_closed(self, path: Path) -> None:
+        command = [sys.executable, "-m", "crawler.warc.index", str(path), str(path.parent.parent / "indexes")]
+        self.indexers.append(subprocess.Popen(command, cwd=Path(__file__).resolve().parents[2]))
+
+    def engine_stopped(self) -> None:
+        for indexer in self.indexers:
+            if indexer.wait() != 0:
+                logger.error("Indexing failed (%s): run it again with %s", indexer.returncode, " ".join(indexer.args))
+
+
+if __name__ == "__main__":  # python -m crawler.warc.index WARC INDEX_DIR: index one WARC (run as a WARC closes)
     write_cdxj(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -9,13 +9,23 @@ nothing would say what it was) and closes it under its final name.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import zlib
 from pathlib import Path
 from typing import BinaryIO
 
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from crawler import signals as archive_signals
+from crawler.outlets import served
+from pipelines.output import remove_stale_partials
 from crawler.warc.writer import FETCH_END, GZIP_WBITS, OPEN_SUFFIX
+
+logger = logging.getLogger(__name__)
 
 _HEAD = 4096  # bytes of a record read to find its WARC-Type
 _WARC_TYPE = re.compile(rb"\r\nWARC-Type:[ \t]*([A-Za-z]+)")
@@ -73,3 +83,43 @@ def recover_open_files(directory: Path) -> list[tuple[Path, Path | None, int]]:
                 os.rename(path, final)
         results.append((path, final, size - good))
     return results
+
+
+class WarcRecovery:
+    """Scrapy extension: when a crawl opens, close what a killed crawl of the same outlets left open.
+
+    Each recovered file is announced (``warc_closed``: it gets its index; ``warc_recovered``: catch-up marks its
+    articles as fetched), and the hidden ``.*.part`` text files the killed crawl left are deleted.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        if not crawler.settings.getbool("WARC_ENABLED", True):
+            raise NotConfigured("WARC_ENABLED is off")
+        self.crawler = crawler
+        self.root = Path(crawler.settings.get("ARCHIVE_ROOT", "archive"))
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcRecovery:
+        return cls(crawler)
+
+    def spider_opened(self, spider: Spider) -> None:
+        for outlet in served(spider):
+            self.recover(outlet)
+
+    def recover(self, outlet: str) -> None:
+        directory = self.root / outlet / "warc"
+        directory.mkdir(parents=True, exist_ok=True)
+        recovered = recover_open_files(directory)
+        if recovered and (removed := remove_stale_partials(self.root / outlet / "text")):
+            logger.info("Removed %d unfinished temporary text file(s) of an interrupted crawl", removed)
+        send = self.crawler.signals.send_catch_log
+        for open_file, final, cut in recovered:
+            self.crawler.stats.inc_value("warc/recovered_files")
+            logger.warning(
+                "Recovered %s left by an interrupted crawl: %s (%d trailing bytes dropped)",
+                open_file.name, f"closed as {final.name}" if final else "no complete record, removed", cut,
+            )
+            if final is not None:
+                send(archive_signals.warc_closed, path=final)
+                send(archive_signals.warc_recovered, path=final, outlet=outlet)

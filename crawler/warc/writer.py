@@ -22,7 +22,6 @@ import os
 import re
 import socket
 import zlib
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
@@ -31,6 +30,8 @@ from typing import BinaryIO, Callable, Iterable
 from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import WARCWriter
 
+from pipelines.capture import WarcLocation
+
 logger = logging.getLogger(__name__)
 
 OPEN_SUFFIX = ".open"
@@ -38,17 +39,6 @@ WARC_VERSION = "1.1"
 GZIP_LEVEL = 6
 GZIP_WBITS = 16 + zlib.MAX_WBITS
 FETCH_END = "metadata"  # the record that closes each fetch's group
-
-
-@dataclass(frozen=True)
-class RecordLocation:
-    """Where a record landed: enough to read it back with one seek."""
-
-    filename: str
-    offset: int
-    length: int
-    record_id: str
-    ordinal: int  # how many records of the same type precede it in its file
 
 
 def record_builder() -> WARCWriter:
@@ -77,10 +67,12 @@ class WarcFileWriter:
         max_size: int = 1024**3,
         on_close: Callable[[Path], None] | None = None,
         host: str | None = None,
+        on_closing: Callable[[Path], None] | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.host = host or warc_host_label()
-        self.on_close = on_close
+        self.on_closing = on_closing  # before a file is closed (its .open name)
+        self.on_close = on_close  # after (its final name)
         self.prefix = prefix
         self.warcinfo = warcinfo
         self.max_size = max_size
@@ -96,7 +88,7 @@ class WarcFileWriter:
         """The ``.open`` file being written, if any."""
         return self._path
 
-    def write(self, records: list[ArcWarcRecord], rotate: bool = True) -> list[RecordLocation]:
+    def write(self, records: list[ArcWarcRecord], rotate: bool = True) -> list[WarcLocation]:
         """Write one fetch's ``records`` (the last its metadata record) together into the current file; then
         rotate if it is full (unless told not to)."""
         if not records or records[-1].rec_type != FETCH_END:
@@ -114,7 +106,11 @@ class WarcFileWriter:
         for record, (offset, length, rid) in zip(records, spans):
             ordinal = self._counts.get(record.rec_type, 0)
             self._counts[record.rec_type] = ordinal + 1
-            locations.append(RecordLocation(final_name, start + offset, length, rid, ordinal))
+            headers = record.rec_headers
+            locations.append(WarcLocation(
+                final_name, start + offset, length, ordinal, rid, headers.get_header("WARC-Date") or "",
+                headers.get_header("WARC-Payload-Digest") or "",
+                (headers.get_header("WARC-Refers-To") or "") if record.rec_type == "revisit" else ""))
         if rotate:
             self.rotate_if_full()
         return locations
@@ -133,6 +129,8 @@ class WarcFileWriter:
         """Close the current file and give it its final name."""
         if self._fh is None or self._path is None:
             return
+        if self.on_closing is not None:
+            self.on_closing(self._path)
         self._fh.flush()
         os.fsync(self._fh.fileno())
         final = self._path.with_name(self._path.name[: -len(OPEN_SUFFIX)])

@@ -28,6 +28,7 @@ captures = sa.Table(
                                              "extractor_version", "extracted_at", "url_key")),
     sa.Column("version", sa.Integer),
     sa.Column("previous_record_id", sa.Text),
+    sa.Column("revisit_of", sa.Text),
 )
 seen_table = sa.Table(
     "seen", metadata,

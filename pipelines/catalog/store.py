@@ -1,4 +1,4 @@
-"""The catalog: one row per archived article capture, extracted or rejected; the seen-state; validators.
+"""The catalog: one row per archived article capture (extracted, rejected or unchanged); the seen-state; validators.
 
 It answers "what do we have?" without opening a WARC: where each capture lives,
 what was extracted from it or why nothing was, and where its text files are.
@@ -28,6 +28,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
+from pipelines.capture import WarcLocation, warc_datetime
 from pipelines.catalog.schema import captures, coverage_table, seen_table, validators_table
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -36,6 +37,8 @@ COLUMNS = tuple(column.name for column in captures.columns)
 # Queries asked for every URL a crawl meets, built once: building a statement each time cost more than running it
 _SEEN_ROW = sa.select(seen_table).where(seen_table.c.outlet == sa.bindparam("outlet"),
                                         seen_table.c.url_key == sa.bindparam("url_key"))
+_VERSION_OF = sa.select(captures.c.version, captures.c.previous_record_id).where(
+    captures.c.record_id == sa.bindparam("record_id"))
 _VALIDATORS = sa.select(validators_table.c.etag, validators_table.c.last_modified).where(
     validators_table.c.url == sa.bindparam("url"))
 
@@ -193,30 +196,35 @@ class Catalog:
         return dict(rows[0]._mapping) if rows else None
 
     def mark_fetched(
-        self, outlet: str, url_keys: list[str], url: str, capture: dict[str, Any], revisits: list[timedelta],
-        unchanged: bool = False, commit: bool = True,
+        self, outlet: str, url_keys: list[str], url: str, location: WarcLocation, revisits: list[timedelta],
+        commit: bool = True,
     ) -> None:
-        """Record a fetch of an article under each of its keys; schedule its next revisit.
+        """Record a fetch of an article under each of its keys, at its WARC-Date; schedule its next revisit.
 
-        ``capture`` has the record_id, payload_digest and date (WARC-Date) of what was written. An
-        ``unchanged`` fetch (a revisit record) keeps pointing at the capture that holds the payload.
-        With ``commit=False`` the change waits for the next :meth:`commit` (a crawl batches them).
+        Idempotent: a fetch no later than the last one recorded for a key is in the seen-state already.
+
+        A revisit record (``location.revisit_of``: the payload was unchanged) keeps the key pointing at the
+        capture that holds the payload. With ``commit=False`` the change waits for the next :meth:`commit`
+        (a crawl batches them).
         """
-        now = datetime.now(timezone.utc)
+        fetched = warc_datetime(location.date) or datetime.now(timezone.utc)
         try:
             for key in dict.fromkeys(url_keys):
                 row = self.seen(outlet, key)
-                first = datetime.fromisoformat(row["first_fetched"]) if row else now
+                if row is not None and datetime.fromisoformat(row["last_fetched"]) >= fetched:
+                    continue  # this fetch, or a later one, is in already (a capture replayed again)
+                first = datetime.fromisoformat(row["first_fetched"]) if row else fetched
                 fetches = row["fetches"] + 1 if row else 1
                 due = first + revisits[fetches - 1] if fetches <= len(revisits) else None
-                keep = unchanged and row is not None
+                keep = location.is_revisit and row is not None
                 values = {
                     "outlet": outlet, "url_key": key, "url": url, "first_fetched": first.isoformat(),
-                    "last_fetched": now.isoformat(), "fetches": fetches, "next_revisit": due.isoformat() if due else None,
-                    "record_id": row["record_id"] if keep else capture.get("record_id"),
-                    "payload_digest": row["payload_digest"] if keep else capture.get("payload_digest"),
-                    "warc_date": row["warc_date"] if keep else capture.get("date"),
-                    "warc_file": row["warc_file"] if keep else capture.get("file"),
+                    "last_fetched": fetched.isoformat(), "fetches": fetches,
+                    "next_revisit": due.isoformat() if due else None,
+                    "record_id": row["record_id"] if keep else location.record_id,
+                    "payload_digest": row["payload_digest"] if keep else location.payload_digest,
+                    "warc_date": row["warc_date"] if keep else location.date,
+                    "warc_file": row["warc_file"] if keep else location.file,
                 }
                 _upsert(self._db, seen_table, ["outlet", "url_key"], values,
                         ["last_fetched", "fetches", "next_revisit", "record_id", "payload_digest", "warc_date",
@@ -260,6 +268,15 @@ class Catalog:
         _upsert(self._db, validators_table, ["url"], row, ["etag", "last_modified", "updated"])
         self._wrote(True)
 
+    def has_capture(self, record_id: str) -> bool:
+        """Whether the capture has a row (extracted, rejected or unchanged)."""
+        return bool(self._read(_VERSION_OF, {"record_id": record_id}))
+
+    def version_of(self, record_id: str) -> tuple[int, str] | None:
+        """The version a capture was recorded as, and the record id of the version before (None: not yet)."""
+        rows = self._read(_VERSION_OF, {"record_id": record_id})
+        return (rows[0][0], rows[0][1] or "") if rows and rows[0][0] else None
+
     def previous_version(self, outlet: str, url_key: str) -> tuple[int, str]:
         """The latest extracted version of an article (0 if none) and its capture's record id."""
         query = (sa.select(captures.c.version, captures.c.record_id)
@@ -269,12 +286,21 @@ class Catalog:
         return (rows[0][0] or 1, rows[0][1]) if rows else (0, "")
 
     def record_coverage(self, outlet: str, pages: int, shares: dict[str, float], baseline: dict[str, float] | None,
-                        degraded: str) -> None:
-        self._db.execute(coverage_table.insert().values(
-            **shares, outlet=outlet, pages=pages, degraded=degraded or None,
-            finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            baseline=json.dumps(baseline, sort_keys=True) if baseline is not None else None))
+                        degraded: str, finished: str) -> None:
+        """One run's coverage; ``finished``: when its latest article page was fetched, which names the run:
+        recording a run again (its WARCs replayed again) replaces its row."""
+        values = {**shares, "outlet": outlet, "pages": pages, "degraded": degraded or None, "finished": finished,
+                  "baseline": json.dumps(baseline, sort_keys=True) if baseline is not None else None}
+        same_run = (coverage_table.c.outlet == outlet) & (coverage_table.c.finished == finished)
+        if not self._db.execute(coverage_table.update().where(same_run).values(**values)).rowcount:
+            self._db.execute(coverage_table.insert().values(**values))
         self._wrote(commit=True)
+
+    def coverage_before(self, outlet: str, finished: str, limit: int) -> list[dict[str, Any]]:
+        """The outlet's coverage rows of runs that ended before ``finished``, latest first (a run's baseline)."""
+        query = (sa.select(coverage_table).where(coverage_table.c.outlet == outlet, coverage_table.c.finished < finished)
+                 .order_by(coverage_table.c.finished.desc()).limit(limit))
+        return self._coverage_rows(query)
 
     def coverage(self, outlet: str | None = None, limit: int = 0) -> list[dict[str, Any]]:
         """Coverage rows, newest first (of one outlet, if given; at most ``limit``, if given)."""

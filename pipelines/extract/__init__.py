@@ -1,24 +1,23 @@
 """Article extraction: a fetched page in, the article in the seed form and its metadata out.
 
 The extractor never knows where a page came from (a live crawl or a WARC): it
-takes a :class:`Page` (URL, bytes, headers, fetch time) or plain HTML. A page
-that holds no article is not an error: :func:`extract_page` returns a
+takes a :class:`~pipelines.capture.Capture` (URL, payload, headers) or plain HTML.
+A page that holds no article is not an error: :func:`extract_page` returns a
 :class:`Rejection` with a short reason (counted by the pipelines), and
 :func:`extract_article` returns ``None`` and logs the reason, as trafilatura does.
 
 The body comes from trafilatura (its fast pass, the full cascade when that missed),
-cleaned of boilerplate (:mod:`pipelines.body`) and completed where it stopped short
-(:mod:`pipelines.recovery`); the headline and standfirst from :mod:`pipelines.heading`;
-metadata from structured data first (:mod:`pipelines.metadata`), the credited source
-from :mod:`pipelines.syndication`, and the page text from :mod:`pipelines.page_text`.
+cleaned of boilerplate (:mod:`.body`) and completed where it stopped short
+(:mod:`.completion`); the headline and standfirst from :mod:`.heading`; metadata
+from structured data first (:mod:`.metadata`), the credited source from
+:mod:`.syndication`, and the page text from :mod:`.page_text`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from typing import Any
 
@@ -30,19 +29,22 @@ from trafilatura.utils import load_html
 from w3lib.encoding import html_to_unicode, resolve_encoding
 
 from pipelines import __version__
+from pipelines.capture import HTML_MEDIA_TYPES, Capture
 from pipelines.extract.body import PRUNE_XPATHS, Block, PageLinks, body_blocks, clean_body, looks_like_navigation
 from pipelines.extract.heading import choose_standfirst, choose_title, is_lede, stated_text, visible_h1
 from pipelines.extract.metadata import PageMetadata, clean, dedupe, iso_datetime, names, read_metadata, split_names
 from pipelines.extract.page_text import render_page_text
 from pipelines.extract.completion import continued_chunks, lines_in_article_body
 from pipelines.extract.syndication import detect_source
+from pipelines.payload import MAX_PAYLOAD, PayloadTooLarge
 
 logger = logging.getLogger(__name__)
 
 EXTRACTOR = "newsarchive"
 EXTRACTOR_VERSION = f"{__version__} (trafilatura {version('trafilatura')})"
 _CONTROL_BYTES = bytes([*range(9), *range(14, 32)])  # control characters no text file has
-HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "")
+#: What the extractor reads: HTML, XHTML, HTML served as XML, and pages that name no type.
+EXTRACTABLE_TYPES = (*HTML_MEDIA_TYPES, "application/xml", "text/xml", "")
 #: A body this short may be all a bot challenge or access-denied page has to say...
 WALL_MAX_WORDS = 150
 #: ...and one this short, with a paywall prompt, is a teaser (a full brief is longer).
@@ -81,16 +83,6 @@ _BYLINE_DATE = re.compile(
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d|\d",
     re.I,
 )
-
-
-@dataclass(frozen=True)
-class Page:
-    """A fetched page: what the extractor needs, whatever it came from."""
-
-    url: str
-    body: bytes  # the payload with any Content-Encoding undone
-    headers: Mapping[str, str] = field(default_factory=dict)  # names in lower case
-    fetched: str = ""  # ISO 8601 fetch time (the WARC-Date)
 
 
 @dataclass(frozen=True)
@@ -145,7 +137,7 @@ def extract_article(
 ) -> Article | None:
     """The article on a page, or ``None`` (with the reason logged) when there is none."""
     if isinstance(html, bytes):
-        result = extract_page(Page(url, html, {"content-type": "text/html"}), site_name=site_name, hints=hints)
+        result = extract_page(Capture.of_page(url, html, "text/html"), site_name=site_name, hints=hints)
     else:
         result = _extract(html, url, site_name, hints or ExtractionHints())
     if isinstance(result, Rejection):
@@ -154,23 +146,31 @@ def extract_article(
     return result
 
 
-def extract_page(page: Page, *, site_name: str = "", hints: ExtractionHints | None = None) -> Article | Rejection:
-    """Check and decode a fetched page, then extract its article."""
+def extract_page(
+    page: Capture, *, site_name: str = "", hints: ExtractionHints | None = None, max_size: int = MAX_PAYLOAD
+) -> Article | Rejection:
+    """Check and decode a fetched page (at most ``max_size`` bytes once decoded), then extract its article."""
     content_type = page.headers.get("content-type", "")
-    media_type = content_type.split(";")[0].strip().lower()
-    if media_type not in HTML_TYPES:
+    media_type = page.media_type
+    if media_type not in EXTRACTABLE_TYPES:
         return Rejection("not-html", f"Content-Type {media_type}")
-    if not page.body.strip():
+    try:
+        body = page.body(max_size)
+    except PayloadTooLarge as error:
+        return Rejection("too-large", str(error))
+    except ValueError as error:
+        return Rejection("bad-encoding", str(error))
+    if not body.strip():
         return Rejection("empty", "empty body")
-    head = page.body[:4096]
+    head = body[:4096]
     controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     if head.count(b"\x00") > len(head) // 100 or controls > len(head) // 20:  # a stray NUL is not binary
         return Rejection("binary", f"binary content served as {media_type or 'unknown type'}")
-    lowered = page.body[-4096:].lower()
+    lowered = body[-4096:].lower()
     if b"</html" not in lowered and b"</body" not in lowered:
         return Rejection("truncated", "the document ends before </body> or </html>")
     declared = _declared_encoding(content_type)
-    encoding, text = html_to_unicode(content_type, page.body)
+    encoding, text = html_to_unicode(content_type, body)
     text = text.replace("\x00", "")  # a stray NUL is dropped, as browsers do; lxml refuses it
     bad = text.count("\ufffd")
     if bad > max(8, len(text) // 500):

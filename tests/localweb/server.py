@@ -53,8 +53,8 @@ import brotli
 import trustme
 
 from crawler.fixtures import fixture_warcs
-from pipelines.payload import decode_payload
-from pipelines.warc_reader import Capture, read_archive
+from pipelines.capture import Capture
+from pipelines.warc_reader import read_archive
 
 logger = logging.getLogger(__name__)
 
@@ -95,27 +95,6 @@ class Served:
     complete: bool = True  # False when the body was cut short (a fault, or the client hung up)
 
 
-@dataclass(frozen=True)
-class Recorded:
-    """A response as a fixture WARC holds it, ready to be served again."""
-
-    status: int
-    reason: str
-    content_type: str
-    body: bytes  # decoded: the server encodes it again as it does files
-    headers: dict[str, str]  # the ones worth repeating (Location)
-    modified: float
-
-    @classmethod
-    def from_capture(cls, capture: Capture, modified: float) -> Recorded:
-        try:
-            body = decode_payload(capture.payload, capture.headers)
-        except ValueError:
-            body = capture.payload
-        headers = {"Location": capture.headers["location"]} if "location" in capture.headers else {}
-        return cls(capture.status, capture.reason, capture.headers.get("content-type", ""), body, headers, modified)
-
-
 @dataclass
 class LocalWeb:
     """A threaded proxy server on 127.0.0.1 serving the fixture sites under ``root`` (one folder or several)."""
@@ -128,8 +107,9 @@ class LocalWeb:
     def __post_init__(self) -> None:
         roots = [Path(r) for r in self.root] if isinstance(self.root, (list, tuple)) else [Path(self.root)]
         self.sites: dict[str, list[Path]] = {}
-        self.recorded: dict[str, Recorded] = {}  # host/path[?query] -> the capture in a fixture WARC
+        self.recorded: dict[str, Capture] = {}  # host/path[?query] -> the capture in a fixture WARC
         self.overrides: dict[str, dict[str, Any]] = {}
+        self.modified: dict[str, float] = {}  # fixture WARC name -> its mtime (Last-Modified of its captures)
         for outlet in sorted(p for root in roots for p in root.iterdir() if p.is_dir()):
             for site in sorted((outlet / "web").glob("*")):
                 if site.is_dir():
@@ -188,14 +168,14 @@ class LocalWeb:
         return {**override, **sequence[min(count, len(sequence)) - 1]}
 
     def _load_warc(self, warc: Path) -> None:
-        modified = warc.stat().st_mtime
+        self.modified[warc.name] = warc.stat().st_mtime
         for capture in read_archive(warc):
-            if isinstance(capture, Capture) and capture.kind == "response" and capture.status:
-                parts = urlsplit(capture.uri)
+            if isinstance(capture, Capture) and not capture.is_revisit and capture.status:
+                parts = urlsplit(capture.url)
                 key = f"{(parts.hostname or '').lower()}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
-                self.recorded[key] = Recorded.from_capture(capture, modified)
+                self.recorded[key] = capture
 
-    def recording(self, host: str, path: str, query: str = "") -> Recorded | None:
+    def recording(self, host: str, path: str, query: str = "") -> Capture | None:
         """The capture a fixture WARC holds for this URL (with its query, else without)."""
         key = f"{host.lower()}{path or '/'}"
         return self.recorded.get(f"{key}?{query}" if query else key) or self.recorded.get(key)
@@ -207,7 +187,7 @@ class LocalWeb:
         if file is not None:
             return file.read_bytes()
         recorded = self.recording(parts.hostname or "", parts.path, parts.query)
-        return recorded.body if recorded is not None else None
+        return _decoded(recorded) if recorded is not None else None
 
     def find(self, host: str, path: str) -> Path | None:
         relative = unquote(path).lstrip("/")
@@ -300,10 +280,10 @@ class _Handler(BaseHTTPRequestHandler):
         if file and status == 200:
             body = file.read_bytes()
         elif recorded and status == recorded.status:
-            body = recorded.body
+            body = _decoded(recorded)
         validators = {}
         if status == 200 and (file or recorded) and not override.get("no_validators"):
-            modified = file.stat().st_mtime if file else recorded.modified  # type: ignore[union-attr]
+            modified = file.stat().st_mtime if file else self.web.modified[recorded.location.file]  # type: ignore
             validators = {"ETag": f'"{hashlib.sha1(body).hexdigest()[:16]}"',
                           "Last-Modified": formatdate(modified, usegmt=True)}
             if self._not_modified(validators):
@@ -313,7 +293,7 @@ class _Handler(BaseHTTPRequestHandler):
         content_type = override.get("content_type") or (
             _TYPES.get(file.suffix.lower(), mimetypes.guess_type(file.name)[0] or "application/octet-stream")
             if file
-            else (recorded and recorded.content_type) or "text/html; charset=utf-8"
+            else (recorded and recorded.headers.get("content-type")) or "text/html; charset=utf-8"
         )
         if file is not None and file.name == "robots.txt":
             content_type = override.get("content_type", "text/plain; charset=utf-8")
@@ -341,7 +321,8 @@ class _Handler(BaseHTTPRequestHandler):
         if encoding != "identity":
             self.send_header("Content-Encoding", encoding)
             self.send_header("Vary", "Accept-Encoding")
-        for name, value in {**(recorded.headers if recorded else {}), **override.get("headers", {})}.items():
+        repeated = {"Location": recorded.headers["location"]} if recorded and "location" in recorded.headers else {}
+        for name, value in {**repeated, **override.get("headers", {})}.items():
             self.send_header(name, value)
         if chunked and not head:
             self.send_header("Transfer-Encoding", "chunked")
@@ -387,6 +368,14 @@ class _Handler(BaseHTTPRequestHandler):
         """Drop the connection with a TCP reset (SO_LINGER 0), as a crashing server or middlebox does."""
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
+
+
+def _decoded(capture: Capture) -> bytes:
+    """A recorded payload as the server sends it again (it encodes it as it does files)."""
+    try:
+        return capture.body()
+    except ValueError:
+        return capture.payload
 
 
 def _not_modified_since(since: str, modified: str) -> bool:

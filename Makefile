@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYWB_VENV := .venv-pywb
 DEMO_ARCHIVE ?= /tmp/newsarchive-demo
 
-.PHONY: install pywb chromium redis postgres run demo browse test reliability bench clean
+.PHONY: install pywb chromium redis postgres run demo browse test reliability bench evaluate clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ bench: install
 	$(BIN)/python bench/replay_speed.py
 	$(BIN)/python bench/no_news_run.py
 	$(BIN)/python bench/scale_out.py
+
+## Extraction accuracy on the shared corpora (../shared/corpora), next to trafilatura's default run:
+## a table on stdout, the full result in archive/evaluation.json (python -m evaluation --help).
+evaluate: install
+	$(BIN)/python -m evaluation
 
 clean:
 	rm -rf $(VENV) $(PYWB_VENV) .pytest_cache

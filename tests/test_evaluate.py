@@ -1,7 +1,9 @@
-"""The evaluation metrics on hand-made texts, and ``scrapy evaluate`` end to end on the shared corpora."""
+"""The evaluation harness (``evaluation``): its metrics on hand-made texts, and ``python -m evaluation``
+end to end on the shared corpora."""
 
 from __future__ import annotations
 
+import ast
 import gzip
 import importlib.util
 import json
@@ -13,13 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.evaluate import (
-    Prediction,
-    evaluate,
-    format_table,
-    fundus_body,
+from evaluation.corpora import fundus_body, load_aeb
+from evaluation.metrics import (
     has_time,
-    load_aeb,
     page_precision,
     page_recall,
     parse_when,
@@ -35,6 +33,7 @@ from pipelines.evaluate import (
     snippet_scores,
     tokenize,
 )
+from evaluation.run import Prediction, evaluate, format_table
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -218,10 +217,20 @@ def test_published_trafilatura_output_scores_as_in_the_benchmark_readme(shared_c
     assert scores["recall"] == pytest.approx(0.978, abs=0.01)
 
 
-def run_evaluate(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+def run_evaluate(*args: str, cwd: Path = REPO, timeout: float = 600) -> subprocess.CompletedProcess:
+    """``python -m evaluation`` as a real subprocess (this checkout's code first on the path)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "scrapy", "evaluate", *args], cwd=REPO, env=env,
+    return subprocess.run([sys.executable, "-m", "evaluation", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def assert_usage_error(done: subprocess.CompletedProcess, *message: str) -> None:
+    """Refused before any work: exit 2, usage and message on stderr, no traceback, nothing on stdout."""
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("usage: python -m evaluation"), done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == "", done.stdout + done.stderr
+    for part in message:
+        assert part in done.stderr, (part, done.stderr)
 
 
 def check_structure(result: dict, extractors: list[str], pages: int) -> None:
@@ -242,7 +251,7 @@ def check_structure(result: dict, extractors: list[str], pages: int) -> None:
             assert all(name in row for row in entry["per_page"])
 
 
-def test_scrapy_evaluate_end_to_end(shared_corpora: Path, tmp_path: Path):
+def test_cli_end_to_end(shared_corpora: Path, tmp_path: Path):
     if importlib.util.find_spec("pipelines.extract") is None:
         pytest.skip("pipelines.extract (extract_article) does not exist yet")
     out = tmp_path / "evaluation.json"
@@ -253,13 +262,14 @@ def test_scrapy_evaluate_end_to_end(shared_corpora: Path, tmp_path: Path):
     assert result["extractor_specs"]["ours"] == "pipelines.extract:extract_article"
     assert done.stdout.splitlines()[0].split() == ["metric", "ours", "trafilatura"]
     assert "aeb: body F1" in done.stdout and "3/3 pages" in done.stderr
+    assert f"JSON written to {out}" in done.stderr
 
 
 def failing_extract(html: str | bytes, url: str) -> None:
     raise ValueError(f"cannot read {url}")
 
 
-def test_scrapy_evaluate_survives_a_failing_extractor(shared_corpora: Path, tmp_path: Path):
+def test_cli_survives_a_failing_extractor(shared_corpora: Path, tmp_path: Path):
     out = tmp_path / "evaluation.json"
     done = run_evaluate("--limit", "3", "--json", str(out), "--ours", "tests.test_evaluate:failing_extract",
                         "--corpora-dir", str(shared_corpora))
@@ -274,7 +284,77 @@ def test_scrapy_evaluate_survives_a_failing_extractor(shared_corpora: Path, tmp_
     assert result["corpora"]["trafilatura"]["metrics"]["ours"]["tp"] == 0
 
 
-def test_scrapy_evaluate_names_a_missing_corpora_dir(tmp_path: Path):
+def test_cli_names_a_missing_corpora_dir(tmp_path: Path):
     done = run_evaluate("--corpora-dir", str(tmp_path / "absent"), "--ours", "none", timeout=120)
-    assert done.returncode != 0
-    assert "corpora directory not found" in done.stderr + done.stdout
+    assert_usage_error(done, "corpora directory not found", str(tmp_path / "absent"))
+
+
+def test_cli_names_a_corpus_missing_from_the_corpora_dir(tiny_corpora: Path):
+    done = run_evaluate("--corpora-dir", str(tiny_corpora), "--corpus", "aeb", "--corpus", "fundus",
+                        timeout=120)
+    assert_usage_error(done, "corpus not found", f"fundus ({tiny_corpora / 'fundus-test-data'})")
+    assert "aeb (" not in done.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--limit", "0"], ["argument --limit", "must be at least 1"]),
+    (["--limit", "three"], ["argument --limit", "invalid int value: 'three'"]),
+    (["--jobs", "-1"], ["argument --jobs", "must be at least 1"]),
+    (["--corpus", "nope"], ["argument --corpus", "invalid choice: 'nope'"]),
+    (["stray"], ["unrecognized arguments: stray"]),
+    (["--ours", "no_such_module:extract"], ["cannot load the extractor 'no_such_module:extract'",
+                                            "ModuleNotFoundError"]),
+    (["--ours", "tests.test_evaluate:absent"], ["cannot load the extractor", "AttributeError"]),
+    (["--ours", "tests.test_evaluate:REPO"], ["tests.test_evaluate.REPO is not callable"]),
+    (["--ours", ":f"], ["cannot load the extractor ':f'"]),
+])
+def test_cli_refuses_bad_arguments_before_any_work(tiny_corpora: Path, args: list[str], message: list[str]):
+    done = run_evaluate("--corpora-dir", str(tiny_corpora), "--corpus", "aeb", *args, cwd=tiny_corpora,
+                        timeout=120)
+    assert_usage_error(done, *message)
+    assert not (tiny_corpora / "archive").exists()
+
+
+def test_cli_refuses_a_directory_as_json_output(tiny_corpora: Path):
+    done = run_evaluate("--corpora-dir", str(tiny_corpora), "--corpus", "aeb", "--json", str(tiny_corpora),
+                        timeout=120)
+    assert_usage_error(done, "is a directory")
+
+
+def test_cli_writes_archive_evaluation_json_by_default(tiny_corpora: Path):
+    """Without --json the result goes to archive/evaluation.json under the current directory."""
+    done = run_evaluate("--corpora-dir", str(tiny_corpora), "--corpus", "aeb",
+                        "--ours", "tests.test_evaluate:echo_extract", cwd=tiny_corpora, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = tiny_corpora / "archive" / "evaluation.json"
+    result = json.loads(out.read_text("utf-8"))
+    assert result["extractors"] == ["ours", "trafilatura"] and set(result["corpora"]) == {"aeb"}
+    assert result["extractor_specs"]["ours"] == "tests.test_evaluate:echo_extract"
+    assert result["extractor_specs"]["trafilatura"].startswith("trafilatura ")
+    assert result["corpora"]["aeb"]["errors"]["ours"] == [{"page": "b", "error": "RuntimeError: boom"}]
+    assert "JSON written to archive/evaluation.json" in done.stderr and "aeb: 3/3 pages" in done.stderr
+    assert done.stdout.splitlines()[0].split() == ["metric", "ours", "trafilatura"]
+
+
+# ---------------------------------------------------------------- the harness stays out of the product
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The top-level names of the modules a Python file imports (absolute imports only)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_the_harness_imports_neither_crawler_nor_tests_and_the_product_not_the_harness():
+    harness = sorted((REPO / "evaluation").glob("*.py"))
+    assert harness
+    for path in harness:
+        assert not imported_modules(path) & {"crawler", "tests"}, path
+    for package in ("crawler", "pipelines"):
+        for path in (REPO / package).rglob("*.py"):
+            assert "evaluation" not in imported_modules(path), path

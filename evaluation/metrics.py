@@ -1,12 +1,4 @@
-"""Score article extractors on the shared test corpora (``../shared/corpora``), side by side.
-
-Every extractor is a callable ``(html, url) -> article | None`` whose result has the attributes of
-``pipelines.extract.Article`` (``title``, ``authors``, ``published``, ``standfirst``, ``body``, ``text``);
-a missing attribute counts as empty, ``None`` as "nothing extracted". ``trafilatura_default`` wraps
-trafilatura's own default run in that shape: ``trafilatura.extract(html, url=url)`` for the body and
-``trafilatura.extract_metadata(html, default_url=url)`` for title, authors (its ``"; "``-joined author
-string, split) and date. Each page gets the same input for every extractor. A page whose extraction
-raises counts as a failure (the error is recorded, the prediction scored as empty); the run goes on.
+"""How extractions are scored: the metric of each corpus, page by page and over a corpus.
 
 Corpora (read in place, never copied) and their metrics:
 
@@ -54,35 +46,21 @@ the corpus: precision = tp/(tp+fp), recall = tp/(tp+fn), accuracy = (tp+tn)/all,
 main content without the title, so ours is scored on ``standfirst`` + ``body`` (``Article.text`` minus the
 headline). Note that trafilatura's own benchmark runs ``extract`` with ``include_comments=False``;
 the "trafilatura" column here is the library default (comments included) on every corpus.
+
+The corpus scorers (``SCORERS``) take a corpus's pages, the extractors' outputs on them (as
+:func:`evaluation.run.run_page` gives them) and an extractor's name, and return its corpus metrics and
+one detail row per page.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
-import multiprocessing
-import os
 import re
 import statistics
-import sys
-import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Any
 
-Extractor = Callable[[str | bytes, str], Any]
-
-#: CLI name -> folder under the corpora directory
-CORPORA = {
-    "aeb": "article-extraction-benchmark",
-    "fundus": "fundus-test-data",
-    "trafilatura": "trafilatura-eval",
-}
-FIELDS = ("title", "authors", "published", "standfirst", "body", "text")
-DEFAULT_CORPORA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
+from evaluation.corpora import Page
 
 # ---------------------------------------------------------------- article-extraction-benchmark metric
 
@@ -221,170 +199,7 @@ def same_day(true: datetime | date, pred: datetime | date | None) -> bool:
     return (true.date() if isinstance(true, datetime) else true) == pred
 
 
-# ---------------------------------------------------------------- corpora
-
-
-@dataclass
-class Page:
-    """One corpus page: where its HTML is, how to read it, and its ground truth."""
-
-    id: str
-    url: str
-    path: Path
-    as_text: bool  # decode as UTF-8 (the corpus says so) or pass the raw bytes
-    truth: dict[str, Any] = field(default_factory=dict)
-
-    def html(self) -> str | bytes:
-        data = gzip.decompress(self.path.read_bytes())
-        return data.decode("utf-8") if self.as_text else data
-
-
-def load_aeb(root: Path) -> list[Page]:
-    """article-extraction-benchmark pages, sorted by id."""
-    truth = json.loads((root / "ground-truth.json").read_text("utf-8"))
-    return [
-        Page(key, item.get("url", ""), root / "html" / f"{key}.html.gz", True,
-             {"body": item.get("articleBody") or ""})
-        for key, item in sorted(truth.items())
-    ]
-
-
-def fundus_body(body: dict[str, Any]) -> str:
-    """Summary paragraphs, then each section's headlines and paragraphs, one per line."""
-    lines = list(body.get("summary", []))
-    for section in body.get("sections", []):
-        lines += section.get("headline", []) + section.get("paragraphs", [])
-    return "\n".join(lines)
-
-
-def load_fundus(root: Path) -> list[Page]:
-    """English fundus pages, in manifest order."""
-    pages = []
-    for row in json.loads((root / "manifest.json").read_text("utf-8")):
-        if not row.get("english"):
-            continue
-        expected = json.loads((root / row["expected"]).read_text("utf-8"))[row["version_key"]]
-        truth = {
-            "body": fundus_body(expected.get("body", {})),
-            "title": expected.get("title", ""),
-            "authors": expected.get("authors", []),
-            "published": expected.get("publishing_date", ""),
-        }
-        pages.append(Page(row["html"], row.get("url", ""), root / row["html"], True, truth))
-    return pages
-
-
-def load_trafilatura_eval(root: Path) -> list[Page]:
-    """Annotated trafilatura-eval pages, in evaldata.json order."""
-    evaldata = json.loads((root / "evaldata.json").read_text("utf-8"))
-    locations = json.loads((root / "file_locations.json").read_text("utf-8"))
-    return [
-        Page(item["file"], url, root / locations[item["file"]], False,
-             {"with": item.get("with", []), "without": item.get("without", [])})
-        for url, item in evaldata.items()
-    ]
-
-
-LOADERS: dict[str, Callable[[Path], list[Page]]] = {
-    "aeb": load_aeb, "fundus": load_fundus, "trafilatura": load_trafilatura_eval,
-}
-
-# ---------------------------------------------------------------- extractors
-
-
-@dataclass
-class Prediction:
-    """The Article fields the metrics read."""
-
-    title: str = ""
-    authors: list[str] = field(default_factory=list)
-    published: str = ""
-    standfirst: str = ""
-    body: str = ""
-    text: str = ""
-
-
-def trafilatura_default(html: str | bytes, url: str) -> Prediction:
-    """trafilatura's default run: ``extract`` for the body, ``extract_metadata`` for the metadata."""
-    import trafilatura
-
-    body = trafilatura.extract(html, url=url) or ""
-    meta = trafilatura.extract_metadata(html, default_url=url)
-    authors = [a.strip() for a in ((meta.author if meta else None) or "").split(";") if a.strip()]
-    return Prediction(
-        title=(meta.title if meta else None) or "", authors=authors,
-        published=(meta.date if meta else None) or "", body=body, text=body,
-    )
-
-
-def fields_of(article: Any) -> dict[str, Any]:
-    """The metric fields of an extractor's result (all empty for ``None``)."""
-    values = {name: getattr(article, name, None) or "" for name in FIELDS}
-    values["authors"] = [str(a) for a in values["authors"] or []]
-    return values
-
-
-def run_page(page: Page, extractors: dict[str, Extractor]) -> dict[str, dict[str, Any]]:
-    """Every extractor on one page: its fields, or the error it raised, and the seconds it took."""
-    try:
-        html: str | bytes | None = page.html()
-        load_error = None
-    except Exception as exc:  # an unreadable corpus file fails the page for everyone
-        html, load_error = None, f"reading {page.path}: {type(exc).__name__}: {exc}"
-    out = {}
-    for name, extract in extractors.items():
-        started = time.perf_counter()
-        fields, error = fields_of(None), load_error
-        if html is not None:
-            try:
-                fields = fields_of(extract(html, page.url))
-            except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"
-        out[name] = {"fields": fields, "error": error, "seconds": time.perf_counter() - started}
-    return out
-
-
-_WORKER_EXTRACTORS: dict[str, Extractor] = {}
-
-
-def _init_worker(extractors: dict[str, Extractor]) -> None:
-    _WORKER_EXTRACTORS.update(extractors)
-
-
-def _run_in_worker(page: Page) -> dict[str, dict[str, Any]]:
-    return run_page(page, _WORKER_EXTRACTORS)
-
-
-def run_pages(pages: list[Page], extractors: dict[str, Extractor], jobs: int, label: str) -> list[dict]:
-    """Run the extractors on every page (``jobs`` processes), in page order, reporting progress on stderr."""
-    results: list[dict] = []
-    tty = sys.stderr.isatty()
-
-    def progress(done: int) -> None:
-        if tty:
-            print(f"\r{label}: {done}/{len(pages)} pages", end="" if done < len(pages) else "\n",
-                  file=sys.stderr, flush=True)
-        elif done == len(pages) or done % 50 == 0:
-            print(f"{label}: {done}/{len(pages)} pages", file=sys.stderr, flush=True)
-
-    if jobs <= 1 or len(pages) <= 1:
-        for page in pages:
-            results.append(run_page(page, extractors))
-            progress(len(results))
-        return results
-    # fork: the extractors need not be importable by name in the workers
-    with multiprocessing.get_context("fork").Pool(jobs, _init_worker, (extractors,)) as pool:
-        for output in pool.imap(_run_in_worker, pages):  # imap keeps page order: deterministic results
-            results.append(output)
-            progress(len(results))
-    return results
-
-
 # ---------------------------------------------------------------- scoring
-
-
-def _errors(pages: list[Page], outputs: list[dict], name: str) -> list[dict[str, str]]:
-    return [{"page": p.id, "error": o[name]["error"]} for p, o in zip(pages, outputs) if o[name]["error"]]
 
 
 def _main_text(f: dict[str, Any]) -> str:
@@ -466,85 +281,3 @@ def score_snippets(pages: list[Page], outputs: list[dict], name: str) -> tuple[d
 
 SCORERS = {"aeb": score_aeb, "fundus": score_fundus, "trafilatura": score_snippets}
 
-
-def evaluate(
-    extractors: dict[str, Extractor],
-    corpora: list[str],
-    limit: int | None = None,
-    corpora_dir: Path | str = DEFAULT_CORPORA_DIR,
-    jobs: int | None = None,
-) -> dict[str, Any]:
-    """Run and score every extractor on the named corpora (the first ``limit`` pages of each)."""
-    root = Path(corpora_dir)
-    if not root.is_dir():
-        raise FileNotFoundError(f"corpora directory not found: {root}")
-    unknown = [c for c in corpora if c not in CORPORA]
-    if unknown:
-        raise ValueError(f"unknown corpus {', '.join(unknown)}; known: {', '.join(CORPORA)}")
-    jobs = jobs or min(2, os.cpu_count() or 1)
-    result: dict[str, Any] = {
-        "corpora_dir": str(root), "limit": limit, "extractors": list(extractors), "corpora": {},
-    }
-    for corpus in corpora:
-        pages = LOADERS[corpus](root / CORPORA[corpus])[:limit]
-        started = time.monotonic()
-        outputs = run_pages(pages, extractors, jobs, corpus)
-        entry: dict[str, Any] = {
-            "folder": CORPORA[corpus], "pages": len(pages), "seconds": round(time.monotonic() - started, 1),
-            "metrics": {}, "errors": {}, "per_page": [{"id": p.id, "url": p.url} for p in pages],
-        }
-        if corpus == "fundus":  # the metadata truth, beside each extractor's values
-            for row, page in zip(entry["per_page"], pages):
-                row["truth"] = {k: v for k, v in page.truth.items() if k != "body"}
-        for name in extractors:
-            metrics, details = SCORERS[corpus](pages, outputs, name)
-            errors = _errors(pages, outputs, name)
-            metrics["failures"] = len(errors)
-            metrics["extract_seconds"] = round(sum(o[name]["seconds"] for o in outputs), 2)
-            entry["metrics"][name] = metrics
-            entry["errors"][name] = errors
-            for row, detail, output in zip(entry["per_page"], details, outputs):
-                row[name] = {**detail, **({"error": output[name]["error"]} if output[name]["error"] else {})}
-        result["corpora"][corpus] = entry
-    return result
-
-
-# ---------------------------------------------------------------- report
-
-TABLE_ROWS: dict[str, list[tuple[str, str]]] = {
-    "aeb": [("f1", "body F1"), ("precision", "body precision"), ("recall", "body recall"),
-            ("accuracy", "accuracy (exact)")],
-    "fundus": [("body_f1", "body F1"), ("body_precision", "body precision"), ("body_recall", "body recall"),
-               ("title_exact_pct", "title exact"), ("authors_equal_pct", "authors equal"),
-               ("time_minute_pct", "time to the minute"), ("date_only_equal_pct", "date (date-only truth)"),
-               ("date_day_pct", "date (day), all pages")],
-    "trafilatura": [("f_score", "snippet F-score"), ("precision", "snippet precision"),
-                    ("recall", "snippet recall"), ("accuracy", "snippet accuracy")],
-}
-
-
-def format_table(result: dict[str, Any]) -> str:
-    """One row per metric, one column per extractor."""
-    names = result["extractors"]
-    rows: list[tuple[str, list[str]]] = []
-    for corpus, entry in result["corpora"].items():
-        metrics = entry["metrics"]
-        first = metrics[names[0]] if names else {}
-        rows.append((f"{corpus}: pages", [str(entry["pages"])] * len(names)))
-        for key, label in TABLE_ROWS[corpus]:
-            if key == "time_minute_pct":
-                label += f" (n={first.get('pages_with_time', 0)})"
-            elif key == "date_only_equal_pct":
-                label += f" (n={first.get('pages_date_only', 0)})"
-            pattern = "{:.1f}%" if key.endswith("_pct") else "{:.3f}"
-            cells = [pattern.format(metrics[n][key]) for n in names]
-            rows.append((f"{corpus}: {label}", cells))
-        rows.append((f"{corpus}: failures", [str(metrics[n]["failures"]) for n in names]))
-        rows.append((f"{corpus}: extraction seconds",
-                     [f"{metrics[n]['extract_seconds']:.1f}" for n in names]))
-    width = max([len("metric")] + [len(label) for label, _ in rows])
-    cols = [max([len(n)] + [len(cells[i]) for _, cells in rows]) for i, n in enumerate(names)]
-    lines = ["  ".join([f"{'metric':<{width}}"] + [f"{n:>{w}}" for n, w in zip(names, cols)])]
-    for label, cells in rows:
-        lines.append("  ".join([f"{label:<{width}}"] + [f"{c:>{w}}" for c, w in zip(cells, cols)]))
-    return "\n".join(lines)

@@ -1,0 +1,110 @@
+"""``python -m evaluation``: score the article extractor on the shared corpora, beside trafilatura's
+default run.
+
+Prints one table (a row per metric, a column per extractor) and writes the full result, page by page,
+as JSON (``archive/evaluation.json`` under the current directory unless ``--json`` says otherwise). The
+metrics are defined in :mod:`evaluation.metrics`. Progress goes to stderr: a full run takes minutes.
+Bad arguments end the command before any work with a message and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+
+from evaluation.corpora import CORPORA, DEFAULT_CORPORA_DIR
+from evaluation.run import Extractor, evaluate, format_table, trafilatura_default
+
+OURS = "pipelines.extract:extract_article"
+DEFAULT_JSON = Path("archive") / "evaluation.json"
+
+
+def load_callable(spec: str) -> Extractor:
+    """``module:function`` -> the function (``module`` alone: its ``extract_article``)."""
+    module, _, name = spec.partition(":")
+    name = name or "extract_article"
+    try:
+        function = getattr(importlib.import_module(module), name)
+    except Exception as exc:  # ImportError, AttributeError, or whatever importing the module raised
+        raise ValueError(f"cannot load the extractor {spec!r}: {type(exc).__name__}: {exc}") from exc
+    if not callable(function):
+        raise ValueError(f"cannot load the extractor {spec!r}: {module}.{name} is not callable")
+    return function
+
+
+def at_least_one(text: str) -> int:
+    """An argparse type: an integer of 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m evaluation",
+        description="Score the article extractor and trafilatura on the shared test corpora.",
+    )
+    parser.add_argument("--corpus", action="append", choices=list(CORPORA), dest="corpora",
+                        help="corpus to score (repeatable; all by default)")
+    parser.add_argument("--limit", type=at_least_one, help="only the first N pages of each corpus")
+    parser.add_argument("--json", dest="json_out",
+                        help=f"JSON output file (by default {DEFAULT_JSON} under the current directory)")
+    parser.add_argument("--corpora-dir",
+                        help=f"the shared corpora (by default ../shared/corpora beside the project: "
+                             f"{DEFAULT_CORPORA_DIR})")
+    parser.add_argument("--jobs", type=at_least_one, help="worker processes (by default up to 2)")
+    parser.add_argument("--ours", default=OURS,
+                        help=f"our extractor as module:function (by default {OURS}); "
+                             "'none' for trafilatura only")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    opts = parser.parse_args(argv)
+    corpora_dir = Path(opts.corpora_dir) if opts.corpora_dir else DEFAULT_CORPORA_DIR
+    if not corpora_dir.is_dir():
+        parser.error(f"corpora directory not found: {corpora_dir} (give it with --corpora-dir)")
+    corpora = list(dict.fromkeys(opts.corpora or CORPORA))
+    absent = [c for c in corpora if not (corpora_dir / CORPORA[c]).is_dir()]
+    if absent:
+        parser.error("corpus not found: " + ", ".join(f"{c} ({corpora_dir / CORPORA[c]})" for c in absent))
+    out = Path(opts.json_out) if opts.json_out else DEFAULT_JSON
+    if out.is_dir():
+        parser.error(f"--json {out} is a directory; give a file name")
+    extractors: dict[str, Extractor] = {}
+    if opts.ours.lower() != "none":
+        try:
+            extractors["ours"] = load_callable(opts.ours)
+        except ValueError as exc:
+            parser.error(str(exc))
+    extractors["trafilatura"] = trafilatura_default
+
+    result = evaluate(extractors, corpora, opts.limit, corpora_dir, opts.jobs)
+    specs = {"ours": opts.ours} if "ours" in extractors else {}
+    specs["trafilatura"] = f"trafilatura {version('trafilatura')} defaults"
+    generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    result = {"generated": generated, "extractor_specs": specs, **result}
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=1, ensure_ascii=False), "utf-8")
+    except OSError as exc:
+        print(format_table(result))
+        print(f"cannot write the JSON to {out}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(format_table(result))
+    print(f"JSON written to {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

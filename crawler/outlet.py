@@ -19,8 +19,6 @@ from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
@@ -32,9 +30,6 @@ from crawler.discovery import FEED, SITEMAP, SITEMAP_INDEX, UNREADABLE, Link, pa
 from crawler.seen_state import SeenState
 from pipelines.capture import Capture
 from pipelines.extract import ExtractionHints
-
-_INTERVAL = re.compile(r"^every\s+(\d+)\s*([smhd])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 class OutletSpider(scrapy.Spider):
@@ -265,11 +260,3 @@ class OutletSpider(scrapy.Spider):
     def _too_old_before(self) -> datetime | None:
         days = self.settings.getfloat("DISCOVERY_MAX_AGE_DAYS")
         return datetime.now(timezone.utc) - timedelta(days=days) if days > 0 else None
-
-    @classmethod
-    def schedule_trigger(cls) -> CronTrigger | IntervalTrigger:
-        """The APScheduler trigger for ``schedule``; raises ``ValueError`` if it is malformed."""
-        spec = cls.schedule.strip()
-        if match := _INTERVAL.match(spec):
-            return IntervalTrigger(**{_UNITS[match[2]]: int(match[1])})
-        return CronTrigger.from_crontab(spec, timezone="UTC")

@@ -21,7 +21,7 @@ from crawler.frontier import DUPEFILTER_KEY, QUEUE_KEY, WORKERS_KEY
 from crawler.frontier.dupefilter import RoundDupeFilter
 from crawler.frontier.politeness import _ACQUIRE
 from pipelines.catalog.runs import RunHistory
-from crawler.service import Service
+from crawler.schedule.service import Service
 from crawler.spiders.ndtv import NdtvSpider
 from tests.conftest import REPO
 from tests.localweb import LOCAL_CRAWL_SETTINGS, LocalWeb

@@ -22,6 +22,7 @@ from crawler.discovery import SITEMAP_INDEX, UNREADABLE, read_document
 from crawler.fixtures import fixture_dir as find_fixture_dir
 from crawler.fixtures import fixture_roots, read_expected
 from crawler.outlet import OutletSpider
+from crawler.schedule.triggers import schedule_trigger
 from tests.conftest import run_crawl
 from tests.localweb import FIXTURES, LocalWeb
 from tests.warc_reading import read_records, warcio_check
@@ -61,7 +62,7 @@ def test_outlet_is_declared_consistently(name: str) -> None:
     assert spider.article_pattern, "article_pattern is required"
     re.compile(spider.article_pattern)
     assert spider.feeds or spider.sitemaps or spider.front_pages, "declare at least one way to discover articles"
-    spider.schedule_trigger()  # raises on a malformed schedule
+    schedule_trigger(spider.schedule)  # raises on a malformed schedule
     for url in spider.feeds + spider.sitemaps + spider.front_pages:
         host = urlsplit(url).hostname or ""
         assert any(host == d or host.endswith("." + d) for d in spider.allowed_domains), (

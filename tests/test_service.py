@@ -27,7 +27,9 @@ import pytest
 from scrapy.settings import Settings
 
 from pipelines.catalog.runs import RunHistory, now_iso
-from crawler.service import Service, new_run_files
+from crawler.schedule.crawl_process import new_run_files
+from crawler.schedule.jobstore import make_scheduler
+from crawler.schedule.service import Service, scheduled_crawl
 from tests.conftest import REPO
 from tests.localweb import FIXTURES, LOCAL_CRAWL_SETTINGS, LocalWeb
 from tests.warc_reading import read_records, warcio_check
@@ -420,6 +422,30 @@ def test_startup_sync_keeps_unchanged_schedules_and_updates_the_rest(tmp_path: P
     assert after["jns"].next_run_time == before["jns"].next_run_time
     assert after["ndtv"].name == "ndtv: every 3h ~60s" and after["ndtv"].next_run_time is None  # still paused
     assert after["bbc"].name == "bbc: */15 * * * * ~60s" and after["bbc"].next_run_time is not None
+
+
+def test_jobs_stored_by_earlier_versions_still_load_with_their_state(tmp_path: Path) -> None:
+    """Job stores written before crawler.schedule name the job function ``crawler.service:scheduled_crawl``."""
+    settings = Settings()
+    settings.setmodule("settings", priority="project")
+    settings.set("ARCHIVE_ROOT", str(tmp_path), priority="cmdline")
+    settings.set("SCHEDULE_OUTLETS", "ndtv", priority="cmdline")
+    settings.set("SCHEDULE_OVERRIDE", "every 1h", priority="cmdline")
+    old = make_scheduler(settings)
+    old.start(paused=True)
+    old.add_job("crawler.service:scheduled_crawl", "interval", hours=1, id="ndtv", name="ndtv: every 1h ~60s",
+                args=["ndtv"], kwargs={"trigger": "schedule"})
+    old.pause_job("ndtv")
+    old.shutdown()
+
+    service = Service(settings)
+    service.scheduler.start(paused=True)
+    service.sync_jobs()
+    jobs = service.scheduler.get_jobs()
+    service.scheduler.shutdown()
+    assert [job.id for job in jobs] == ["ndtv"]
+    assert jobs[0].func_ref == "crawler.service:scheduled_crawl" and jobs[0].func is scheduled_crawl
+    assert jobs[0].next_run_time is None  # still paused: not dropped and re-added
 
 
 def test_log_rotation_keeps_the_newest_runs(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 A Twisted reactor cannot be restarted, and one outlet's failure must not stop
 the others, so every outlet runs as ``scrapy crawl <outlet>`` in a subprocess
-(``--jobs`` at a time; :class:`crawler.service.Crawl`, as the scheduling service
+(``--jobs`` at a time; :class:`crawler.schedule.crawl_process.Crawl`, as the scheduling service
 runs them), logging to ``<ARCHIVE_ROOT>/<outlet>/logs/`` and recorded in the run
 history. A line is printed as each crawl ends, and at the end a table says,
 per outlet, what was fetched and archived, naming the likely cause when nothing
@@ -19,7 +19,7 @@ from scrapy.commands import ScrapyCommand
 
 from crawler.commands import outlet_names
 from pipelines.catalog.runs import RunHistory
-from crawler.service import Crawl, archive_root, cmdline_overrides
+from crawler.schedule.crawl_process import Crawl, archive_root, cmdline_overrides
 from pipelines.catalog import catalog_url
 
 

@@ -1,6 +1,6 @@
 """``scrapy schedule``: the scheduling service, and the commands that look at and steer it.
 
-Without options it runs the service in the foreground (see :mod:`crawler.service`)
+Without options it runs the service in the foreground (see :mod:`crawler.schedule.service`)
 until SIGTERM or SIGINT. The options work on the persistent job store, whether
 or not the service runs (a running service notices within ``SCHEDULE_POLL``
 seconds):
@@ -29,15 +29,10 @@ from scrapy.spiderloader import get_spider_loader
 
 from crawler.commands import outlet_names
 from pipelines.catalog.runs import RunHistory, describe
-from crawler.service import (
-    RUN_NOW,
-    Service,
-    archive_root,
-    configure_logging,
-    job_schedule,
-    make_scheduler,
-    scheduled_crawl,
-)
+from crawler.schedule.crawl_process import archive_root
+from crawler.schedule.jobstore import RUN_NOW, make_scheduler
+from crawler.schedule.service import Service, configure_logging, scheduled_crawl
+from crawler.schedule.triggers import job_schedule
 from pipelines import health as extraction_health
 from pipelines.catalog import Catalog, catalog_url
 

@@ -1,4 +1,4 @@
-"""Run history (crawler.run_history): one row per crawl run, in the catalog's database.
+"""Run history (pipelines.catalog.runs): one row per crawl run, in the catalog's database.
 
 Catalogs made before migrations may already hold the table (``CREATE TABLE IF NOT EXISTS`` by the old
 SQLite-only code): it is kept as it is.

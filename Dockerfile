@@ -7,6 +7,8 @@ RUN python -m venv /app/.venv-pywb \
 COPY pyproject.toml README.md settings.py scrapy.cfg ./
 COPY crawler ./crawler
 COPY pipelines ./pipelines
+# each outlet's fixtures: `scrapy checkoutlet OUTLET` replays their WARCs (no tests/ in the image)
+COPY fixtures ./fixtures
 RUN pip install --no-cache-dir .
 ENV NEWSARCHIVE_ROOT=/archive
 VOLUME /archive

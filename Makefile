@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYWB_VENV := .venv-pywb
 DEMO_ARCHIVE ?= /tmp/newsarchive-demo
 
-.PHONY: install pywb chromium redis postgres run demo browse test reliability bench evaluate clean
+.PHONY: install pywb chromium redis postgres wget run demo fixtures browse test reliability bench evaluate clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ run: install
 ## Crawl the local outlet web (no network needed) and show what was archived.
 demo: install
 	$(BIN)/python -m tests.localweb.demo --archive $(DEMO_ARCHIVE)
+
+## Record each outlet's fixture site files (fixtures/<outlet>/web/) as the WARC `scrapy checkoutlet` replays,
+## with the outlet's own crawl of the local outlet web; OUTLETS="ndtv bbc" for some, FORCE=1 to re-record unchanged ones.
+fixtures: install
+	$(BIN)/python -m tests.localweb.record $(if $(FORCE),--force) $(OUTLETS)
 
 ## The archive in pywb on http://127.0.0.1:8080/ (one collection per outlet).
 browse: install pywb

@@ -63,9 +63,9 @@ WARC_ENABLED = True
 WARC_MAX_SIZE = 1024**3
 # Only tests, the demo and benchmarks set this: the local outlet web's proxy address.
 LOCAL_WEB_PROXY = None
-# Folders of <outlet>/ fixture folders (tests/fixtures/outlets/README.md), relative to the project folder:
-# what the local outlet web serves, where `scrapy capture` writes and `scrapy checkoutlet` reads.
-OUTLET_FIXTURES = ["tests/fixtures/outlets"]
+# Folders of <outlet>/ fixture folders (fixtures/README.md), relative to the project folder: where
+# `scrapy capture` writes, what `scrapy checkoutlet` replays (their WARCs) and the local outlet web serves.
+OUTLET_FIXTURES = ["fixtures"]
 
 # Offline re-crawl: answer every request from these archive folders/WARCs (comma-separated) instead of
 # the network, with the capture nearest to ARCHIVE_SOURCE_TIME (YYYYMMDDhhmmss; default: the latest).

@@ -1,10 +1,13 @@
 """Where outlets' fixtures live, and what an outlet's fixture folder holds.
 
 ``OUTLET_FIXTURES`` names folders of ``<outlet>/`` fixture folders (relative paths
-are from the project folder, where ``scrapy.cfg`` is); the first one holding an
-outlet's folder is its. A fixture folder has ``expected.json`` and the outlet's
-site, as files (``web/<host>/<path>``) or as WARCs (``*.warc.gz``, written by
-``scrapy capture``); the local outlet web (``tests/localweb``) serves both.
+are from the project folder, where ``scrapy.cfg`` is; by default ``fixtures/``);
+the first one holding an outlet's folder is its. A fixture folder has
+``expected.json`` and the outlet's site as WARCs (``*.warc.gz``): captured from
+a site by ``scrapy capture``, or recorded from hand-made site files
+(``web/<host>/<path>``, the editable source) by ``make fixtures``. ``scrapy
+checkoutlet`` replays the WARCs (``ARCHIVE_SOURCE``); the tests' local outlet
+web serves the files and the WARCs.
 """
 
 from __future__ import annotations
@@ -56,7 +59,8 @@ def trial_crawl(process: Any, settings: Any, spidercls: type, root: Path) -> Any
     """Crawl once, in this process, into a scratch archive at ``root`` (its own WARCs and catalog).
 
     Nothing of the real archive is read or written: no seen-state, no run summary. Fetching goes
-    through Scrapy as any crawl does, so ``LOCAL_WEB_PROXY`` applies. Returns the finished crawler.
+    through Scrapy as any crawl does, so ``LOCAL_WEB_PROXY`` and ``ARCHIVE_SOURCE`` apply. Returns the
+    finished crawler.
     """
     for name, value in {"ARCHIVE_ROOT": str(root), "CATALOG_PATH": str(root / "catalog.sqlite"), "DATABASE_URL": None,
                         "INCREMENTAL": False, "RUN_SUMMARY_FILE": None}.items():
@@ -79,7 +83,9 @@ def extractions(root: Path, outlet: str) -> dict[str, dict[str, Any]]:
         catalog.close()
     found: dict[str, dict[str, Any]] = {}
     for row in rows:
-        if row["status"] != "extracted":
+        if row["status"] == "unchanged":  # a revisit: the version it repeats is listed already
+            continue
+        if row["status"] == "rejected":
             found[row["url"]] = {"rejected": f"{row['reason']} ({row['detail']})"}
             continue
         text = (root / row["article_text_path"]).read_text("utf-8")

@@ -130,7 +130,7 @@ def test_scaffold_crawl_capture_check_and_the_registry_picks_the_outlet_up(
     registry = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_outlet_registry.py", "-k", NAME],
         cwd=REPO, env={**os.environ, **project}, capture_output=True, text=True, timeout=300)
-    assert registry.returncode == 0 and "3 passed" in registry.stdout, registry.stdout[-3000:]
+    assert registry.returncode == 0 and "4 passed" in registry.stdout, registry.stdout[-3000:]
 
 
 def test_bad_input_gets_a_clear_message_and_no_traceback(tmp_path: Path, project: dict[str, str]) -> None:

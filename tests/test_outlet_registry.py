@@ -1,9 +1,11 @@
 """One test over the whole outlet registry: every outlet, with no test code of its own.
 
-Each outlet must have fixtures (``tests/fixtures/outlets/<name>/``, or in another
-``OUTLET_FIXTURES`` folder; files or a WARC) covering every discovery URL it
-declares, and a crawl of the local outlet web must archive exactly the article
-pages its ``expected.json`` lists, in valid WARC files.
+Each outlet must have fixtures (``fixtures/<name>/``, or in another
+``OUTLET_FIXTURES`` folder; site files or a captured WARC) covering every
+discovery URL it declares, and a crawl of the local outlet web must archive
+exactly the article pages its ``expected.json`` lists, in valid WARC files.
+Site files come with a WARC recorded from them (``make fixtures``), which
+``scrapy checkoutlet`` replays: it must still be what the files serve.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from scrapy.utils.project import get_project_settings
 
 from crawler.discovery import SITEMAP_INDEX, UNREADABLE, read_document
 from crawler.fixtures import fixture_dir as find_fixture_dir
-from crawler.fixtures import fixture_roots, read_expected
+from crawler.fixtures import fixture_roots, fixture_warcs, read_expected
 from crawler.outlet import OutletSpider
 from crawler.schedule.triggers import schedule_trigger
+from pipelines.payload import decode_payload
 from tests.conftest import run_crawl
 from tests.localweb import FIXTURES, LocalWeb
+from tests.localweb.record import recorded_responses, required_urls, site_files
 from tests.warc_reading import read_records, warcio_check
 
 SETTINGS = get_project_settings()
@@ -47,8 +51,8 @@ def fixture_dir(name: str) -> Path:
     if folder is None:
         folder = FIXTURES / name
         pytest.fail(
-            f"outlet {name!r} has no fixtures: add {folder}/web/<host>/... (or capture a WARC with "
-            f"`scrapy capture {name}`) and {folder}/expected.json (see {FIXTURES}/README.md)"
+            f"outlet {name!r} has no fixtures: add {folder}/web/<host>/... and {folder}/expected.json, then "
+            f"`make fixtures` (or capture a WARC with `scrapy capture {name}`; see {FIXTURES}/README.md)"
         )
     return folder
 
@@ -119,3 +123,35 @@ def test_crawl_archives_expected_articles(name: str, local_web: LocalWeb, tmp_pa
     declared = outlet_class(name)
     for url in declared.feeds + declared.sitemaps + declared.front_pages + tuple(expected["articles"]):
         assert responses[url] >= 1, f"{url} was not archived"
+
+
+@pytest.mark.parametrize("name", OUTLETS)
+def test_recorded_warc_is_what_the_site_files_serve(name: str) -> None:
+    """The WARC recorded from an outlet's site files (what ``scrapy checkoutlet`` replays) has not gone stale.
+
+    Each of its responses must be what the site files serve for that URL now (same status, same decoded body),
+    and it must hold every expected article and every declared feed, sitemap and front page. Fixtures that are a
+    captured WARC alone (no ``web/``) have nothing to be recorded from.
+    """
+    folder = fixture_dir(name)
+    if not site_files(folder):
+        return
+    rerun = f"run `make fixtures` (python -m tests.localweb.record {name}) and commit the WARC"
+    warcs = fixture_warcs(folder)
+    assert warcs, f"{folder} has site files but no WARC recorded from them: {rerun}"
+    try:
+        responses = recorded_responses(warcs)
+    except ValueError as error:
+        pytest.fail(f"the recorded WARC of {name} cannot be read back ({error}): {rerun}")
+    held = {url for url, _, _ in responses}
+    missing = [url for url in required_urls(outlet_class(name), read_expected(folder)) if url not in held]
+    assert not missing, f"the recorded WARC of {name} lacks {missing}: {rerun}"
+    stale = []
+    with LocalWeb(fixture_roots(SETTINGS), warcs=False) as web:  # the site files alone
+        for url, status, body in responses:  # in recording order: a "sequence" quirk answers in turn
+            now_status, headers, payload = web.fetch(url)
+            now_body = decode_payload(payload, headers)
+            if (now_status, now_body) != (status, body):
+                stale.append(f"{url}: recorded {status}, {len(body)} bytes; the files serve {now_status}, "
+                             f"{len(now_body)} bytes" + (", another body" if len(body) == len(now_body) else ""))
+    assert not stale, f"the recorded WARC of {name} is stale: {rerun}\n  " + "\n  ".join(stale)

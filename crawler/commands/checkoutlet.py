@@ -1,14 +1,18 @@
 """``scrapy checkoutlet OUTLET``: run an outlet's discovery and extraction, print field coverage and differences.
 
-Offline (the default) the outlet's own spider crawls its fixtures, served by the
-local outlet web (``tests/localweb``, files or WARCs); ``--live`` crawls the real
-site (at most ``--max`` articles). Either way the crawl goes to a scratch archive
-and the report says how many article pages gave a title, a byline, a publication
-time and a body of at least ``HEALTH_BODY_MIN_WORDS`` words, the extractor's mean
-confidence (as every crawl records them, :mod:`pipelines.health`), which expected
-articles were missed or unexpected ones found, and how each article's fields
-differ from the reviewed expectations in ``expected.json``. Exit status 1 when
-an expected article is missing or no article was extracted.
+Offline (the default) the outlet's own spider crawls its fixture WARCs
+(``fixtures/<outlet>/*.warc.gz``: captured by ``scrapy capture``, or recorded
+from the site files by ``make fixtures``) through ``ARCHIVE_SOURCE``
+(:mod:`crawler.archive_source`): no network, no local web, nothing of
+``tests/``; fixtures without a WARC are a usage error. ``--live`` crawls the
+real site (at most ``--max`` articles). Either way the crawl goes to a scratch
+archive and the report says how many article pages gave a title, a byline, a
+publication time and a body of at least ``HEALTH_BODY_MIN_WORDS`` words, the
+extractor's mean confidence (as every crawl records them,
+:mod:`pipelines.health`), which expected articles were missed or unexpected ones
+found, and how each article's fields differ from the reviewed expectations in
+``expected.json``. Exit status 1 when an expected article is missing or no
+article was extracted.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from crawler.fixtures import (
     ToolCommand,
     extractions,
     fixture_dir,
-    fixture_roots,
+    fixture_warcs,
     read_expected,
     trial_crawl,
 )
@@ -38,6 +42,9 @@ from pipelines.health import FIELDS as COVERAGE_FIELDS
 
 #: Article texts less alike than this (difflib ratio) are reported as different.
 TEXT_MIN_RATIO = 0.98
+#: The offline check replays old captures: every dated link is followed, whatever its age
+#: (ARCHIVE_SOURCE itself turns off WARC writing, retries and politeness waits).
+OFFLINE_SETTINGS = {"DISCOVERY_MAX_AGE_DAYS": 0}
 
 
 class Command(ToolCommand):
@@ -63,19 +70,18 @@ class Command(ToolCommand):
         expected = read_expected(folder) if folder else {}
         if not opts.live and folder is None:
             raise UsageError(f"{outlet} has no fixtures (run `scrapy capture {outlet}`, or check it --live)")
+        warcs = fixture_warcs(folder) if folder else []
+        if not opts.live and not warcs:
+            raise UsageError(f"{outlet} has no fixture WARC (in {folder}): run `make fixtures` "
+                             f"or `scrapy capture {outlet}`")
         with tempfile.TemporaryDirectory(prefix=f"check-{outlet}-") as scratch:
             root = Path(scratch)
             if opts.live:
                 self.settings.set("CLOSESPIDER_ITEMCOUNT", opts.max, priority="cmdline")
                 trial_crawl(self.crawler_process, self.settings, loader.load(outlet), root)
             else:
-                try:
-                    from tests.localweb import LOCAL_CRAWL_SETTINGS, LocalWeb
-                except ImportError as error:
-                    raise UsageError(f"the offline check needs the project's tests/localweb ({error})") from error
-                with LocalWeb(fixture_roots(self.settings)) as web:
-                    self.settings.setdict({**LOCAL_CRAWL_SETTINGS, "LOCAL_WEB_PROXY": web.proxy_url}, "cmdline")
-                    trial_crawl(self.crawler_process, self.settings, loader.load(outlet), root)
+                self.settings.setdict(OFFLINE_SETTINGS | {"ARCHIVE_SOURCE": [str(w) for w in warcs]}, "cmdline")
+                trial_crawl(self.crawler_process, self.settings, loader.load(outlet), root)
             self.exitcode = report(outlet, root, expected, live=opts.live)
 
 

@@ -9,9 +9,10 @@ real names while no byte leaves the machine.
 Sites live in ``<root>/<outlet>/web/<host>/<path>``: ``/`` and ``/x/`` map to
 ``index.html``, a path without extension to a file of that name (or its
 folder's ``index.html``). An outlet's site can also be WARCs,
-``<root>/<outlet>/*.warc.gz`` (as ``scrapy capture`` writes them): each URL is
-answered with its last capture there (status, type, ``Location``, the decoded
-payload), where no file answers it. ``<root>/<outlet>/web.json`` adjusts single URLs::
+``<root>/<outlet>/*.warc.gz`` (as ``scrapy capture`` writes them, or as
+``make fixtures`` records the site files): each URL is answered with its last
+capture there (status, type, ``Location``, the decoded payload), where no file
+answers it (``warcs=False``: files only). ``<root>/<outlet>/web.json`` adjusts single URLs::
 
     {"www.example.com/feed": {"content_type": "text/html", "encoding": "br",
                               "chunked": false, "status": 301, "reason": "Moved",
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import json
 import logging
 import mimetypes
@@ -58,7 +60,8 @@ from pipelines.warc_reader import read_archive
 
 logger = logging.getLogger(__name__)
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "outlets"
+#: The project's outlet fixtures (``settings.OUTLET_FIXTURES`` by default): ``fixtures/<outlet>/``.
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 _TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -103,6 +106,7 @@ class LocalWeb:
     latency: float = 0.0
     port: int = 0
     served: list[Served] = field(default_factory=list)
+    warcs: bool = True  # False: serve the site files alone, not the fixture WARCs
 
     def __post_init__(self) -> None:
         roots = [Path(r) for r in self.root] if isinstance(self.root, (list, tuple)) else [Path(self.root)]
@@ -114,7 +118,7 @@ class LocalWeb:
             for site in sorted((outlet / "web").glob("*")):
                 if site.is_dir():
                     self.sites.setdefault(site.name.lower(), []).append(site)
-            for warc in fixture_warcs(outlet):
+            for warc in fixture_warcs(outlet) if self.warcs else []:
                 self._load_warc(warc)
             manifest = outlet / "web.json"
             if manifest.exists():
@@ -147,6 +151,37 @@ class LocalWeb:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        """GET ``url`` through this proxy, as a crawler would (a ``CONNECT`` tunnel for https).
+
+        Returns the status, the headers (lower-case names) and the body as sent (still content-encoded,
+        de-chunked). Redirects are not followed.
+        """
+        parts = urlsplit(url)
+        headers = {"Accept-Encoding": "gzip, deflate", **(headers or {})}
+        connection: http.client.HTTPConnection
+        if parts.scheme == "https":
+            context = ssl.create_default_context()
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # the throwaway certificate
+            connection = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30, context=context)
+            connection.set_tunnel(parts.hostname or "", parts.port or 443)
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        else:
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            target = url
+        try:
+            connection.request("GET", target, headers=headers)
+            response = connection.getresponse()
+            body = response.read()
+            answer = {}
+            for name, value in response.getheaders():
+                name = name.lower()
+                if name != "transfer-encoding":  # http.client has undone the chunking
+                    answer[name] = f"{answer[name]}, {value}" if name in answer else value
+            return response.status, answer, body
+        finally:
+            connection.close()
 
     def bodies(self) -> dict[str, bytes]:
         """Last body served per URL (``host/path``) with status 200."""

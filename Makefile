@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYWB_VENV := .venv-pywb
 DEMO_ARCHIVE ?= /tmp/newsarchive-demo
 
-.PHONY: install pywb chromium redis postgres wget run demo fixtures browse test reliability bench evaluate clean
+.PHONY: install pywb chromium redis postgres wget lint run demo fixtures browse test reliability bench evaluate clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ redis:
 postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
+# GNU Wget, another crawler whose WARCs replay must read (the replay tests write one with it).
+wget:
+	@command -v wget >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wget; }
+
+## The package layering (pyproject.toml, [tool.importlinter]) and the lint rules ([tool.ruff]).
+lint: install
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+
 ## The scheduling service: every outlet on its schedule, into archive/ (Ctrl-C stops it cleanly).
 run: install
 	$(BIN)/scrapy schedule
@@ -53,7 +62,7 @@ fixtures: install
 browse: install pywb
 	$(BIN)/python -m crawler.browse
 
-test: install pywb chromium redis postgres
+test: install pywb chromium redis postgres wget lint
 	$(BIN)/python -m pytest
 
 ## Fault injection and SIGKILL trials with the full budget: prints what the service did with each fault.

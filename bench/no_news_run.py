@@ -61,8 +61,11 @@ def main() -> None:
               f"{result['written'] / 1e3:9.1f} kB  {result['seconds']:5.1f}s  (304s: {result['not_modified']}, "
               f"already archived: {result['skipped']})")
     ratio = second["written"] / first["written"]
-    print(f"\nratios no-news/first: bytes {ratio:.4f}  requests {second['requests'] / first['requests']:.4f}  "
-          f"seconds {second['seconds'] / first['seconds']:.2f}   (target bytes < 0.05: {'met' if ratio < 0.05 else 'NOT met'})")
+    print(
+        f"\nratios no-news/first: bytes {ratio:.4f}  requests {second['requests'] / first['requests']:.4f}  "
+        f"seconds {second['seconds'] / first['seconds']:.2f}   "
+        f"(target bytes < 0.05: {'met' if ratio < 0.05 else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

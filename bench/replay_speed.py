@@ -91,26 +91,36 @@ def main() -> None:
         work = Path(tmp)
         pages = corpus_pages()
         warc = write_warc(work / "warc", "bench", pages)
-        print(f"{len(pages)} article pages, WARC {warc.stat().st_size / 1e6:.1f} MB; {os.cpu_count()} cores", flush=True)
+        print(
+            f"{len(pages)} article pages, WARC {warc.stat().st_size / 1e6:.1f} MB; {os.cpu_count()} cores", flush=True
+        )
 
         stats, _ = replay(warc, work / "out", args.workers)
         ours = stats["extracted"] / stats["seconds"]
-        print(f"scrapy replay: {stats['extracted']} articles ({stats['rejected']} rejected) in "
-              f"{stats['seconds']:.1f}s = {ours:.1f} articles/s", flush=True)
+        print(
+            f"scrapy replay: {stats['extracted']} articles ({stats['rejected']} rejected) in "
+            f"{stats['seconds']:.1f}s = {ours:.1f} articles/s",
+            flush=True,
+        )
 
         started = time.perf_counter()
         for _, html in pages:
             trafilatura.extract(html.decode("utf-8", "replace"))
         bare = len(pages) / (time.perf_counter() - started)
         print(f"bare trafilatura.extract loop (1 process): {bare:.1f} pages/s", flush=True)
-        print(f"ratio replay / bare loop: {ours / bare:.2f}  (target >= 1.6 on 2 cores: "
-              f"{'met' if ours / bare >= 1.6 else 'NOT met'})", flush=True)
+        print(
+            f"ratio replay / bare loop: {ours / bare:.2f}  (target >= 1.6 on 2 cores: "
+            f"{'met' if ours / bare >= 1.6 else 'NOT met'})",
+            flush=True,
+        )
 
         big = write_warc(work / "big", "bench", pages[:200], filler_bytes=args.big_mb * 1024 * 1024)
         stats, peak = replay(big, work / "out-big", args.workers)
-        print(f"replay of a {big.stat().st_size / 1e6:.0f} MB WARC: {stats['extracted']} articles in "
-              f"{stats['seconds']:.1f}s; peak RSS {peak} MB (largest process)"
-              f"  (target <= 300 MB: {'met' if peak <= 300 else 'NOT met'})")
+        print(
+            f"replay of a {big.stat().st_size / 1e6:.0f} MB WARC: {stats['extracted']} articles in "
+            f"{stats['seconds']:.1f}s; peak RSS {peak} MB (largest process)"
+            f"  (target <= 300 MB: {'met' if peak <= 300 else 'NOT met'})"
+        )
 
 
 if __name__ == "__main__":

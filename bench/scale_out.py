@@ -28,9 +28,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 import redis  # noqa: E402
+from replay_speed import corpus_pages, replay  # noqa: E402
 
 from crawler.frontier import WORKERS_KEY  # noqa: E402
-from replay_speed import corpus_pages, replay  # noqa: E402
 from tests.localweb import LOCAL_CRAWL_SETTINGS, LocalWeb  # noqa: E402
 from tests.localweb.generate import write_bulk_site, write_warc  # noqa: E402
 from tests.servers import redis_server  # noqa: E402

@@ -136,7 +136,14 @@ class ArchiveSourceDownloadHandler(BaseDownloadHandler):
         for name, value in capture.headers.items():
             if name != "transfer-encoding":
                 headers[name] = value
-        payload = dechunk(capture.payload) if "chunked" in capture.headers.get("transfer-encoding", "") else capture.payload
+        chunked = "chunked" in capture.headers.get("transfer-encoding", "")
+        payload = dechunk(capture.payload) if chunked else capture.payload
         response_class = responsetypes.from_args(headers=headers, url=request.url, body=payload)
-        return response_class(url=request.url, status=capture.status or 200, headers=headers, body=payload,
-                              request=request, flags=["archive"])
+        return response_class(
+            url=request.url,
+            status=capture.status or 200,
+            headers=headers,
+            body=payload,
+            request=request,
+            flags=["archive"],
+        )

@@ -13,7 +13,7 @@ import codecs
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from io import BytesIO
 from urllib.parse import urljoin
 
@@ -168,7 +168,9 @@ def _read_json_feed(body: bytes, url: str) -> Document:
         link = item.get("url") or item.get("external_url")
         if isinstance(link, str) and link:
             links.append(
-                Link(urljoin(url, link), published=str(item.get("date_published", "")), title=str(item.get("title", "")))
+                Link(
+                    urljoin(url, link), published=str(item.get("date_published", "")), title=str(item.get("title", ""))
+                )
             )
     return Document(FEED, links)
 
@@ -176,7 +178,7 @@ def _read_json_feed(body: bytes, url: str) -> Document:
 def _iso(stamp: object) -> str:
     if not stamp:
         return ""
-    return datetime.fromtimestamp(calendar.timegm(stamp), timezone.utc).isoformat()  # type: ignore[arg-type]
+    return datetime.fromtimestamp(calendar.timegm(stamp), UTC).isoformat()  # type: ignore[arg-type]
 
 
 def parse_date(value: str) -> datetime | None:
@@ -187,4 +189,4 @@ def parse_date(value: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime, timedelta, timezone
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
@@ -26,7 +26,16 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.discovery import FEED, SITEMAP, SITEMAP_INDEX, UNREADABLE, Link, parse_date, read_document, sitemaps_in_robots
+from crawler.discovery import (
+    FEED,
+    SITEMAP,
+    SITEMAP_INDEX,
+    UNREADABLE,
+    Link,
+    parse_date,
+    read_document,
+    sitemaps_in_robots,
+)
 from crawler.seen_state import SeenState
 from pipelines.capture import Capture
 from pipelines.extract import ExtractionHints
@@ -259,4 +268,4 @@ class OutletSpider(scrapy.Spider):
 
     def _too_old_before(self) -> datetime | None:
         days = self.settings.getfloat("DISCOVERY_MAX_AGE_DAYS")
-        return datetime.now(timezone.utc) - timedelta(days=days) if days > 0 else None
+        return datetime.now(UTC) - timedelta(days=days) if days > 0 else None

@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -263,7 +263,7 @@ def propose(name: str, probe: ProbeSpider) -> Proposal:
 def render(proposal: Proposal) -> str:
     """The outlet file: a declaration, and a docstring saying where each part came from."""
     p = proposal
-    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
     notes = [f"- feed {f.url}: {f.how}, {len(f.links)} links" for f in p.feeds]
     notes += [f"- {'Google News sitemap' if f.news else 'sitemap index' if f.kind == SITEMAP_INDEX else 'sitemap'}"
               f" {f.url}: {f.how}" for f in p.sitemaps]

@@ -11,7 +11,7 @@ connection's open batch would block the first).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -53,13 +53,13 @@ class SeenState:
         if row is None:
             return True, None
         due = row["next_revisit"]
-        if due and datetime.fromisoformat(due) <= datetime.now(timezone.utc):
+        if due and datetime.fromisoformat(due) <= datetime.now(UTC):
             return True, _previous(row)
         return False, None
 
     def due(self, outlet: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
         """(URL, previous capture) of the archived articles due a revisit, however they are linked today."""
-        rows = self.catalog.due_revisits(outlet, datetime.now(timezone.utc), limit)
+        rows = self.catalog.due_revisits(outlet, datetime.now(UTC), limit)
         return [(row["url"], _previous(row)) for row in rows]
 
     def fetched(self, capture: Capture, outlet: str) -> None:

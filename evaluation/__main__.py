@@ -13,7 +13,7 @@ import argparse
 import importlib
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     result = evaluate(extractors, corpora, opts.limit, corpora_dir, opts.jobs)
     specs = {"ours": opts.ours} if "ours" in extractors else {}
     specs["trafilatura"] = f"trafilatura {version('trafilatura')} defaults"
-    generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    generated = datetime.now(UTC).isoformat(timespec="seconds")
     result = {"generated": generated, "extractor_specs": specs, **result}
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

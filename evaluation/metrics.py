@@ -57,7 +57,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from evaluation.corpora import Page
@@ -183,7 +183,7 @@ def same_minute(true: datetime, pred: datetime | date | None) -> bool:
         return False
 
     def minute(dt: datetime) -> datetime:
-        return dt.astimezone(timezone.utc).replace(second=0, microsecond=0)
+        return dt.astimezone(UTC).replace(second=0, microsecond=0)
 
     return minute(true) == minute(pred)
 
@@ -209,7 +209,7 @@ def _main_text(f: dict[str, Any]) -> str:
 
 def score_aeb(pages: list[Page], outputs: list[dict], name: str) -> tuple[dict[str, Any], list[dict]]:
     matches, accurate, details = [], 0, []
-    for page, output in zip(pages, outputs):
+    for page, output in zip(pages, outputs, strict=True):
         body = output[name]["fields"]["body"]
         m = shingle_match(page.truth["body"], body)
         matches.append(m)
@@ -222,7 +222,7 @@ def score_aeb(pages: list[Page], outputs: list[dict], name: str) -> tuple[dict[s
 def score_fundus(pages: list[Page], outputs: list[dict], name: str) -> tuple[dict[str, Any], list[dict]]:
     matches, details = [], []
     counts: Counter[str] = Counter()
-    for page, output in zip(pages, outputs):
+    for page, output in zip(pages, outputs, strict=True):
         f = output[name]["fields"]
         m = shingle_match(page.truth["body"], _main_text(f))
         matches.append(m)
@@ -266,10 +266,10 @@ def score_fundus(pages: list[Page], outputs: list[dict], name: str) -> tuple[dic
 
 def score_snippets(pages: list[Page], outputs: list[dict], name: str) -> tuple[dict[str, Any], list[dict]]:
     totals, details = [0, 0, 0, 0], []
-    for page, output in zip(pages, outputs):
+    for page, output in zip(pages, outputs, strict=True):
         text = _main_text(output[name]["fields"])
         counts = snippet_counts(page.truth["with"], page.truth["without"], text)
-        totals = [a + b for a, b in zip(totals, counts)]
+        totals = [a + b for a, b in zip(totals, counts, strict=True)]
         found = normalize_space(text)
         details.append({
             "missing": [s for s in page.truth["with"] if not found or normalize_space(s) not in found],

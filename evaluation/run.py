@@ -125,7 +125,7 @@ def run_pages(pages: list[Page], extractors: dict[str, Extractor], jobs: int, la
 
 
 def _errors(pages: list[Page], outputs: list[dict], name: str) -> list[dict[str, str]]:
-    return [{"page": p.id, "error": o[name]["error"]} for p, o in zip(pages, outputs) if o[name]["error"]]
+    return [{"page": p.id, "error": o[name]["error"]} for p, o in zip(pages, outputs, strict=True) if o[name]["error"]]
 
 
 def evaluate(
@@ -155,7 +155,7 @@ def evaluate(
             "metrics": {}, "errors": {}, "per_page": [{"id": p.id, "url": p.url} for p in pages],
         }
         if corpus == "fundus":  # the metadata truth, beside each extractor's values
-            for row, page in zip(entry["per_page"], pages):
+            for row, page in zip(entry["per_page"], pages, strict=False):
                 row["truth"] = {k: v for k, v in page.truth.items() if k != "body"}
         for name in extractors:
             metrics, details = SCORERS[corpus](pages, outputs, name)
@@ -164,7 +164,7 @@ def evaluate(
             metrics["extract_seconds"] = round(sum(o[name]["seconds"] for o in outputs), 2)
             entry["metrics"][name] = metrics
             entry["errors"][name] = errors
-            for row, detail, output in zip(entry["per_page"], details, outputs):
+            for row, detail, output in zip(entry["per_page"], details, outputs, strict=False):
                 row[name] = {**detail, **({"error": output[name]["error"]} if output[name]["error"] else {})}
         result["corpora"][corpus] = entry
     return result
@@ -205,7 +205,7 @@ def format_table(result: dict[str, Any]) -> str:
                      [f"{metrics[n]['extract_seconds']:.1f}" for n in names]))
     width = max([len("metric")] + [len(label) for label, _ in rows])
     cols = [max([len(n)] + [len(cells[i]) for _, cells in rows]) for i, n in enumerate(names)]
-    lines = ["  ".join([f"{'metric':<{width}}"] + [f"{n:>{w}}" for n, w in zip(names, cols)])]
+    lines = ["  ".join([f"{'metric':<{width}}"] + [f"{n:>{w}}" for n, w in zip(names, cols, strict=False)])]
     for label, cells in rows:
-        lines.append("  ".join([f"{label:<{width}}"] + [f"{c:>{w}}" for c, w in zip(cells, cols)]))
+        lines.append("  ".join([f"{label:<{width}}"] + [f"{c:>{w}}" for c, w in zip(cells, cols, strict=False)]))
     return "\n".join(lines)

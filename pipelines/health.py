@@ -12,8 +12,8 @@ A share clearly below that baseline flags the outlet.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from statistics import median
 from typing import Any
 
@@ -104,7 +104,7 @@ def record_run(catalog: Any, outlet: str, stats: dict[str, Any], health: HealthS
     pages, current = shares(stats)
     if not pages:
         return []
-    latest = warc_datetime(str(stats.get("coverage/last_fetched", ""))) or datetime.now(timezone.utc)
+    latest = warc_datetime(str(stats.get("coverage/last_fetched", ""))) or datetime.now(UTC)
     finished = latest.isoformat(timespec="microseconds")
     history = catalog.coverage_before(outlet, finished, health.baseline_runs)
     baseline, fallen = assess(pages, current, history, min_runs=health.min_runs, min_pages=health.min_pages,

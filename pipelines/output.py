@@ -29,7 +29,9 @@ from typing import Any
 from pipelines.capture import WarcLocation
 
 _OUTLET = re.compile(r"^[a-z][a-z0-9_]*$")
-_WARC_NAME = re.compile(r"^[a-z][a-z0-9_]*-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\d{3}-(\d{5})-(?:(\d+)~)?[A-Za-z0-9._]+\.warc\.gz$")
+_WARC_NAME = re.compile(
+    r"^[a-z][a-z0-9_]*-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\d{3}-(\d{5})-(?:(\d+)~)?[A-Za-z0-9._]+\.warc\.gz$"
+)
 
 
 @dataclass(frozen=True)

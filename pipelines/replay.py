@@ -99,7 +99,9 @@ def archive_files(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(ARCHIVE_SUFFIXES)))
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(ARCHIVE_SUFFIXES))
+            )
         elif path.is_file():
             found.append(path)
         else:
@@ -111,7 +113,7 @@ def replay(
     paths: Iterable[Path],
     output: Path,
     outlets: Outlets,
-    settings: CaptureSettings = CaptureSettings(),
+    settings: CaptureSettings | None = None,
     workers: int = 0,
     progress: Any = None,
     catalog: Catalog | Path | str | None = None,
@@ -126,14 +128,14 @@ def replay(
     ``output/catalog.sqlite``). ``skip_recorded``: captures the catalog has a row for are only marked as
     fetched (catch-up after a killed crawl). ``coverage``: record each crawl run's extraction coverage.
     """
+    settings = settings or CaptureSettings()
     files = archive_files(paths)
     stats = ReplayStats(files=len(files))
     started = time.monotonic()
     opened = not isinstance(catalog, Catalog)
     store = Catalog(catalog or output / "catalog.sqlite") if opened else catalog
     try:
-        with extraction_pool(workers or os.cpu_count() or 1, dask) as (pool, parallel, batch_size), \
-                _Index() as index:
+        with extraction_pool(workers or os.cpu_count() or 1, dask) as (pool, parallel, batch_size), _Index() as index:
             recorder = _Recorder(store, settings, stats, coverage)
             queue = _Queue(pool, output, settings.max_size, batch_size, 4 * parallel, recorder)
             for item in _captures(files, index, stats):
@@ -174,8 +176,9 @@ def _captures(files: list[Path], index: _Index, stats: ReplayStats) -> Iterator[
         stats.bytes = done_before + path.stat().st_size
 
 
-def _plan(capture: Capture, outlets: Outlets, index: _Index, stats: ReplayStats
-          ) -> tuple[Capture, OutletProfile, str] | None:
+def _plan(
+    capture: Capture, outlets: Outlets, index: _Index, stats: ReplayStats
+) -> tuple[Capture, OutletProfile, str] | None:
     """What the capture path does with a capture: (capture, its outlet, EXTRACT or UNCHANGED), or None
     (skipped, and counted)."""
     ours = capture.role is not None
@@ -228,10 +231,14 @@ class _Index:
         location = capture.location
         assert location is not None
         if capture.redirected_from:
-            self._db.execute("INSERT OR REPLACE INTO redirects VALUES (?, ?)", (capture.url, capture.redirected_from[-1]))
+            self._db.execute(
+                "INSERT OR REPLACE INTO redirects VALUES (?, ?)", (capture.url, capture.redirected_from[-1])
+            )
         if not location.is_revisit and "!" not in location.file:  # records inside a WACZ cannot be re-read by offset
-            self._db.execute("INSERT INTO payloads VALUES (?, ?, ?, ?, ?)",
-                             (location.payload_digest, capture.url, location.record_id, str(path), location.offset))
+            self._db.execute(
+                "INSERT INTO payloads VALUES (?, ?, ?, ?, ?)",
+                (location.payload_digest, capture.url, location.record_id, str(path), location.offset),
+            )
 
     def redirect_chain(self, capture: Capture) -> tuple[str, ...]:
         """Every URL that redirected, hop by hop, to the capture's (its metadata record names only the last)."""
@@ -254,11 +261,15 @@ class _Index:
             return revisit  # the crawl's own revisits name their original
         found = None
         if location.payload_digest:
-            found = self._db.execute("SELECT url, record_id, path, offset FROM payloads WHERE digest = ? "
-                                     "ORDER BY rowid DESC LIMIT 1", (location.payload_digest,)).fetchone()
+            found = self._db.execute(
+                "SELECT url, record_id, path, offset FROM payloads WHERE digest = ? ORDER BY rowid DESC LIMIT 1",
+                (location.payload_digest,),
+            ).fetchone()
         if found is None:
-            found = self._db.execute("SELECT url, record_id, path, offset FROM payloads WHERE url = ? "
-                                     "ORDER BY rowid DESC LIMIT 1", (revisit.refers_to_url or revisit.url,)).fetchone()
+            found = self._db.execute(
+                "SELECT url, record_id, path, offset FROM payloads WHERE url = ? ORDER BY rowid DESC LIMIT 1",
+                (revisit.refers_to_url or revisit.url,),
+            ).fetchone()
         if found is None:
             return None
         url, record_id, path, offset = found
@@ -268,8 +279,12 @@ class _Index:
             original = read_capture(Path(path), offset)
         except Exception:  # noqa: BLE001 - an original that cannot be read back leaves the revisit unresolved
             return None
-        return replace(revisit, payload=original.payload, headers={**original.headers, **revisit.headers},
-                       location=replace(location, revisit_of=""))
+        return replace(
+            revisit,
+            payload=original.payload,
+            headers={**original.headers, **revisit.headers},
+            location=replace(location, revisit_of=""),
+        )
 
 
 # --- extraction: here, in local processes or on Dask ---------------------------------------------------
@@ -351,8 +366,9 @@ class _Slot:
 class _Queue:
     """Captures in archive order: extraction runs ahead in batches, the catalog takes them in order."""
 
-    def __init__(self, pool: Executor | None, root: Path, max_size: int, batch_size: int, max_batches: int,
-                 recorder: _Recorder) -> None:
+    def __init__(
+        self, pool: Executor | None, root: Path, max_size: int, batch_size: int, max_batches: int, recorder: _Recorder
+    ) -> None:
         self.pool, self.root, self.max_size = pool, root, max_size
         self.batch_size, self.max_batches = batch_size, max_batches
         self.recorder = recorder
@@ -476,7 +492,8 @@ def _run_of(capture: Capture) -> str | None:
 def print_summary(stats: ReplayStats, stream: Any = sys.stderr) -> None:
     summary = stats.summary()
     lines = [
-        f"Replayed {stats.files} file(s), {stats.bytes / 1e6:.1f} MB, {stats.captures} captures in {stats.seconds:.1f}s",
+        f"Replayed {stats.files} file(s), {stats.bytes / 1e6:.1f} MB, {stats.captures} captures "
+        f"in {stats.seconds:.1f}s",
         f"  articles extracted: {stats.extracted} ({summary['articles_per_second']}/s)",
     ]
     if stats.unchanged:

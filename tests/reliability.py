@@ -28,7 +28,14 @@ from pathlib import Path
 from tests.conftest import REPO, run_crawl, scrapy_command
 from tests.localweb import LocalWeb
 from tests.localweb.faults import (
-    ARCHIVED, ELSEWHERE_HOST, ENORMOUS_FEED_ITEMS, FAULT_CRAWL_SETTINGS, NOT_FETCHED, REFUSED, REJECTED, Fault,
+    ARCHIVED,
+    ELSEWHERE_HOST,
+    ENORMOUS_FEED_ITEMS,
+    FAULT_CRAWL_SETTINGS,
+    NOT_FETCHED,
+    REFUSED,
+    REJECTED,
+    Fault,
     write_fault_site,
 )
 from tests.localweb.generate import article_html, write_bulk_site, write_warc
@@ -84,7 +91,12 @@ def served_completely(web: LocalWeb, max_size: int) -> dict[str, set[bytes]]:
     """Article URL -> the bodies the server sent in full with status 200, within the crawl's size cap."""
     bodies: dict[str, set[bytes]] = {}
     for served in web.served:
-        if served.status == 200 and served.complete and len(served.body) <= max_size and ARTICLE_PATH.search(served.url):
+        if (
+            served.status == 200
+            and served.complete
+            and len(served.body) <= max_size
+            and ARTICLE_PATH.search(served.url)
+        ):
             bodies.setdefault(f"https://{served.url}", set()).add(served.body)
     return bodies
 
@@ -103,18 +115,22 @@ def exactly_once(web: LocalWeb, archive: Archive, max_size: int = DEFAULT_MAXSIZ
         if len(rows) != 1:
             problems.append(f"{url}: {len(rows)} catalog rows")
         elif rows[0]["status"] == "extracted":
-            missing = [rows[0][k] for k in ("article_text_path", "page_text_path", "metadata_path")
-                       if not (archive.root / rows[0][k]).is_file()]
+            missing = [
+                rows[0][k]
+                for k in ("article_text_path", "page_text_path", "metadata_path")
+                if not (archive.root / rows[0][k]).is_file()
+            ]
             problems += [f"{url}: {path} missing" for path in missing]
         elif not rows[0]["reason"]:
             problems.append(f"{url}: rejected without a reason")
     observed = f"{len(served)} articles served completely (within the {max_size >> 20} MB cap); " + (
-        "each archived once, catalogued, its files present" if not problems else "; ".join(problems[:5]))
-    return Check("every article served completely is in the archive exactly once", "holds", observed,
-                 not problems)
+        "each archived once, catalogued, its files present" if not problems else "; ".join(problems[:5])
+    )
+    return Check("every article served completely is in the archive exactly once", "holds", observed, not problems)
 
 
 # --- the fault site ----------------------------------------------------------------------------------
+
 
 @dataclass
 class FaultRun:
@@ -133,13 +149,15 @@ def run_fault_crawl(workdir: Path) -> FaultRun:
     summary = workdir / "summary.json"
     started = time.monotonic()
     with LocalWeb(workdir / "site") as web:
-        crawl = run_crawl("faults", workdir / "archive", web,
-                          {**FAULT_CRAWL_SETTINGS, "RUN_SUMMARY_FILE": str(summary)}, timeout=300)
+        crawl = run_crawl(
+            "faults", workdir / "archive", web, {**FAULT_CRAWL_SETTINGS, "RUN_SUMMARY_FILE": str(summary)}, timeout=300
+        )
     seconds = time.monotonic() - started
     (workdir / "crawl.log").write_text(crawl.log, "utf-8")
     stats = json.loads(summary.read_text("utf-8"))["stats"] if summary.exists() else {}
-    return FaultRun(faults, web, Archive.read(workdir / "archive", "faults"), stats, crawl.log, crawl.returncode,
-                    seconds)
+    return FaultRun(
+        faults, web, Archive.read(workdir / "archive", "faults"), stats, crawl.log, crawl.returncode, seconds
+    )
 
 
 def fault_checks(run: FaultRun) -> list[Check]:
@@ -150,20 +168,33 @@ def fault_checks(run: FaultRun) -> list[Check]:
     tracebacks = run.log.count("Traceback (most recent call last)")
     leaked = [p for p in (run.archive.root / "faults").rglob("*") if p.is_file() and b"root:x:0:0" in p.read_bytes()]
     checks += [
-        Check("external entities resolved", "never", f"{ELSEWHERE_HOST} asked {sum(v for k, v in requested.items() if k.startswith(ELSEWHERE_HOST))} times; "
-              f"/etc/passwd content in {len(leaked)} archived files", not leaked and not any(
-                  k.startswith(ELSEWHERE_HOST) for k in requested)),
-        Check("sitemap-index cycle", "each index fetched once",
-              f"index-a {requested['www.faults.test/sitemaps/index-a.xml']}x, "
-              f"index-b {requested['www.faults.test/sitemaps/index-b.xml']}x",
-              requested["www.faults.test/sitemaps/index-a.xml"] == 1 == requested["www.faults.test/sitemaps/index-b.xml"]),
-        Check("enormous feed", f"{ENORMOUS_FEED_ITEMS:,} entries read, old ones skipped",
-              f"{stats.get('discovery/too_old', 0):,} entries skipped as too old",
-              stats.get("discovery/too_old", 0) == ENORMOUS_FEED_ITEMS - 1),
-        Check("the crawl itself", "finishes, exit 0, no traceback",
-              f"exit {run.returncode}, {stats.get('finish_reason', run.log[-200:] if not stats else 'finished')}, "
-              f"{run.seconds:.0f} s, {tracebacks} tracebacks in its log",
-              run.returncode == 0 and tracebacks == 0),
+        Check(
+            "external entities resolved",
+            "never",
+            f"{ELSEWHERE_HOST} asked {sum(v for k, v in requested.items() if k.startswith(ELSEWHERE_HOST))} times; "
+            f"/etc/passwd content in {len(leaked)} archived files",
+            not leaked and not any(k.startswith(ELSEWHERE_HOST) for k in requested),
+        ),
+        Check(
+            "sitemap-index cycle",
+            "each index fetched once",
+            f"index-a {requested['www.faults.test/sitemaps/index-a.xml']}x, "
+            f"index-b {requested['www.faults.test/sitemaps/index-b.xml']}x",
+            requested["www.faults.test/sitemaps/index-a.xml"] == 1 == requested["www.faults.test/sitemaps/index-b.xml"],
+        ),
+        Check(
+            "enormous feed",
+            f"{ENORMOUS_FEED_ITEMS:,} entries read, old ones skipped",
+            f"{stats.get('discovery/too_old', 0):,} entries skipped as too old",
+            stats.get("discovery/too_old", 0) == ENORMOUS_FEED_ITEMS - 1,
+        ),
+        Check(
+            "the crawl itself",
+            "finishes, exit 0, no traceback",
+            f"exit {run.returncode}, {stats.get('finish_reason', run.log[-200:] if not stats else 'finished')}, "
+            f"{run.seconds:.0f} s, {tracebacks} tracebacks in its log",
+            run.returncode == 0 and tracebacks == 0,
+        ),
         exactly_once(run.web, run.archive, int(FAULT_CRAWL_SETTINGS["DOWNLOAD_MAXSIZE"])),
     ]
     return checks
@@ -183,7 +214,9 @@ def _fault_check(run: FaultRun, fault: Fault) -> Check:
         observed, outcome = "given up, counted in the crawl stats", REFUSED
     answers = ", ".join("no answer" if status == 0 else str(status) for status in statuses)
     observed = f"{len(statuses)} request(s) [{answers}]; {captures} capture(s) archived; {observed}"
-    ok = outcome == fault.expect or (fault.expect == REFUSED and outcome == REJECTED and rows[0]["reason"] == "too-large")
+    ok = outcome == fault.expect or (
+        fault.expect == REFUSED and outcome == REJECTED and rows[0]["reason"] == "too-large"
+    )
     if fault.expect in (ARCHIVED, REJECTED):
         ok = ok and captures == 1
     if fault.text:
@@ -194,6 +227,7 @@ def _fault_check(run: FaultRun, fault: Fault) -> Check:
 
 
 # --- SIGKILL trials ----------------------------------------------------------------------------------
+
 
 def _env() -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -281,11 +315,19 @@ class TrialReport:
     final: Check
 
     def checks(self) -> list[Check]:
-        must = "no partial file, catalog sound, no process left" + (", closed WARCs valid" if self.kind == "crawl" else "")
-        return [Check(f"{self.kind}: SIGKILL at random points", must,
-                      f"{self.trials} trials ({self.killed} killed mid-run, the rest had finished); "
-                      + ("no problem" if not self.problems else "; ".join(self.problems[:5])), not self.problems),
-                self.final]
+        must = "no partial file, catalog sound, no process left" + (
+            ", closed WARCs valid" if self.kind == "crawl" else ""
+        )
+        return [
+            Check(
+                f"{self.kind}: SIGKILL at random points",
+                must,
+                f"{self.trials} trials ({self.killed} killed mid-run, the rest had finished); "
+                + ("no problem" if not self.problems else "; ".join(self.problems[:5])),
+                not self.problems,
+            ),
+            self.final,
+        ]
 
 
 def crawl_kill_trials(workdir: Path, trials: int, seed: int) -> TrialReport:
@@ -302,8 +344,9 @@ def crawl_kill_trials(workdir: Path, trials: int, seed: int) -> TrialReport:
         for trial in range(trials):
             write_bulk_site(site, 40 * (trial + 1))
             command = scrapy_command("bulk", archive, web.proxy_url, KILL_SETTINGS)
-            stopped, orphans = _kill_after(command, lambda: any(warc_dir.glob("*.open")), rng.uniform(0, 1.5),
-                                           workdir / "crawl.log")
+            stopped, orphans = _kill_after(
+                command, lambda: any(warc_dir.glob("*.open")), rng.uniform(0, 1.5), workdir / "crawl.log"
+            )
             killed += stopped
             problems += [f"trial {trial}: left running after the kill: {orphan}" for orphan in orphans]
             closed = sorted(set(warc_dir.glob("*.warc.gz")) - checked)
@@ -323,18 +366,32 @@ def replay_kill_trials(workdir: Path, trials: int, seed: int, articles: int = 20
     """Replay one WARC into one output folder, SIGKILLed at a random moment each time; then replay it to the end
     and compare with an uninterrupted replay: the same files, byte for byte."""
     rng = random.Random(seed)
-    warc = write_warc(workdir / "archive" / "bulk" / "warc", "bulk", [
-        (f"https://www.bulk.test/news/story-{n}", article_html(n).encode()) for n in range(articles)])
+    warc = write_warc(
+        workdir / "archive" / "bulk" / "warc",
+        "bulk",
+        [(f"https://www.bulk.test/news/story-{n}", article_html(n).encode()) for n in range(articles)],
+    )
     reference, output = workdir / "reference", workdir / "output"
-    replay = [sys.executable, "-m", "scrapy", "replay", str(warc), "--workers", "2", "-s", "SPIDER_MODULES=tests.outlets"]
+    replay = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "replay",
+        str(warc),
+        "--workers",
+        "2",
+        "-s",
+        "SPIDER_MODULES=tests.outlets",
+    ]
     subprocess.run([*replay, "-o", str(reference)], cwd=REPO, env=_env(), capture_output=True, check=True)
     problems: list[str] = []
     killed = 0
     temporary = _replay_temporaries()
     for trial in range(trials):
         # from the start of the process: some kills land in start-up, most in the extraction
-        stopped, orphans = _kill_after([*replay, "-o", str(output)], lambda: True, rng.uniform(1.0, 6.0),
-                                       workdir / "replay.log")
+        stopped, orphans = _kill_after(
+            [*replay, "-o", str(output)], lambda: True, rng.uniform(1.0, 6.0), workdir / "replay.log"
+        )
         killed += stopped
         problems += [f"trial {trial}: left running after the kill: {orphan}" for orphan in orphans]
         problems += [f"trial {trial}: {p}" for p in _no_partial_outputs(output)]
@@ -343,10 +400,14 @@ def replay_kill_trials(workdir: Path, trials: int, seed: int, articles: int = 20
     ours, theirs = _tree(output / "bulk"), _tree(reference / "bulk")
     rows, expected = _catalog_rows(output), _catalog_rows(reference)
     same = done.returncode == 0 and ours == theirs and rows == expected
-    final = Check("replay: killed, then run to the end", "the same files and catalog rows as an uninterrupted replay",
-                  f"exit {done.returncode}; {len(ours)} files, {len(theirs)} in the reference, "
-                  f"{sum(ours.get(k) != v for k, v in theirs.items())} differ; {len(rows)} catalog rows, "
-                  f"{len(expected)} in the reference, {len(set(expected) - set(rows))} missing or different", same)
+    final = Check(
+        "replay: killed, then run to the end",
+        "the same files and catalog rows as an uninterrupted replay",
+        f"exit {done.returncode}; {len(ours)} files, {len(theirs)} in the reference, "
+        f"{sum(ours.get(k) != v for k, v in theirs.items())} differ; {len(rows)} catalog rows, "
+        f"{len(expected)} in the reference, {len(set(expected) - set(rows))} missing or different",
+        same,
+    )
     return TrialReport("replay", trials, killed, problems, final)
 
 
@@ -365,11 +426,15 @@ def _catalog_rows(root: Path) -> list[tuple]:
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
-            and not p.name.startswith(".")}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
 
 
 # --- the report --------------------------------------------------------------------------------------
+
 
 def print_report(title: str, checks: list[Check]) -> None:
     width = max(len(c.name) for c in checks)

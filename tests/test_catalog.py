@@ -7,15 +7,15 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from pipelines.catalog.runs import RunHistory
 from pipelines.capture import WarcLocation
 from pipelines.catalog import MIGRATIONS, Catalog
+from pipelines.catalog.runs import RunHistory
 from tests.conftest import run_crawl
 from tests.localweb import FIXTURES
 from tests.servers import postgres_server
@@ -72,7 +72,7 @@ def warc_date(when: datetime) -> str:
 
 def test_seen_state_revisits_validators_and_unextracted_files(database: str) -> None:
     catalog = Catalog(database)
-    fetched = datetime.now(timezone.utc) - timedelta(minutes=5)
+    fetched = datetime.now(UTC) - timedelta(minutes=5)
     location = WarcLocation("f.warc.gz", 0, 100, 0, "<r1>", warc_date(fetched), "sha1:A")
     catalog.mark_fetched("ndtv", ["k1", "k1-amp"], "https://www.ndtv.com/a-1", location, [timedelta(hours=1)])
     seen = catalog.seen("ndtv", "k1")
@@ -80,9 +80,9 @@ def test_seen_state_revisits_validators_and_unextracted_files(database: str) -> 
     assert datetime.fromisoformat(seen["first_fetched"]) == fetched  # the fetch's own time (its WARC-Date)
     catalog.mark_fetched("ndtv", ["k1"], "https://www.ndtv.com/a-1", location, [timedelta(hours=1)])
     assert catalog.seen("ndtv", "k1")["fetches"] == 1, "the same fetch, recorded again (a replay), counts once"
-    later = datetime.now(timezone.utc) + timedelta(hours=2)
+    later = datetime.now(UTC) + timedelta(hours=2)
     assert [row["url_key"] for row in catalog.due_revisits("ndtv", later, 10)] == ["k1", "k1-amp"]
-    assert catalog.due_revisits("ndtv", datetime.now(timezone.utc), 10) == []
+    assert catalog.due_revisits("ndtv", datetime.now(UTC), 10) == []
     # an unchanged revisit keeps pointing at the capture holding the payload; no more revisits planned
     revisit = WarcLocation("f.warc.gz", 200, 50, 0, "<rv>", warc_date(fetched + timedelta(minutes=1)), "sha1:A",
                            revisit_of="<r1>")

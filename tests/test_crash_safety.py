@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections import Counter
 import shutil
 import signal
 import subprocess
 import time
+from collections import Counter
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator

@@ -3,7 +3,6 @@ end to end on the shared corpora."""
 
 from __future__ import annotations
 
-import ast
 import gzip
 import importlib.util
 import json
@@ -334,27 +333,3 @@ def test_cli_writes_archive_evaluation_json_by_default(tiny_corpora: Path):
     assert result["corpora"]["aeb"]["errors"]["ours"] == [{"page": "b", "error": "RuntimeError: boom"}]
     assert "JSON written to archive/evaluation.json" in done.stderr and "aeb: 3/3 pages" in done.stderr
     assert done.stdout.splitlines()[0].split() == ["metric", "ours", "trafilatura"]
-
-
-# ---------------------------------------------------------------- the harness stays out of the product
-
-
-def imported_modules(path: Path) -> set[str]:
-    """The top-level names of the modules a Python file imports (absolute imports only)."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-        if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module.split(".")[0])
-    return names
-
-
-def test_the_harness_imports_neither_crawler_nor_tests_and_the_product_not_the_harness():
-    harness = sorted((REPO / "evaluation").glob("*.py"))
-    assert harness
-    for path in harness:
-        assert not imported_modules(path) & {"crawler", "tests"}, path
-    for package in ("crawler", "pipelines"):
-        for path in (REPO / package).rglob("*.py"):
-            assert "evaluation" not in imported_modules(path), path

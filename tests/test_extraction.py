@@ -11,8 +11,8 @@ import pytest
 
 from pipelines.capture import Capture
 from pipelines.extract import Rejection, extract_article, extract_page
-from pipelines.output import capture_names
 from pipelines.extract.page_text import render_page_text
+from pipelines.output import capture_names
 from tests.conftest import run_crawl
 from tests.localweb import LocalWeb
 from tests.localweb.generate import article_html
@@ -24,7 +24,8 @@ def test_page_text_layout() -> None:
       <div><a href="/">Site</a><span>Name</span></div>
       <p>First   paragraph
          continues.</p>
-      <ul><li>One</li><li>Two<ul><li>Two a</li></ul></li><li><img alt="A photo"><figcaption>Its caption</figcaption></li></ul>
+      <ul><li>One</li><li>Two<ul><li>Two a</li></ul></li>
+          <li><img alt="A photo"><figcaption>Its caption</figcaption></li></ul>
       <div hidden>secret</div><script>var x;</script><div aria-hidden="true">hidden too</div>
       <h2>Heading</h2><p>Last&nbsp;one<br>after break</p></body></html>"""
     assert render_page_text(html) == (
@@ -56,7 +57,10 @@ def test_the_real_ndtv_page(shared_corpora: Path) -> None:
     assert article.authors == [truth["author"]]
     assert article.standfirst == truth["dek"]
     from datetime import datetime
-    assert datetime.fromisoformat(article.published) == datetime.fromisoformat(truth["date_published"].replace("Z", "+00:00"))
+
+    assert datetime.fromisoformat(article.published) == datetime.fromisoformat(
+        truth["date_published"].replace("Z", "+00:00")
+    )
     assert article.text.startswith(truth["title"] + "\n" + truth["dek"] + "\n")
 
 
@@ -66,11 +70,16 @@ BROKEN_PAGES = {
     "bad-charset": ("text/html; charset=utf-8", article_html(2).replace("e", "\u00e9").encode("latin-1")),
     "not-html": ("application/pdf", b"%PDF-1.4 ..."),
     "empty": ("text/html", b"   "),
-    "challenge": ("text/html", b"<html><head><title>Just a moment...</title></head><body>Checking your browser"
-                  b"</body></html>"),
-    "paywall": ("text/html", b"<html><head><script type='application/ld+json'>{\"@type\": \"NewsArticle\", "
-                b"\"isAccessibleForFree\": false}</script></head><body><h1>Story</h1><p>Subscribe to continue "
-                b"reading this story.</p></body></html>"),
+    "challenge": (
+        "text/html",
+        b"<html><head><title>Just a moment...</title></head><body>Checking your browser</body></html>",
+    ),
+    "paywall": (
+        "text/html",
+        b'<html><head><script type=\'application/ld+json\'>{"@type": "NewsArticle", '
+        b'"isAccessibleForFree": false}</script></head><body><h1>Story</h1><p>Subscribe to continue '
+        b"reading this story.</p></body></html>",
+    ),
 }
 
 
@@ -100,8 +109,11 @@ def test_broken_pages_through_the_crawl(tmp_path: Path) -> None:
     assert [item["url"].rsplit("/", 1)[1] for item in crawl.items] == ["fine"]
     texts = sorted(p.name for p in (archive / "broken" / "text").rglob("*") if p.is_file())
     assert len(texts) == 3  # page text, article text, sidecar of the one good page
-    rows = sqlite3.connect(archive / "catalog.sqlite").execute(
-        "SELECT url, status, reason FROM captures ORDER BY url").fetchall()
+    rows = (
+        sqlite3.connect(archive / "catalog.sqlite")
+        .execute("SELECT url, status, reason FROM captures ORDER BY url")
+        .fetchall()
+    )
     rejected = {url.rsplit("/", 1)[1]: reason for url, status, reason in rows if status == "rejected"}
     assert rejected == {reason: reason for reason in BROKEN_PAGES}
     for reason in BROKEN_PAGES:

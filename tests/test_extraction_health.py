@@ -61,7 +61,7 @@ def test_a_layout_change_raises_the_extraction_health_flag(tmp_path: Path) -> No
     sites, archive = tmp_path / "sites", tmp_path / "archive"
     write_site(sites, old_layout)
     with LocalWeb(sites) as web:
-        for run in range(2):
+        for _ in range(2):
             crawl = run_crawl("broken", archive, web, SETTINGS)
             assert crawl.returncode == 0 and len(crawl.items) == 4, crawl.log[-3000:]
             assert "degraded" not in crawl.log

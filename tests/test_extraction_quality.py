@@ -6,12 +6,12 @@ from lxml import etree
 from lxml import html as lxml_html
 
 import pipelines.extract as extract
-from pipelines.extract.body import Block, PageLinks, body_blocks, clean_body, is_prompt, looks_like_navigation
 from pipelines.extract import extract_article
+from pipelines.extract.body import Block, PageLinks, body_blocks, clean_body, is_prompt, looks_like_navigation
+from pipelines.extract.completion import continued_chunks, lines_in_article_body
 from pipelines.extract.heading import choose_standfirst, choose_title, is_lede, undecorated
 from pipelines.extract.metadata import read_metadata
 from pipelines.extract.page_text import render_page_text
-from pipelines.extract.completion import continued_chunks, lines_in_article_body
 
 SENTENCES = [
     "The city council voted on Tuesday to expand the tram network across the river.",

@@ -104,5 +104,7 @@ def test_url_keys() -> None:
     assert url_key("http://www.example.com/news/a-1/amp") == url_key("https://www.example.com/news/a-1")
     assert url_key("https://www.example.com/amp/news/a-1") == "www.example.com/news/a-1"
     assert url_key("https://www.example.com/news/a-1.amp.html") == "www.example.com/news/a-1.html"
-    assert url_key("https://www.bbc.com/news/articles/c1?at_medium=RSS&at_campaign=rss") == "www.bbc.com/news/articles/c1"
+    assert (
+        url_key("https://www.bbc.com/news/articles/c1?at_medium=RSS&at_campaign=rss") == "www.bbc.com/news/articles/c1"
+    )
     assert url_key("https://e.com/story?id=7") != url_key("https://e.com/story?id=8")

@@ -109,7 +109,9 @@ def test_replaying_the_warcs_rebuilds_the_catalog(kind: str, tmp_path: Path, req
         time.sleep(max(0.0, first_ended + REVISIT - time.monotonic()))
         second = run_crawl("bulk", archive, web, settings)
         assert second.returncode == 0, second.log[-3000:]
-        (site / "bulk" / "web" / BULK_HOST / "news" / "story-2").write_text(article_html(2).replace("<h1>", "<h1>Now: "))
+        (site / "bulk" / "web" / BULK_HOST / "news" / "story-2").write_text(
+            article_html(2).replace("<h1>", "<h1>Now: ")
+        )
         time.sleep(max(0.0, first_ended + 2 * REVISIT - time.monotonic()))
         third = run_crawl("bulk", archive, web, settings)
         assert third.returncode == 0, third.log[-3000:]
@@ -120,7 +122,10 @@ def test_replaying_the_warcs_rebuilds_the_catalog(kind: str, tmp_path: Path, req
     captures = [dict(row) for row in crawled["captures"]]
     assert {row["status"] for row in captures} == {"extracted", "unchanged", "rejected"}
     versions = {row["url_key"]: row["version"] for row in captures if row["status"] == "extracted"}
-    assert versions[url_key(f"https://{BULK_HOST}/news/story-1")] == 2 and versions[url_key(f"https://{BULK_HOST}/news/story-2")] == 2
+    assert (
+        versions[url_key(f"https://{BULK_HOST}/news/story-1")] == 2
+        and versions[url_key(f"https://{BULK_HOST}/news/story-2")] == 2
+    )
     assert all(row["previous_record_id"] for row in captures if row["version"] == 2)
     keys = {dict(row)["url_key"] for row in crawled["seen"]}
     assert {url_key(f"https://{BULK_HOST}/news/story-{n}") for n in (900, 7, 99)} <= keys

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.payload import dechunk, decode_payload
 from pipelines.capture import Capture
+from pipelines.payload import dechunk, decode_payload
 from pipelines.warc_reader import Damage, read_archive
 from tests.conftest import REPO, run_crawl
 from tests.localweb import FIXTURES, LocalWeb
@@ -84,7 +84,11 @@ def test_intact_records_around_damage_are_used(samples: Path) -> None:
 
 
 def test_payload_decoding(samples: Path) -> None:
-    for name in ("transfer_compression_brotli.warc", "transfer_compression_gzip.warc", "transfer_compression_none.warc"):
+    for name in (
+        "transfer_compression_brotli.warc",
+        "transfer_compression_gzip.warc",
+        "transfer_compression_none.warc",
+    ):
         [capture] = captures(samples / "webarchive-discovery" / "compression" / name)
         body = decode_payload(capture.payload, capture.headers)
         assert b"<html" in body.lower() or b"<!doctype" in body.lower()
@@ -114,9 +118,23 @@ def test_offline_recrawl_from_the_archive(tmp_path: Path) -> None:
         crawl = run_crawl("ndtv", original, web)
     assert crawl.returncode == 0 and crawl.items
     done = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "ndtv", "-s", f"ARCHIVE_SOURCE={original}",
-         "-s", f"ARCHIVE_ROOT={again}", "-s", "DISCOVERY_MAX_AGE_DAYS=0"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "ndtv",
+            "-s",
+            f"ARCHIVE_SOURCE={original}",
+            "-s",
+            f"ARCHIVE_ROOT={again}",
+            "-s",
+            "DISCOVERY_MAX_AGE_DAYS=0",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "'archive_source/hit'" in done.stderr and "DNS lookup failed" not in done.stderr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 from scrapy.http import Response
@@ -13,7 +13,7 @@ from crawler.middlewares.retry import BackoffRetryMiddleware, retry_after_second
 
 def test_retry_after_in_seconds_or_as_a_date() -> None:
     assert retry_after_seconds(b"120") == 120.0
-    soon = datetime.now(timezone.utc) + timedelta(seconds=30)
+    soon = datetime.now(UTC) + timedelta(seconds=30)
     assert 28 <= retry_after_seconds(format_datetime(soon, usegmt=True).encode()) <= 30
     assert retry_after_seconds(format_datetime(soon - timedelta(hours=1), usegmt=True).encode()) == 0.0
     assert retry_after_seconds(b"soon, maybe") is None

@@ -26,10 +26,10 @@ from typing import Any
 import pytest
 from scrapy.settings import Settings
 
-from pipelines.catalog.runs import RunHistory, now_iso
 from crawler.schedule.crawl_process import new_run_files
 from crawler.schedule.jobstore import make_scheduler
 from crawler.schedule.service import Service, scheduled_crawl
+from pipelines.catalog.runs import RunHistory, now_iso
 from tests.conftest import REPO
 from tests.localweb import FIXTURES, LOCAL_CRAWL_SETTINGS, LocalWeb
 from tests.warc_reading import read_records, warcio_check
@@ -237,7 +237,7 @@ def test_every_outlet_runs_on_its_schedule_and_each_run_is_recorded(
         assert_never_overlapping(archive, outlet)
         # one crawl after another, each starting on a schedule tick after the previous one ended
         starts = [datetime.fromisoformat(run["started"]) for run in history]
-        assert all((b - a).total_seconds() >= 1 for a, b in zip(starts, starts[1:])), starts
+        assert all((b - a).total_seconds() >= 1 for a, b in zip(starts, starts[1:], strict=False)), starts
         # a log per run, the newest LOG_KEEP kept
         logs = sorted((archive / outlet / "logs").glob("crawl-*.log"))
         assert [str(p) for p in logs] == [run["log"] for run in history[-2:]]

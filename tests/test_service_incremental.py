@@ -24,15 +24,21 @@ def test_service_archives_the_news_once_and_revisits(tmp_path: Path) -> None:
     with LocalWeb(site) as web:
         service = ServiceProcess(archive, web.proxy_url, SETTINGS).start()
         try:
-            wait_for(lambda: [r for r in finished(archive, "bulk") if r["new_articles"] == 4], 60, "a first run", service)
+            wait_for(
+                lambda: [r for r in finished(archive, "bulk") if r["new_articles"] == 4], 60, "a first run", service
+            )
             first_done = time.monotonic()
             urls = write_bulk_site(site, 6)  # the outlet publishes two more
             wait_for(lambda: [r for r in finished(archive, "bulk") if r["new_articles"] == 2], 60, "the news", service)
             edited = site / "bulk" / "web" / BULK_HOST / "news" / "story-1"
             edited.write_text(article_html(1).replace("<h1>", "<h1>Corrected: "))
             wait_for(lambda: time.monotonic() > first_done + REVISIT_AFTER, 60, "the revisits to fall due")
-            wait_for(lambda: [r for r in finished(archive, "bulk") if (r["revisits"] or 0) >= 3], 60,
-                     "a run revisiting the first articles", service)
+            wait_for(
+                lambda: [r for r in finished(archive, "bulk") if (r["revisits"] or 0) >= 3],
+                60,
+                "a run revisiting the first articles",
+                service,
+            )
             assert service.signal(signal.SIGTERM) == 0
         finally:
             service.close()

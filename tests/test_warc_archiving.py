@@ -25,7 +25,9 @@ ARTICLES = ["gzip-story", "unasked-br-story", "plain-story", "final-story", "bus
 
 
 def article_html(slug: str) -> str:
-    paragraphs = "".join(f"<p>Paragraph {i} of the {slug} story, with enough words to be a body.</p>" for i in range(20))
+    paragraphs = "".join(
+        f"<p>Paragraph {i} of the {slug} story, with enough words to be a body.</p>" for i in range(20)
+    )
     return f"<!doctype html><html><head><title>{slug}</title></head><body><h1>{slug}</h1>{paragraphs}</body></html>"
 
 
@@ -34,7 +36,8 @@ def write_site(root: Path) -> None:
     (site / "news").mkdir(parents=True)
     (site / "private").mkdir()
     (site / "robots.txt").write_text(
-        f"User-agent: *\nDisallow: /private/\n\nSitemap: https://{HOST}/news-sitemap.xml\nSitemap: /robots-sitemap.xml\n"
+        f"User-agent: *\nDisallow: /private/\n\n"
+        f"Sitemap: https://{HOST}/news-sitemap.xml\nSitemap: /robots-sitemap.xml\n"
     )
     (site / "robots-sitemap.xml").write_text(
         '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
@@ -46,12 +49,15 @@ def write_site(root: Path) -> None:
     (site / "news" / "huge-story").write_text(article_html("huge") * 400)  # ~1 MB, over the size cap
     (site / "index.html").write_text(
         "<html><body>"
-        + "".join(f'<a href="/news/{s}">{s}</a>' for s in ["gzip-story", "unasked-br-story", "moved", "gone", "huge-story"])
+        + "".join(
+            f'<a href="/news/{s}">{s}</a>' for s in ["gzip-story", "unasked-br-story", "moved", "gone", "huge-story"]
+        )
         + '<a href="/private/secret">secret</a><a href="/about">about</a></body></html>'
     )
     (site / "feed.rss").write_text(
         '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
-        '<item><title>Plain</title><link>/news/plain-story</link><pubDate>Thu, 28 Mar 2024 05:38:00 GMT</pubDate></item>'
+        "<item><title>Plain</title><link>/news/plain-story</link>"
+        "<pubDate>Thu, 28 Mar 2024 05:38:00 GMT</pubDate></item>"
         "<item><title>Broken</title><link>/news/broken</link></item>"
         "<item><title>Busy</title><link>/news/busy-story</link></item>"
         "</channel></rss>"
@@ -85,8 +91,12 @@ def crawl(tmp_path_factory):
     with LocalWeb(root, latency=0.05) as web:
         # A small delay, as in production: Scrapy 2.19 starts every queued request of a slot at once
         # when DOWNLOAD_DELAY is 0, ignoring CONCURRENT_REQUESTS_PER_DOMAIN.
-        settings = {"SPIDER_MODULES": "tests.outlets", "RETRY_TIMES": "2", "DOWNLOAD_DELAY": "0.02",
-                    "DOWNLOAD_MAXSIZE": "500000"}
+        settings = {
+            "SPIDER_MODULES": "tests.outlets",
+            "RETRY_TIMES": "2",
+            "DOWNLOAD_DELAY": "0.02",
+            "DOWNLOAD_MAXSIZE": "500000",
+        }
         result = run_crawl("conformance", archive, web, settings)
     assert result.returncode == 0, result.log[-3000:]
     records = [r for path in result.warcs("conformance") for r in read_records(path)]
@@ -151,10 +161,19 @@ def test_status_lines_and_framing_are_as_received(crawl) -> None:
     for record in records:
         names = {name.lower() for name, _ in record.http_headers}
         assert "transfer-encoding" not in names
-    encodings = {r.uri.rsplit("/", 1)[1]: dict(r.http_headers).get("Content-Encoding") for r in records
-                 if r.type == "response" and r.status == 200 and "/news/" in r.uri}
-    assert encodings == {"gzip-story": "gzip", "unasked-br-story": None, "plain-story": None,
-                         "final-story": "gzip", "busy-story": "gzip", "robots-story": "gzip"}
+    encodings = {
+        r.uri.rsplit("/", 1)[1]: dict(r.http_headers).get("Content-Encoding")
+        for r in records
+        if r.type == "response" and r.status == 200 and "/news/" in r.uri
+    }
+    assert encodings == {
+        "gzip-story": "gzip",
+        "unasked-br-story": None,
+        "plain-story": None,
+        "final-story": "gzip",
+        "busy-story": "gzip",
+        "robots-story": "gzip",
+    }
     for record in records:
         if record.type == "request":
             assert ("Accept-Encoding", "gzip, deflate") in record.http_headers
@@ -172,8 +191,11 @@ def test_payloads_decode_to_the_page(crawl) -> None:
 
 def test_discovery_metadata_says_how_each_url_was_found(crawl) -> None:
     _, _, records = crawl
-    metadata = {r.uri: dict(line.split(": ", 1) for line in r.raw_payload.decode().splitlines())
-                for r in records if r.type == "metadata"}
+    metadata = {
+        r.uri: dict(line.split(": ", 1) for line in r.raw_payload.decode().splitlines())
+        for r in records
+        if r.type == "metadata"
+    }
     story = metadata[f"https://{HOST}/news/gzip-story"]
     assert story["via"] in {f"https://{HOST}/news-sitemap.xml", f"https://{HOST}/"}
     sitemap_found = metadata[f"https://{HOST}/news/plain-story"]
@@ -199,7 +221,7 @@ def test_politeness(crawl) -> None:
     for exchange in web.served:
         assert re.match(r"newsarchive/\S+ \(news archiving crawler; \+\S+\)", exchange.request_headers["User-Agent"])
     broken = [s for s in web.served if s.url.endswith("/news/broken")]
-    gaps = [later.started - earlier.finished for earlier, later in zip(broken, broken[1:])]
+    gaps = [later.started - earlier.finished for earlier, later in zip(broken, broken[1:], strict=False)]
     assert gaps[0] >= 0.05 and gaps[1] >= 0.1, f"no exponential backoff (RETRY_BACKOFF_BASE 0.1): {gaps}"
     busy = [s for s in web.served if s.url.endswith("/news/busy-story")]
     assert busy[1].started - busy[0].finished >= 0.9, "Retry-After: 1 was not honoured"

@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.payload import decode_payload
 from pipelines.capture import Capture
+from pipelines.payload import decode_payload
 from pipelines.warc_reader import Damage, _read_stream
 from tests.localweb.generate import BULK_HOST, article_html, write_warc
 
@@ -48,8 +48,11 @@ def read_all(data: bytes) -> list[Capture | Damage]:
 
 
 mutations = st.lists(
-    st.tuples(st.sampled_from(["flip", "cut", "insert", "delete"]), st.floats(0, 1), st.binary(min_size=1, max_size=64)),
-    min_size=1, max_size=4,
+    st.tuples(
+        st.sampled_from(["flip", "cut", "insert", "delete"]), st.floats(0, 1), st.binary(min_size=1, max_size=64)
+    ),
+    min_size=1,
+    max_size=4,
 )
 
 

@@ -8,10 +8,9 @@ import re
 from io import BytesIO
 from pathlib import Path
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
-
-import pytest
 
 from crawler.warc.recovery import complete_fetches_length, recover_open_files
 from crawler.warc.writer import OPEN_SUFFIX, WarcFileWriter, _compress, record_builder
@@ -54,7 +53,7 @@ def test_rotation_names_and_warcinfo(tmp_path: Path) -> None:
         assert records[0].headers["WARC-Filename"] == path.name
     # every location points at its record: one seek, one gzip member
     for n, where in enumerate(locations):
-        with open(tmp_path / where.filename, "rb") as fh:
+        with open(tmp_path / where.file, "rb") as fh:
             fh.seek(where.offset)
             record = next(iter(ArchiveIterator(BytesIO(fh.read(where.length)))))
             assert record.rec_headers.get_header("WARC-Target-URI") == f"https://example.com/{n}"
@@ -98,7 +97,9 @@ def test_recovery_drops_a_response_whose_metadata_never_reached_the_file(tmp_pat
     [(path, final, cut)] = recover_open_files(tmp_path)
     assert path == open_file and final.stat().st_size == good_size and cut == len(lone_response)
     assert warcio_check(final).returncode == 0
-    assert [r.uri for r in read_records(final) if r.type == "response"] == [f"https://example.com/{n}" for n in range(3)]
+    assert [r.uri for r in read_records(final) if r.type == "response"] == [
+        f"https://example.com/{n}" for n in range(3)
+    ]
 
 
 def test_a_write_is_one_fetch_ending_with_its_metadata(tmp_path: Path) -> None:

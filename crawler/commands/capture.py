@@ -17,7 +17,7 @@ import json
 import shutil
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +137,7 @@ class Command(ToolCommand):
         expected = {"articles": sorted(articles), "not_articles": [], "extraction_reviewed": False,
                     "extraction": {url: articles[url] for url in sorted(articles)}}
         (target / EXPECTED).write_text(json.dumps(expected, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         source = "the local outlet web" if self.settings.get("LOCAL_WEB_PROXY") else "the live site"
         (target / "README.md").write_text(
             f"# {outlet} fixtures\n\nCaptured with `scrapy capture` from {source} on {stamp}: "

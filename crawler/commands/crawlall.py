@@ -18,9 +18,9 @@ from typing import Any
 from scrapy.commands import ScrapyCommand
 
 from crawler.commands import outlet_names
-from pipelines.catalog.runs import RunHistory
 from crawler.schedule.crawl_process import Crawl, archive_root, cmdline_overrides
 from pipelines.catalog import catalog_url
+from pipelines.catalog.runs import RunHistory
 
 
 class Command(ScrapyCommand):

@@ -18,7 +18,7 @@ import argparse
 import json
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.jobstores.base import JobLookupError
@@ -28,13 +28,13 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from crawler.commands import outlet_names
-from pipelines.catalog.runs import RunHistory, describe
 from crawler.schedule.crawl_process import archive_root
 from crawler.schedule.jobstore import RUN_NOW, make_scheduler
 from crawler.schedule.service import Service, configure_logging, scheduled_crawl
 from crawler.schedule.triggers import job_schedule
 from pipelines import health as extraction_health
 from pipelines.catalog import Catalog, catalog_url
+from pipelines.catalog.runs import RunHistory, describe
 
 
 class Command(ScrapyCommand):
@@ -116,7 +116,7 @@ def steer(scheduler: Any, opts: argparse.Namespace) -> int:
             print(f"{outlet}: not scheduled yet (start `scrapy schedule` once)")
             failed = 1
     for outlet in opts.run_now:
-        scheduler.add_job(scheduled_crawl, DateTrigger(datetime.now(timezone.utc)), id=outlet + RUN_NOW,
+        scheduler.add_job(scheduled_crawl, DateTrigger(datetime.now(UTC)), id=outlet + RUN_NOW,
                           name="run now", args=[outlet], kwargs={"trigger": "run-now"}, replace_existing=True)
         print(f"{outlet}: run requested (starts within seconds if the service runs, else when it starts)")
     return failed
@@ -172,7 +172,7 @@ def _when(value: Any) -> str:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def health(settings: Any) -> int:

@@ -8,7 +8,7 @@ spider's callbacks, as workers read them back.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy_redis.queue import FifoQueue
@@ -16,8 +16,8 @@ from scrapy_redis.queue import FifoQueue
 from crawler.frontier import DUPEFILTER_KEY, QUEUE_KEY, connect, round_id
 from crawler.frontier.dupefilter import RoundDupeFilter
 from crawler.frontier.worker import FrontierWorker
-from crawler.seen_state import SeenState
 from crawler.outlet import OutletSpider
+from crawler.seen_state import SeenState
 
 
 def enqueue_round(outlet_class: type[OutletSpider], settings: Any) -> int:
@@ -33,7 +33,7 @@ def enqueue_round(outlet_class: type[OutletSpider], settings: Any) -> int:
     worker = FrontierWorker()  # only to name the callbacks
     queue = FifoQueue(server, worker, QUEUE_KEY)
     dupes = RoundDupeFilter(server, DUPEFILTER_KEY)
-    when = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    when = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     count = 0
     for request in requests:
         request = worker.adopt(outlet.name, request, round_id(outlet.name, when))

@@ -22,8 +22,8 @@ from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
 from crawler.frontier import WORKER_SETTINGS, WORKERS_KEY, connect
-from crawler.warc.writer import worker_label
 from crawler.outlet import OutletSpider
+from crawler.warc.writer import worker_label
 
 HEARTBEAT = 2.0  # seconds; a worker silent for 5 heartbeats is gone
 

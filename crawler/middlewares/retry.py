@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import logging
 import random
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
-from scrapy.utils.response import response_status_message
 from scrapy.utils.defer import deferred_to_future
+from scrapy.utils.response import response_status_message
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
@@ -42,7 +42,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
         retry = self._retry(request, response_status_message(response.status))
         if retry is None:
             return response
-        await self._wait(self.delay_for(response, request.meta.get("retry_times", 0)), request, f"HTTP {response.status}")
+        await self._wait(
+            self.delay_for(response, request.meta.get("retry_times", 0)), request, f"HTTP {response.status}"
+        )
         return retry
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
@@ -50,7 +52,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return None
         retry = self._retry(request, exception)
         if retry is not None:
-            await self._wait(self.delay_for(None, request.meta.get("retry_times", 0)), request, type(exception).__name__)
+            await self._wait(
+                self.delay_for(None, request.meta.get("retry_times", 0)), request, type(exception).__name__
+            )
         return retry
 
     async def _wait(self, delay: float, request: Request, reason: str) -> None:
@@ -82,5 +86,5 @@ def retry_after_seconds(value: bytes | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ def new_run_files(root: Path, outlet: str, keep: int) -> tuple[Path, Path]:
     """Log and stats file names for a new run of ``outlet``; the oldest runs' files beyond ``keep`` go."""
     logs = root / outlet / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     stamp = now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
     log = logs / f"crawl-{stamp}.log"
     older = sorted(logs.glob("crawl-*.log"))

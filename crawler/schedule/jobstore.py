@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import pickle
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -96,5 +96,5 @@ def make_scheduler(settings: BaseSettings, workers: int = 1, keep_pauses: bool =
         jobstores={"default": JobStore(engine=engine, keep_pauses=keep_pauses)},
         executors={"default": ThreadPoolExecutor(max(workers, 1))},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        timezone=timezone.utc,
+        timezone=UTC,
     )

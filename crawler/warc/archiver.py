@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 from io import BytesIO
 from pathlib import Path
@@ -94,7 +94,7 @@ class WarcArchiver:
             return
         writer = self._writer(outlet.name)
         latency = request.meta.get("download_latency") or 0.0
-        fetched = datetime.fromtimestamp(time.time() - latency, timezone.utc)
+        fetched = datetime.fromtimestamp(time.time() - latency, UTC)
         warc_date = datetime_to_iso_date(fetched.replace(tzinfo=None), use_micros=True)
         common = {"WARC-Date": warc_date}
         if response.ip_address is not None:

@@ -22,8 +22,8 @@ from scrapy.exceptions import NotConfigured
 
 from crawler import signals as archive_signals
 from crawler.outlets import served
-from pipelines.output import remove_stale_partials
 from crawler.warc.writer import FETCH_END, GZIP_WBITS, OPEN_SUFFIX
+from pipelines.output import remove_stale_partials
 
 logger = logging.getLogger(__name__)
 

@@ -22,10 +22,11 @@ import os
 import re
 import socket
 import zlib
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable
+from typing import BinaryIO
 
 from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import WARCWriter
@@ -103,7 +104,7 @@ class WarcFileWriter:
         self._size += len(data)
         final_name = self._path.name[: -len(OPEN_SUFFIX)]
         locations = []
-        for record, (offset, length, rid) in zip(records, spans):
+        for record, (offset, length, rid) in zip(records, spans, strict=True):
             ordinal = self._counts.get(record.rec_type, 0)
             self._counts[record.rec_type] = ordinal + 1
             headers = record.rec_headers
@@ -145,7 +146,7 @@ class WarcFileWriter:
     def _open(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         while True:
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
+            stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
             name = f"{self.prefix}-{stamp}-{self._serial:05d}-{self.host}.warc.gz{OPEN_SUFFIX}"
             self._serial += 1
             try:

@@ -18,7 +18,7 @@ short-lived connection, so threads and processes can share it.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from pipelines.catalog.store import engine_for, latest_per_outlet, migrate, newe
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def headline_stats(stats: dict[str, Any]) -> dict[str, int]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -179,7 +179,7 @@ class Catalog:
         unknown = set(row) - set(COLUMNS)
         if unknown:
             raise ValueError(f"unknown catalog columns: {sorted(unknown)}")
-        row.setdefault("extracted_at", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        row.setdefault("extracted_at", datetime.now(UTC).isoformat(timespec="seconds"))
         try:
             with self._db.begin_nested():  # a savepoint: a lost race undoes this row only
                 _upsert(self._db, captures, ["record_id"], row, [name for name in row if name != "record_id"])
@@ -207,7 +207,7 @@ class Catalog:
         capture that holds the payload. With ``commit=False`` the change waits for the next :meth:`commit`
         (a crawl batches them).
         """
-        fetched = warc_datetime(location.date) or datetime.now(timezone.utc)
+        fetched = warc_datetime(location.date) or datetime.now(UTC)
         try:
             for key in dict.fromkeys(url_keys):
                 row = self.seen(outlet, key)
@@ -264,7 +264,7 @@ class Catalog:
 
     def save_validators(self, url: str, etag: str, last_modified: str) -> None:
         row = {"url": url, "etag": etag, "last_modified": last_modified,
-               "updated": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+               "updated": datetime.now(UTC).isoformat(timespec="seconds")}
         _upsert(self._db, validators_table, ["url"], row, ["etag", "last_modified", "updated"])
         self._wrote(True)
 
@@ -298,8 +298,12 @@ class Catalog:
 
     def coverage_before(self, outlet: str, finished: str, limit: int) -> list[dict[str, Any]]:
         """The outlet's coverage rows of runs that ended before ``finished``, latest first (a run's baseline)."""
-        query = (sa.select(coverage_table).where(coverage_table.c.outlet == outlet, coverage_table.c.finished < finished)
-                 .order_by(coverage_table.c.finished.desc()).limit(limit))
+        query = (
+            sa.select(coverage_table)
+            .where(coverage_table.c.outlet == outlet, coverage_table.c.finished < finished)
+            .order_by(coverage_table.c.finished.desc())
+            .limit(limit)
+        )
         return self._coverage_rows(query)
 
     def coverage(self, outlet: str | None = None, limit: int = 0) -> list[dict[str, Any]]:

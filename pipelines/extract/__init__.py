@@ -31,10 +31,10 @@ from w3lib.encoding import html_to_unicode, resolve_encoding
 from pipelines import __version__
 from pipelines.capture import HTML_MEDIA_TYPES, Capture
 from pipelines.extract.body import PRUNE_XPATHS, Block, PageLinks, body_blocks, clean_body, looks_like_navigation
+from pipelines.extract.completion import continued_chunks, lines_in_article_body
 from pipelines.extract.heading import choose_standfirst, choose_title, is_lede, stated_text, visible_h1
 from pipelines.extract.metadata import PageMetadata, clean, dedupe, iso_datetime, names, read_metadata, split_names
 from pipelines.extract.page_text import render_page_text
-from pipelines.extract.completion import continued_chunks, lines_in_article_body
 from pipelines.extract.syndication import detect_source
 from pipelines.payload import MAX_PAYLOAD, PayloadTooLarge
 
@@ -329,7 +329,10 @@ def _authors(root: lxml_html.HtmlElement, meta: PageMetadata) -> list[str]:
     if not found:
         for element in root.xpath('//*[@rel="author" or @itemprop="author"]'):
             name = element.xpath('.//*[@itemprop="name"]/@content | .//*[@itemprop="name"]')
-            text = name[0] if name and isinstance(name[0], str) else (name[0].text_content() if name else element.text_content())
+            if name and isinstance(name[0], str):
+                text = name[0]
+            else:
+                text = name[0].text_content() if name else element.text_content()
             found.extend(split_names(clean(text)))
     if not found:
         found = _byline_names(root)
@@ -348,8 +351,19 @@ def _byline_names(root: lxml_html.HtmlElement) -> list[str]:
 def _dates(root: lxml_html.HtmlElement, meta: PageMetadata) -> tuple[str, str]:
     """Published and modified times as stated; htmldate's quick search (a day) when nothing is stated."""
     published = iso_datetime(_first_text(meta.article.get("datePublished") or meta.article.get("dateCreated")))
-    for key in ("article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
-                "publish-date", "parsely-pub-date", "sailthru.date", "dc.date.issued", "dc.date", "date"):
+    for key in (
+        "article:published_time",
+        "og:published_time",
+        "datepublished",
+        "pubdate",
+        "publishdate",
+        "publish-date",
+        "parsely-pub-date",
+        "sailthru.date",
+        "dc.date.issued",
+        "dc.date",
+        "date",
+    ):
         if published:
             break
         published = iso_datetime(meta.first_meta(key))

@@ -19,9 +19,9 @@ from typing import Any
 from lxml import html as lxml_html
 
 from pipelines.extract.body import is_prompt
+from pipelines.extract.completion import find_paragraph
 from pipelines.extract.metadata import PageMetadata, clean
 from pipelines.extract.page_text import BULLET
-from pipelines.extract.completion import find_paragraph
 
 #: Where a title's decoration starts: a separator with space around it ("Headline | Site").
 _SEPARATOR = re.compile(r"\s+[|\-–—:·»*]\s+")

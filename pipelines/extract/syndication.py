@@ -32,7 +32,9 @@ AGENCIES = {
 _AGENCY_BY_NAME = {alias.casefold(): canonical for canonical, aliases in AGENCIES.items() for alias in aliases}
 _SOURCE_LINE = re.compile(r"^(?:•\s*)?(?:source|sources|via|courtesy(?: of)?)\s*:\s*(.{2,80})$", re.I)
 _DATELINE = re.compile(
-    r"^[^\n()]{0,80}?\((" + "|".join(re.escape(a) for a in sorted(_AGENCY_BY_NAME, key=len, reverse=True)) + r")\)\s*[-–—:]",
+    r"^[^\n()]{0,80}?\(("
+    + "|".join(re.escape(a) for a in sorted(_AGENCY_BY_NAME, key=len, reverse=True))
+    + r")\)\s*[-–—:]",
     re.I,
 )
 _SYNDICATED_NOTE = re.compile(r"published from a syndicated feed|syndicated (?:feed|content|story)|via wire", re.I)

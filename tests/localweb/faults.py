@@ -13,7 +13,7 @@ from __future__ import annotations
 import gzip
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from functools import cache
 from pathlib import Path
@@ -197,27 +197,33 @@ _LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'
            + "".join(f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 or "")) * 10}">' for i in range(1, 10))
            + "]>")
 _XXE = (f'<!DOCTYPE x [<!ENTITY secret SYSTEM "file:///etc/passwd">'
-        f'<!ENTITY remote SYSTEM "https://{ELSEWHERE_HOST}/xxe"><!ENTITY % param SYSTEM "https://{ELSEWHERE_HOST}/dtd"> %param;]>')
+        f'<!ENTITY remote SYSTEM "https://{ELSEWHERE_HOST}/xxe">'
+        f'<!ENTITY % param SYSTEM "https://{ELSEWHERE_HOST}/dtd"> %param;]>')
 
 
 def _rss(doctype: str, items: list[tuple[str, str, datetime]]) -> str:
-    entries = "".join(f"<item><title>{title}</title><link>{link}</link><pubDate>{format_datetime(when)}</pubDate></item>"
-                      for link, title, when in items)
-    return f'<?xml version="1.0" encoding="utf-8"?>{doctype}<rss version="2.0"><channel><title>Faults</title>{entries}</channel></rss>'
+    entries = "".join(
+        f"<item><title>{title}</title><link>{link}</link><pubDate>{format_datetime(when)}</pubDate></item>"
+        for link, title, when in items
+    )
+    channel = f"<channel><title>Faults</title>{entries}</channel>"
+    return f'<?xml version="1.0" encoding="utf-8"?>{doctype}<rss version="2.0">{channel}</rss>'
 
 
 def _urlset(doctype: str, urls: list[str], index: bool = False) -> str:
     tag, entry = ("sitemapindex", "sitemap") if index else ("urlset", "url")
     entries = "".join(f"<{entry}><loc>{url}</loc></{entry}>" for url in urls)
-    return (f'<?xml version="1.0" encoding="utf-8"?>{doctype}'
-            f'<{tag} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</{tag}>')
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>{doctype}'
+        f'<{tag} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</{tag}>'
+    )
 
 
 def write_fault_site(root: Path) -> list[Fault]:
     """Write outlet ``faults`` under ``root`` (site files and ``web.json``); return :func:`all_faults`."""
     outlet = root / "faults"
     quirks: dict[str, dict[str, Any]] = {}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def put(url: str, content: bytes | str, quirk: dict[str, Any] | None = None) -> None:
         host, _, path = url.split("://", 1)[1].partition("/")
@@ -245,8 +251,10 @@ def write_fault_site(root: Path) -> list[Fault]:
     put(_url("/sitemaps/laughs.xml"), _urlset(_LAUGHS, [_url("/news/from-laughs-sitemap"), "&lol9;"]))
     put(_url("/sitemaps/xxe.xml"), _urlset(_XXE, [_url("/news/from-xxe-sitemap"), "&secret;"]))
     put(_url("/sitemaps/index-a.xml"), _urlset("", [_url("/sitemaps/index-b.xml")], index=True))
-    put(_url("/sitemaps/index-b.xml"), _urlset("", [_url("/sitemaps/index-a.xml"), _url("/sitemaps/cycle.xml")],
-                                               index=True))
+    put(
+        _url("/sitemaps/index-b.xml"),
+        _urlset("", [_url("/sitemaps/index-a.xml"), _url("/sitemaps/cycle.xml")], index=True),
+    )
     put(_url("/sitemaps/cycle.xml"), _urlset("", [_url("/news/from-cycle")]))
     (outlet / "web.json").write_text(json.dumps(quirks, indent=1), "utf-8")
     return faults

@@ -207,7 +207,8 @@ class LocalWeb:
         for capture in read_archive(warc):
             if isinstance(capture, Capture) and not capture.is_revisit and capture.status:
                 parts = urlsplit(capture.url)
-                key = f"{(parts.hostname or '').lower()}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
+                query = f"?{parts.query}" if parts.query else ""
+                key = f"{(parts.hostname or '').lower()}{parts.path or '/'}{query}"
                 self.recorded[key] = capture
 
     def recording(self, host: str, path: str, query: str = "") -> Capture | None:
@@ -276,8 +277,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._serve(head, started)
         except OSError:
             self.close_connection = True
-            self.web.record(Served(self.command, self._key(), 0, b"", dict(self.headers.items()), started, time.monotonic(),
-                                   complete=False))
+            self.web.record(
+                Served(
+                    self.command,
+                    self._key(),
+                    0,
+                    b"",
+                    dict(self.headers.items()),
+                    started,
+                    time.monotonic(),
+                    complete=False,
+                )
+            )
 
     def _not_modified(self, validators: dict[str, str]) -> bool:
         """Whether the request's If-None-Match / If-Modified-Since say the client has this version."""
@@ -303,8 +314,9 @@ class _Handler(BaseHTTPRequestHandler):
         override = self.web.override_for(key)
         if override.get("fault") == "reset":
             self._reset()
-            self.web.record(Served(self.command, key, 0, b"", dict(self.headers.items()), started, time.monotonic(),
-                                   complete=False))
+            self.web.record(
+                Served(self.command, key, 0, b"", dict(self.headers.items()), started, time.monotonic(), complete=False)
+            )
             return
         if override.get("stall"):
             time.sleep(override["stall"])
@@ -319,8 +331,10 @@ class _Handler(BaseHTTPRequestHandler):
         validators = {}
         if status == 200 and (file or recorded) and not override.get("no_validators"):
             modified = file.stat().st_mtime if file else self.web.modified[recorded.location.file]  # type: ignore
-            validators = {"ETag": f'"{hashlib.sha1(body).hexdigest()[:16]}"',
-                          "Last-Modified": formatdate(modified, usegmt=True)}
+            validators = {
+                "ETag": f'"{hashlib.sha1(body).hexdigest()[:16]}"',
+                "Last-Modified": formatdate(modified, usegmt=True),
+            }
             if self._not_modified(validators):
                 status, body = 304, b""
         if not body and status == 404:
@@ -342,7 +356,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             encoding = "identity"
         chunked = override.get("chunked", content_type.startswith("text/html")) and not (
-            override.get("drip") or override.get("truncate"))
+            override.get("drip") or override.get("truncate")
+        )
 
         self.send_response(status, override.get("reason") or (recorded.reason if recorded else None))
         for name, value in validators.items():
@@ -350,7 +365,9 @@ class _Handler(BaseHTTPRequestHandler):
         if status == 304:
             self.end_headers()
             self.wfile.flush()
-            self.web.record(Served(self.command, key, status, b"", dict(self.headers.items()), started, time.monotonic()))
+            self.web.record(
+                Served(self.command, key, status, b"", dict(self.headers.items()), started, time.monotonic())
+            )
             return
         self.send_header("Content-Type", content_type)
         if encoding != "identity":
@@ -442,4 +459,3 @@ def main() -> None:
         threading.Event().wait()
     except KeyboardInterrupt:
         web.stop()
-

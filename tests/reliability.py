@@ -257,11 +257,13 @@ def _kill_after(command: list[str], ready: Callable[[], bool], delay: float, log
 
 
 def _descendants(pid: int) -> list[int]:
-    """Every process below ``pid``, as /proc lists them now."""
-    try:
-        children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
+    """Every process below ``pid``, as /proc lists them now (the children of each of its threads)."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
     return children + [grandchild for child in children for grandchild in _descendants(child)]
 
 

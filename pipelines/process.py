@@ -15,6 +15,7 @@ article capture, in this order, so the catalog they write is the same row for ro
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,6 +30,8 @@ from pipelines.outlets import OutletProfile
 from pipelines.output import CaptureNames, capture_names, write_outputs
 from pipelines.payload import MAX_PAYLOAD
 from pipelines.urls import url_key
+
+logger = logging.getLogger(__name__)
 
 #: How a capture changed the archive (``Outcome.change``).
 NEW, UPDATED, UNCHANGED, REJECTED, DUPLICATE = "new", "updated", "unchanged", "rejected", "duplicate"
@@ -115,9 +118,14 @@ def names_for(capture: Capture, outlet: str) -> CaptureNames:
 def extract(capture: Capture, outlet: OutletProfile, root: Path, max_size: int = MAX_PAYLOAD) -> Extracted:
     """Step 2: decode and extract the page (at most ``max_size`` bytes decoded), write its files under ``root``.
 
-    A page with no article writes nothing and says why.
+    A page with no article writes nothing and says why; so does a page the extractor fails on (logged with
+    its traceback: a bug to fix, but never the end of a crawl or a replay).
     """
-    result = extract_page(capture, site_name=outlet.site_name, hints=outlet.hints, max_size=max_size)
+    try:
+        result = extract_page(capture, site_name=outlet.site_name, hints=outlet.hints, max_size=max_size)
+    except Exception as error:  # noqa: BLE001 - a page the extractor chokes on is that page's problem only
+        logger.exception("Extraction failed on %s", capture.url)
+        result = Rejection("extraction-error", f"{type(error).__name__}: {error}"[:500])
     if isinstance(result, Rejection):
         return Extracted({"status": REJECTED, "reason": result.reason, "detail": result.detail})
     names = names_for(capture, outlet.name)

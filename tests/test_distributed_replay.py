@@ -10,9 +10,10 @@ from pathlib import Path
 from distributed import Client
 
 from pipelines.replay import DASK_BATCH
+from tests.archive_contents import tree
 from tests.conftest import REPO, free_port, wait_for_port
 from tests.localweb.generate import BULK_HOST, article_html, write_warc
-from tests.test_replay import run_replay, tree
+from tests.test_replay import run_replay
 
 DASK = Path(sys.executable).with_name("dask")
 

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.capture import Capture
-from pipelines.extract import Rejection, extract_article, extract_page
+from pipelines.capture import Capture, WarcLocation
+from pipelines.extract import ExtractionHints, Rejection, extract_article, extract_page
 from pipelines.extract.page_text import render_page_text
+from pipelines.outlets import OutletProfile
 from pipelines.output import capture_names
+from pipelines.process import extract
 from tests.conftest import run_crawl
 from tests.localweb import LocalWeb
 from tests.localweb.generate import article_html
@@ -118,3 +120,25 @@ def test_broken_pages_through_the_crawl(tmp_path: Path) -> None:
     assert rejected == {reason: reason for reason in BROKEN_PAGES}
     for reason in BROKEN_PAGES:
         assert f"'extraction/rejected/{reason}': 1" in crawl.log
+
+
+def test_decoding_problems_and_extractor_failures_are_rejections_with_a_reason(tmp_path: Path) -> None:
+    """Whatever goes wrong with one page (a bomb, a broken encoding, an extractor crash on a bad outlet hint)
+    is that page's rejection, the same for the crawl and replay (both run pipelines.process.extract)."""
+    warc = "bulk-20261201000000000-00000-host.warc.gz"
+    location = WarcLocation(warc, 0, 1, 0, "<urn:uuid:1>", "2026-12-01T00:00:00Z")
+    page = article_html(3).encode()
+    bomb = Capture(f"https://{HOST}/news/bomb", 200, {"content-type": "text/html", "content-encoding": "gzip"},
+                   gzip.compress(page * 200), location)
+    broken = Capture(f"https://{HOST}/news/broken", 200, {"content-type": "text/html", "content-encoding": "gzip"},
+                     b"\x1f\x8b\x08 not gzip", location)
+    plain = Capture(f"https://{HOST}/news/plain", 200, {"content-type": "text/html"}, page, location)
+    bad_hint = OutletProfile("bulk", hints=ExtractionHints(prune_xpaths=("//[",)))
+    cases = [(bomb, OutletProfile("bulk"), len(page) * 10, "too-large"),
+             (broken, OutletProfile("bulk"), 1 << 20, "bad-encoding"),
+             (plain, bad_hint, 1 << 20, "extraction-error")]
+    for capture, outlet, max_size, reason in cases:
+        result = extract(capture, outlet, tmp_path, max_size)
+        assert result.rejected and result.columns["reason"] == reason and result.columns["detail"], reason
+    assert not list(tmp_path.rglob("*.txt")), "a rejected page writes no file"
+    assert not extract(plain, OutletProfile("bulk"), tmp_path).rejected

@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -125,8 +126,15 @@ def test_crawl_archives_expected_articles(name: str, local_web: LocalWeb, tmp_pa
         assert responses[url] >= 1, f"{url} was not archived"
 
 
+@pytest.fixture(scope="module")
+def site_files_web() -> Iterator[LocalWeb]:
+    """The outlets' site files alone, served (not the WARCs recorded from them)."""
+    with LocalWeb(fixture_roots(SETTINGS), warcs=False) as web:
+        yield web
+
+
 @pytest.mark.parametrize("name", OUTLETS)
-def test_recorded_warc_is_what_the_site_files_serve(name: str) -> None:
+def test_recorded_warc_is_what_the_site_files_serve(name: str, site_files_web: LocalWeb) -> None:
     """The WARC recorded from an outlet's site files (what ``scrapy checkoutlet`` replays) has not gone stale.
 
     Each of its responses must be what the site files serve for that URL now (same status, same decoded body),
@@ -147,11 +155,10 @@ def test_recorded_warc_is_what_the_site_files_serve(name: str) -> None:
     missing = [url for url in required_urls(outlet_class(name), read_expected(folder)) if url not in held]
     assert not missing, f"the recorded WARC of {name} lacks {missing}: {rerun}"
     stale = []
-    with LocalWeb(fixture_roots(SETTINGS), warcs=False) as web:  # the site files alone
-        for url, status, body in responses:  # in recording order: a "sequence" quirk answers in turn
-            now_status, headers, payload = web.fetch(url)
-            now_body = decode_payload(payload, headers)
-            if (now_status, now_body) != (status, body):
-                stale.append(f"{url}: recorded {status}, {len(body)} bytes; the files serve {now_status}, "
-                             f"{len(now_body)} bytes" + (", another body" if len(body) == len(now_body) else ""))
+    for url, status, body in responses:  # in recording order: a "sequence" quirk answers in turn
+        now_status, headers, payload = site_files_web.fetch(url)
+        now_body = decode_payload(payload, headers)
+        if (now_status, now_body) != (status, body):
+            stale.append(f"{url}: recorded {status}, {len(body)} bytes; the files serve {now_status}, "
+                         f"{len(now_body)} bytes" + (", another body" if len(body) == len(now_body) else ""))
     assert not stale, f"the recorded WARC of {name} is stale: {rerun}\n  " + "\n  ".join(stale)

@@ -22,21 +22,19 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pipelines.catalog import engine_for
 from pipelines.urls import url_key
+from tests.archive_contents import NOT_IN_THE_WARCS, tree
+from tests.archive_contents import catalog_tables as tables
 from tests.conftest import REPO, run_crawl
 from tests.localweb import LocalWeb
 from tests.localweb.generate import BULK_HOST, article_html, write_bulk_site
 from tests.servers import postgres_server
-from tests.test_replay import tree
 
-REVISIT = 4.0  # seconds: the first revisit is due this long after an article's first capture
+REVISIT = 2.5  # seconds: the first revisit is due this long after an article's first capture
 SETTINGS = {"SPIDER_MODULES": "tests.outlets", "REVISIT_AFTER": f"{REVISIT:.0f}s,{2 * REVISIT:.0f}s",
             "HEALTH_MIN_RUNS": "1", "HEALTH_MIN_PAGES": "1"}
 PAYWALL = (b"<html><head><script type='application/ld+json'>{\"@type\": \"NewsArticle\", \"isAccessibleForFree\":"
            b" false}</script></head><body><h1>Story</h1><p>Subscribe to continue reading this story.</p></body></html>")
-#: What a WARC cannot tell, left out of the comparison: when a row was written, and row numbers.
-NOT_IN_THE_WARCS = {"captures": {"extracted_at"}, "seen": set(), "coverage": {"id"}}
 
 
 @pytest.fixture(scope="module")
@@ -55,19 +53,6 @@ def new_database(kind: str, tmp_path: Path, name: str, request: pytest.FixtureRe
         connection.execute(sa.text(f"CREATE DATABASE {name}_{tmp_path.name.replace('-', '_')[-20:]}"))
     engine.dispose()
     return server.rsplit("/", 1)[0] + f"/{name}_{tmp_path.name.replace('-', '_')[-20:]}"
-
-
-def tables(database: str) -> dict[str, list[tuple]]:
-    """Every row of the tables the capture path writes, as comparable tuples (sorted)."""
-    engine = engine_for(database)
-    found = {}
-    with engine.connect() as connection:
-        for table, left_out in NOT_IN_THE_WARCS.items():
-            rows = connection.execute(sa.text(f"SELECT * FROM {table}")).mappings().all()
-            found[table] = sorted((tuple(sorted((k, v) for k, v in row.items() if k not in left_out)) for row in rows),
-                                  key=repr)
-    engine.dispose()
-    return found
 
 
 def grow_and_edit(site: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -14,14 +13,11 @@ import pytest
 from pipelines.capture import Capture
 from pipelines.payload import dechunk, decode_payload
 from pipelines.warc_reader import Damage, read_archive
+from tests.archive_contents import catalog_tables as tables
+from tests.archive_contents import tree
 from tests.conftest import REPO, run_crawl
-from tests.localweb import FIXTURES, LocalWeb
+from tests.localweb import FIXTURES, LOCAL_CRAWL_SETTINGS, LocalWeb
 from tests.test_outlet_registry import OUTLETS
-
-
-def tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and "/text/" in str(p.relative_to(root))}
 
 
 def run_replay(*args: str) -> subprocess.CompletedProcess:
@@ -30,16 +26,21 @@ def run_replay(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_replay_reproduces_the_crawl_byte_for_byte(tmp_path: Path) -> None:
+    """Every outlet crawled (``scrapy crawlall``, 4 at once), then its texts and catalog deleted: replay writes
+    the same files, byte for byte, and the same catalog rows (see tests/test_rebuild.py)."""
     archive = tmp_path / "archive"
     with LocalWeb(FIXTURES) as web:
-        for outlet in OUTLETS:
-            crawl = run_crawl(outlet, archive, web)
-            assert crawl.returncode == 0, crawl.log[-2000:]
+        settings = {**LOCAL_CRAWL_SETTINGS, "LOCAL_WEB_PROXY": web.proxy_url, "ARCHIVE_ROOT": str(archive)}
+        crawled = subprocess.run([sys.executable, "-m", "scrapy", "crawlall", "--jobs", "4",
+                                  *(f"-s{name}={value}" for name, value in settings.items())],
+                                 cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert crawled.returncode == 0, crawled.stdout[-3000:] + crawled.stderr[-3000:]
+    assert all(f"  {outlet}: ok" in crawled.stdout for outlet in OUTLETS), crawled.stdout
     written = tree(archive)
     assert sum(name.endswith(".json") for name in written) >= 30
     for folder in archive.glob("*/text"):
         shutil.rmtree(folder)
-    (archive / "catalog.sqlite").unlink()
+    (archive / "catalog.sqlite").rename(tmp_path / "crawled.sqlite")
     stats_file = tmp_path / "stats.json"
     done = run_replay(str(archive), "-o", str(archive), "--stats", str(stats_file))
     assert done.returncode == 0, done.stderr[-3000:]
@@ -47,6 +48,7 @@ def test_replay_reproduces_the_crawl_byte_for_byte(tmp_path: Path) -> None:
     stats = json.loads(stats_file.read_text())
     assert stats["extracted"] == sum(name.endswith(".json") for name in written)
     assert stats["damaged_count"] == 0 and stats["skipped"]["role-discovery"] > 0
+    assert tables(str(archive / "catalog.sqlite")) == tables(str(tmp_path / "crawled.sqlite"))
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,33 @@
+"""What an archive folder holds, in comparable form: its text files and the rows of its catalog."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from pipelines.catalog import engine_for
+
+#: What a WARC cannot tell, left out when catalogs are compared: when a row was written, and row numbers.
+NOT_IN_THE_WARCS = {"captures": {"extracted_at"}, "seen": set(), "coverage": {"id"}}
+
+
+def tree(root: Path) -> dict[str, str]:
+    """Every text file under ``root`` (``<outlet>/text/...``) and a hash of its bytes."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and "/text/" in str(p.relative_to(root))}
+
+
+def catalog_tables(database: str) -> dict[str, list[tuple]]:
+    """Every row of the tables the capture path writes (a SQLite file or a database URL), sorted, as
+    (column, value) tuples without what a WARC cannot tell."""
+    engine = engine_for(database)
+    found = {}
+    with engine.connect() as connection:
+        for table, left_out in NOT_IN_THE_WARCS.items():
+            rows = connection.execute(sa.text(f"SELECT * FROM {table}")).mappings().all()
+            found[table] = sorted((tuple(sorted((k, v) for k, v in row.items() if k not in left_out)) for row in rows),
+                                  key=repr)
+    engine.dispose()
+    return found

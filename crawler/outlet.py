@@ -37,7 +37,7 @@ from crawler.discovery import (
     sitemaps_in_robots,
 )
 from crawler.seen_state import SeenState
-from pipelines.capture import Capture
+from pipelines.capture import ARTICLE, Capture
 from pipelines.extract import ExtractionHints
 
 
@@ -185,8 +185,10 @@ class OutletSpider(scrapy.Spider):
         capture: Capture | None = meta.get("capture")
         if capture is None:
             self.crawler.stats.inc_value("extraction/not_archived")  # WARC writing is off: nothing to extract for
-        elif capture.status == 200:
-            yield replace(capture, outlet=self.name, role=capture.role or "article")
+        elif capture.status == 200 and (capture.outlet, capture.role) == (self.name, ARTICLE):
+            yield capture
+        elif capture.status == 200:  # answered from the archive (ARCHIVE_SOURCE): the crawl says what it is
+            yield replace(capture, outlet=self.name, role=ARTICLE)
 
     def _follow(
         self, response: Response, url: str, kind: str, callback: Any, link: Link | None = None

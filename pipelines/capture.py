@@ -60,7 +60,8 @@ class Capture:
     refers_to_url: str = ""  # a revisit record: the URL of the capture holding its payload
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "headers", {name.lower(): value for name, value in self.headers.items()})
+        if not all(name.islower() for name in self.headers):
+            object.__setattr__(self, "headers", {name.lower(): value for name, value in self.headers.items()})
 
     @classmethod
     def of_page(cls, url: str, html: bytes | str, content_type: str = "text/html; charset=utf-8") -> Capture:

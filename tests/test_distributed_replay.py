@@ -10,7 +10,7 @@ from pathlib import Path
 from distributed import Client
 
 from pipelines.replay import DASK_BATCH
-from tests.archive_contents import tree
+from tests.archive_contents import catalog_tables, tree
 from tests.conftest import REPO, free_port, wait_for_port
 from tests.localweb.generate import BULK_HOST, article_html, write_warc
 from tests.test_replay import run_replay
@@ -49,3 +49,5 @@ def test_replay_on_a_dask_cluster_writes_what_the_local_pool_writes(tmp_path: Pa
     assert local.returncode == 0, local.stderr[-3000:]
     assert json.loads(distributed.stdout)["extracted"] == json.loads(local.stdout)["extracted"] == len(pages)
     assert tree(tmp_path / "dask") == tree(tmp_path / "local") != {}
+    assert catalog_tables(str(tmp_path / "dask" / "catalog.sqlite")) == catalog_tables(
+        str(tmp_path / "local" / "catalog.sqlite"))

@@ -44,7 +44,7 @@ def upgrade() -> None:
             sa.Column("metadata_path", sa.Text),
             sa.Column("extractor_version", sa.Text),
             sa.Column("extracted_at", sa.Text, nullable=False),
-            sa.Column("url_key", sa.Text),  # crawler.urls.url_key(url)
+            sa.Column("url_key", sa.Text),  # pipelines.urls.url_key(url)
             sa.Column("version", sa.Integer),  # 1, 2, ...: each changed capture of an article is a new version
             sa.Column("previous_record_id", sa.Text),  # the capture of the version before
             sa.CheckConstraint("status IN ('extracted', 'rejected')", name="captures_status"),

@@ -10,7 +10,8 @@ article capture, in this order, so the catalog they write is the same row for ro
    so replay runs it in worker processes or on other machines.
 3. :func:`record`: the capture's catalog row, in capture order: a new version of the article
    (with the capture of the version before), an unchanged revisit, or a rejection with its
-   reason; and the canonical URL's seen-state.
+   reason; the canonical URL's seen-state; and the article's entry in the search index
+   (:mod:`pipelines.search`), which holds each article's latest version.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipelines.capture import Capture, WarcLocation
+from pipelines.capture import Capture, WarcLocation, warc_datetime
 from pipelines.catalog import Catalog
 from pipelines.extract import Rejection, extract_page
 from pipelines.health import HealthSettings, PageCoverage
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 #: How a capture changed the archive (``Outcome.change``).
 NEW, UPDATED, UNCHANGED, REJECTED, DUPLICATE = "new", "updated", "unchanged", "rejected", "duplicate"
 
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -74,6 +77,7 @@ class Extracted:
     columns: dict[str, Any]  # status and either the article's fields and files, or the reason and detail
     canonical_url: str = ""
     coverage: PageCoverage | None = None  # None: extraction found no article
+    searchable: dict[str, Any] = field(default_factory=dict)  # what the search index needs that the row lacks
 
     @property
     def rejected(self) -> bool:
@@ -130,7 +134,9 @@ def extract(capture: Capture, outlet: OutletProfile, root: Path, max_size: int =
         return Extracted({"status": REJECTED, "reason": result.reason, "detail": result.detail})
     names = names_for(capture, outlet.name)
     columns = write_outputs(root, names, result, outlet.name, _location(capture))
-    return Extracted(columns, result.canonical_url, PageCoverage.of(result))
+    searchable = {"standfirst": result.standfirst, "body": result.body, "section": result.section,
+                  "authors": list(result.authors)}
+    return Extracted(columns, result.canonical_url, PageCoverage.of(result), searchable)
 
 
 def record(catalog: Catalog, capture: Capture, outlet: str, extracted: Extracted | None, commit: bool = True
@@ -165,9 +171,28 @@ def record(catalog: Catalog, capture: Capture, outlet: str, extracted: Extracted
     canonical = url_key(extracted.canonical_url) if extracted.canonical_url else key
     if canonical != key and catalog.seen(outlet, canonical) is None:
         catalog.mark_fetched(outlet, [canonical], extracted.canonical_url, location, [], commit=commit)
+    _index(catalog, capture, outlet, key, version, extracted, commit)
     files = {kind: columns[f"{kind}_path"] for kind in ("page_text", "article_text", "metadata")}
     return Outcome(outlet, capture.url, UPDATED if version > 1 else NEW, warc, columns["title"], columns["published"],
                    columns["source"], files=files, coverage=extracted.coverage)
+
+
+def _index(catalog: Catalog, capture: Capture, outlet: str, key: str, version: int, extracted: Extracted,
+           commit: bool) -> None:
+    """Put the version in the search index (where a later one of the article is not already)."""
+    location = _location(capture)
+    columns, searchable = extracted.columns, extracted.searchable
+    first_fetched = location.date if version == 1 else catalog.first_fetched(outlet, key) or location.date
+    published = columns["published"] or ""
+    day = published[:10] if _DAY.match(published) else (warc_datetime(first_fetched) or _EPOCH).date().isoformat()
+    catalog.index_article({
+        "outlet": outlet, "url_key": key, "record_id": location.record_id, "version": version, "url": capture.url,
+        "title": columns["title"], "standfirst": searchable.get("standfirst", ""),
+        "body": "\n".join(searchable.get("body", "").splitlines()), "byline": columns["byline"],
+        "source": columns["source"], "section": searchable.get("section", ""), "language": columns["language"],
+        "published": published, "fetched": location.date, "first_fetched": first_fetched, "day": day,
+        "word_count": columns["word_count"],
+    }, searchable.get("authors", []), commit=commit)
 
 
 def _next_version(catalog: Catalog, outlet: str, key: str) -> tuple[int, str]:

@@ -10,7 +10,10 @@ import sqlalchemy as sa
 from pipelines.catalog import engine_for
 
 #: What a WARC cannot tell, left out when catalogs are compared: when a row was written, and row numbers.
-NOT_IN_THE_WARCS = {"captures": {"extracted_at"}, "seen": set(), "coverage": {"id"}}
+NOT_IN_THE_WARCS = {"captures": {"extracted_at"}, "seen": set(), "coverage": {"id"}, "articles": {"id", "document"},
+                    "article_authors": {"article_id"}}
+#: Tables whose rows point at others by row number: compared through what they point at.
+_THROUGH = {"article_authors": "SELECT w.*, a.outlet, a.url_key FROM article_authors w JOIN articles a ON a.id = w.article_id"}
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -26,7 +29,7 @@ def catalog_tables(database: str) -> dict[str, list[tuple]]:
     found = {}
     with engine.connect() as connection:
         for table, left_out in NOT_IN_THE_WARCS.items():
-            rows = connection.execute(sa.text(f"SELECT * FROM {table}")).mappings().all()
+            rows = connection.execute(sa.text(_THROUGH.get(table, f"SELECT * FROM {table}"))).mappings().all()
             found[table] = sorted((tuple(sorted((k, v) for k, v in row.items() if k not in left_out)) for row in rows),
                                   key=repr)
     engine.dispose()

@@ -5,7 +5,9 @@
 - ``seen``: the seen-state of incremental crawls: every article URL key fetched, and when to look again;
 - ``validators``: HTTP validators of discovery documents, for conditional requests;
 - ``coverage``: extraction health, the field coverage of each crawl run;
-- ``runs``: the run history of the scheduling service.
+- ``runs``: the run history of the scheduling service;
+- ``articles`` and ``article_authors``: the search index, the latest version of every article
+  (:mod:`pipelines.search`; its full-text part is the engine's own: see migration 0005).
 """
 
 from __future__ import annotations
@@ -64,4 +66,20 @@ runs_table = sa.Table(  # the run history (pipelines.catalog.runs)
     *(sa.Column(name, sa.Text) for name in ("finish_reason", "problem", "log")),
     sa.Column("pid", sa.Integer),
     *(sa.Column(name, sa.Text) for name in ("summary_file", "stats")),
+)
+articles_table = sa.Table(  # the search index: one row per article, its latest version (pipelines.search)
+    "articles", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    *(sa.Column(name, sa.Text) for name in ("outlet", "url_key", "record_id")),
+    sa.Column("version", sa.Integer),
+    *(sa.Column(name, sa.Text) for name in ("url", "title", "standfirst", "body", "byline", "source", "section",
+                                             "language", "published", "fetched", "first_fetched", "day")),
+    sa.Column("word_count", sa.Integer),
+)
+authors_table = sa.Table(
+    "article_authors", metadata,
+    sa.Column("article_id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("folded", sa.Text),
+    sa.Column("position", sa.Integer),
 )

@@ -29,7 +29,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from pipelines.capture import WarcLocation, warc_datetime
-from pipelines.catalog.schema import captures, coverage_table, seen_table, validators_table
+from pipelines.catalog.schema import (
+    articles_table,
+    authors_table,
+    captures,
+    coverage_table,
+    seen_table,
+    validators_table,
+)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -39,6 +46,10 @@ _SEEN_ROW = sa.select(seen_table).where(seen_table.c.outlet == sa.bindparam("out
                                         seen_table.c.url_key == sa.bindparam("url_key"))
 _VERSION_OF = sa.select(captures.c.version, captures.c.previous_record_id).where(
     captures.c.record_id == sa.bindparam("record_id"))
+_FIRST_FETCHED = (sa.select(captures.c.fetched)
+                  .where(captures.c.outlet == sa.bindparam("outlet"), captures.c.url_key == sa.bindparam("url_key"),
+                         captures.c.status == "extracted")
+                  .order_by(captures.c.version).limit(1))
 _VALIDATORS = sa.select(validators_table.c.etag, validators_table.c.last_modified).where(
     validators_table.c.url == sa.bindparam("url"))
 
@@ -137,6 +148,23 @@ def _upsert_statement(table: str, columns: tuple[str, ...], keys: tuple[str, ...
     return sa.text(f'INSERT INTO "{table}" ({quoted(columns)}) VALUES ({values}) ON CONFLICT ({quoted(keys)}) {action}')
 
 
+def _index_article_statement(postgres: bool) -> sa.TextClause:
+    """The search index's upsert: a version replaces the one indexed only if it is not older; the first
+    fetch of the article stays the earliest seen."""
+    columns = [column.name for column in articles_table.columns if column.name != "id"]
+    update = [name for name in columns if name not in {"outlet", "url_key", "first_fetched"}]
+    earliest = "LEAST" if postgres else "min"
+    changes = ", ".join([*(f'"{name}" = excluded."{name}"' for name in update),
+                         f'"first_fetched" = {earliest}(articles.first_fetched, excluded.first_fetched)'])
+    return sa.text(
+        f'INSERT INTO articles ({", ".join(columns)}) VALUES ({", ".join(":" + name for name in columns)}) '
+        f"ON CONFLICT (outlet, url_key) DO UPDATE SET {changes} WHERE excluded.version >= articles.version "
+        "RETURNING id")
+
+
+_INDEX_ARTICLE = {postgres: _index_article_statement(postgres) for postgres in (False, True)}
+
+
 class Catalog:
     """One connection to the catalog; writes wait for :meth:`commit` where ``commit=False`` says so."""
 
@@ -190,6 +218,30 @@ class Catalog:
         finally:
             self._wrote(commit)
         return True
+
+    def index_article(self, article: dict[str, Any], authors: list[str], commit: bool = True) -> bool:
+        """Put an article version in the search index, unless a later version of it is there already.
+
+        ``article`` has the columns of ``articles`` (but ``id``); returns whether the index changed.
+        """
+        statement = _INDEX_ARTICLE[self.engine.dialect.name == "postgresql"]
+        try:
+            found = self._db.execute(statement, article).first()
+            if found is not None:
+                self._db.execute(authors_table.delete().where(authors_table.c.article_id == found[0]))
+                names = list(dict.fromkeys(name for name in authors if name))
+                if names:
+                    self._db.execute(authors_table.insert(), [
+                        {"article_id": found[0], "name": name, "folded": name.casefold(), "position": position}
+                    for position, name in enumerate(names)])
+        finally:
+            self._wrote(commit)
+        return found is not None
+
+    def first_fetched(self, outlet: str, url_key: str) -> str:
+        """The WARC-Date of an article's first extracted version ("" if none is recorded)."""
+        rows = self._read(_FIRST_FETCHED, {"outlet": outlet, "url_key": url_key})
+        return rows[0][0] or "" if rows else ""
 
     def seen(self, outlet: str, url_key: str) -> dict[str, Any] | None:
         rows = self._read(_SEEN_ROW, {"outlet": outlet, "url_key": url_key})

@@ -13,7 +13,8 @@ from pipelines.catalog import engine_for
 NOT_IN_THE_WARCS = {"captures": {"extracted_at"}, "seen": set(), "coverage": {"id"}, "articles": {"id", "document"},
                     "article_authors": {"article_id"}}
 #: Tables whose rows point at others by row number: compared through what they point at.
-_THROUGH = {"article_authors": "SELECT w.*, a.outlet, a.url_key FROM article_authors w JOIN articles a ON a.id = w.article_id"}
+_THROUGH = {"article_authors": "SELECT w.*, a.outlet, a.url_key FROM article_authors w "
+                               "JOIN articles a ON a.id = w.article_id"}
 
 
 def tree(root: Path) -> dict[str, str]:

@@ -71,7 +71,8 @@ class SearchQuery:
             raise QueryError(f"results beyond the first {MAX_OFFSET:,} are not paged: export the search instead")
         unknown = sorted(set(self.outlets) - known_outlets) if known_outlets is not None else []
         if unknown:
-            raise QueryError(f"unknown outlet {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known_outlets))}")
+            known = ", ".join(sorted(known_outlets or ()))
+            raise QueryError(f"unknown outlet {', '.join(map(repr, unknown))}; known: {known}")
         dates = {name: _date(name, getattr(self, name)) for name in
                  ("published_from", "published_to", "fetched_from", "fetched_to")}
         for start, end in (("published_from", "published_to"), ("fetched_from", "fetched_to")):

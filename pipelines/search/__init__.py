@@ -125,34 +125,59 @@ class Search:
             return {row[0] for row in connection.execute(sa.text("SELECT DISTINCT outlet FROM articles"))}
 
     def run(self, query: SearchQuery) -> SearchResult:
-        """One page of results, with the facets and counts per day of every match."""
+        """One page of results, with the facets and counts per day of every match.
+
+        The matches are found once, into a temporary table the counts, facets and the page then read.
+        """
         matches, parameters = self._matches(query)
-        order = self._order(query)
         offset = (query.page - 1) * query.per_page
-        snippet = ("ts_headline('simple', a.body, to_tsquery('simple', :tsquery), "
-                   f"'MaxWords={_SNIPPET_WORDS}, MinWords=10, StartSel=[, StopSel=], MaxFragments=2')"
-                   if self.postgres and query.text.strip() else
-                   f"snippet(articles_fts, 2, '[', ']', ' ... ', {_SNIPPET_WORDS // 2})"
-                   if query.text.strip() else "substr(a.body, 1, 300)")
-        page_sql = (f"SELECT {_columns('a')}, m.score, {snippet} AS snippet FROM ({matches}) m "
-                    f"JOIN articles a ON a.id = m.id {self._fts_join(query)} "
-                    f"ORDER BY {order} LIMIT :limit OFFSET :offset")
         with self.engine.connect() as connection:
-            total = connection.execute(sa.text(f"SELECT count(*) FROM ({matches}) m"), parameters).scalar_one()
-            hits = [dict(row._mapping) for row in connection.execute(
-                sa.text(page_sql), {**parameters, "limit": query.per_page, "offset": offset})]
-            _authors(connection, hits)
+            connection.execute(sa.text("DROP TABLE IF EXISTS search_matches"))
+            connection.execute(sa.text(f"CREATE TEMPORARY TABLE search_matches AS {matches}"), parameters)
+            total = connection.execute(sa.text("SELECT count(*) FROM search_matches")).scalar_one()
+            page = connection.execute(sa.text(
+                f"SELECT m.id, m.score FROM search_matches m JOIN articles a ON a.id = m.id "
+                f"ORDER BY {self._order(query)} LIMIT :limit OFFSET :offset"),
+                {"limit": query.per_page, "offset": offset}).all()
+            hits = self._page(connection, query, parameters, page)
             facets = {
-                "outlets": self._facet(connection, matches, parameters, "a.outlet"),
-                "sources": self._facet(connection, matches, parameters, "a.source"),
-                "authors": self._authors_facet(connection, matches, parameters),
+                "outlets": self._facet(connection, "a.outlet"),
+                "sources": self._facet(connection, "a.source"),
+                "authors": self._authors_facet(connection),
             }
             per_day = [tuple(row) for row in connection.execute(sa.text(
-                f"SELECT a.day, a.outlet, count(*) FROM ({matches}) m JOIN articles a ON a.id = m.id "
-                "GROUP BY a.day, a.outlet ORDER BY a.day, a.outlet"), parameters)]
+                "SELECT a.day, a.outlet, count(*) FROM search_matches m JOIN articles a ON a.id = m.id "
+                "GROUP BY a.day, a.outlet ORDER BY a.day, a.outlet"))]
             totals = self._day_totals(connection, per_day)
+            connection.execute(sa.text("DROP TABLE search_matches"))
+            connection.commit()
         return SearchResult(query, total, hits, facets, per_day, totals,
                             words(parse(query.text)) if query.text.strip() else [])
+
+    def _page(self, connection: sa.Connection, query: SearchQuery, parameters: dict[str, Any],
+              page: list[sa.Row]) -> list[dict[str, Any]]:
+        """The page's articles, in order, each with a snippet of its body around the words found."""
+        if not page:
+            return []
+        scores = {row[0]: row[1] for row in page}
+        ids = sa.bindparam("ids", expanding=True)
+        if not query.text.strip():
+            snippet, source, condition = "substr(a.body, 1, 300)", "articles a", "a.id IN :ids"
+        elif self.postgres:
+            snippet = ("ts_headline('simple', a.body, to_tsquery('simple', :tsquery), "
+                       f"'MaxWords={_SNIPPET_WORDS}, MinWords=10, StartSel=[, StopSel=], MaxFragments=2')")
+            source, condition = "articles a", "a.id IN :ids"
+        else:  # snippet() needs the FTS5 table, matched, in the query
+            snippet = f"snippet(articles_fts, 2, '[', ']', ' ... ', {_SNIPPET_WORDS // 2})"
+            source = "articles_fts JOIN articles a ON a.id = articles_fts.rowid"
+            condition = "articles_fts MATCH :fts AND articles_fts.rowid IN :ids"
+        rows = connection.execute(
+            sa.text(f"SELECT a.id, {_columns('a')}, {snippet} AS snippet FROM {source} WHERE {condition}")
+            .bindparams(ids), {**parameters, "ids": list(scores)})
+        found = {row.id: {**row._mapping, "score": scores[row.id]} for row in rows}
+        hits = [found[article_id] for article_id in scores if article_id in found]
+        _authors(connection, hits)
+        return hits
 
     def rows(self, query: SearchQuery, text: bool = True, batch: int = 1000) -> Iterator[dict[str, Any]]:
         """Every match, in the query's order, one at a time (flat memory: the database streams them).
@@ -161,9 +186,8 @@ class Search:
         """
         matches, parameters = self._matches(query)
         extra = ", a.standfirst, a.body" if text else ""
-        order = self._order(query)
-        sql = (f"SELECT {_columns('a')}{extra} FROM ({matches}) m JOIN articles a ON a.id = m.id "
-               f"{self._fts_join(query)} ORDER BY {order}")
+        sql = (f"SELECT a.id, {_columns('a')}{extra} FROM ({matches}) m JOIN articles a ON a.id = m.id "
+               f"ORDER BY {self._order(query)}")
         with self.engine.connect().execution_options(stream_results=True, yield_per=batch) as connection:
             result = connection.execute(sa.text(sql), parameters)
             for chunk in result.mappings().partitions(batch):
@@ -188,14 +212,10 @@ class Search:
                     f"FROM articles a WHERE {where}", parameters)
         parameters["fts"] = to_fts5(node)
         where = " AND ".join(["articles_fts MATCH :fts", *conditions])
+        # CROSS JOIN: SQLite keeps that order, the index first (left alone, its planner starts from a filter's
+        # index and runs the full-text query once per row: 250x slower on a selective phrase)
         return ("SELECT a.id AS id, -bm25(articles_fts, 10.0, 5.0, 1.0) AS score FROM articles_fts "
-                f"JOIN articles a ON a.id = articles_fts.rowid WHERE {where}", parameters)
-
-    def _fts_join(self, query: SearchQuery) -> str:
-        """SQLite's snippet() needs the FTS table in the query that shows the page."""
-        if self.postgres or not query.text.strip():
-            return ""
-        return "JOIN articles_fts ON articles_fts.rowid = a.id WHERE articles_fts MATCH :fts"
+                f"CROSS JOIN articles a ON a.id = articles_fts.rowid WHERE {where}", parameters)
 
     @staticmethod
     def _order(query: SearchQuery) -> str:
@@ -206,17 +226,17 @@ class Search:
         return "a.day DESC, a.published DESC, a.id DESC"
 
     @staticmethod
-    def _facet(connection: sa.Connection, matches: str, parameters: dict, column: str) -> list[tuple[str, int]]:
-        sql = (f"SELECT {column}, count(*) AS n FROM ({matches}) m JOIN articles a ON a.id = m.id "
+    def _facet(connection: sa.Connection, column: str) -> list[tuple[str, int]]:
+        sql = (f"SELECT {column}, count(*) AS n FROM search_matches m JOIN articles a ON a.id = m.id "
                f"WHERE {column} IS NOT NULL AND {column} <> '' GROUP BY {column} ORDER BY n DESC, {column} "
                f"LIMIT {FACET_SIZE}")
-        return [(row[0], row[1]) for row in connection.execute(sa.text(sql), parameters)]
+        return [(row[0], row[1]) for row in connection.execute(sa.text(sql))]
 
     @staticmethod
-    def _authors_facet(connection: sa.Connection, matches: str, parameters: dict) -> list[tuple[str, int]]:
-        sql = (f"SELECT w.name, count(*) AS n FROM ({matches}) m JOIN article_authors w ON w.article_id = m.id "
+    def _authors_facet(connection: sa.Connection) -> list[tuple[str, int]]:
+        sql = ("SELECT w.name, count(*) AS n FROM search_matches m JOIN article_authors w ON w.article_id = m.id "
                f"GROUP BY w.name ORDER BY n DESC, w.name LIMIT {FACET_SIZE}")
-        return [(row[0], row[1]) for row in connection.execute(sa.text(sql), parameters)]
+        return [(row[0], row[1]) for row in connection.execute(sa.text(sql))]
 
     @staticmethod
     def _day_totals(connection: sa.Connection, per_day: list[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
@@ -264,14 +284,13 @@ def _filters(query: SearchQuery) -> tuple[list[str], dict[str, Any]]:
 
 
 def _authors(connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
-    """Give each result row its list of authors."""
+    """Give each result row its list of authors (in byline order), in place of the row's internal id."""
     if not rows:
         return
-    ids = [row["record_id"] for row in rows]
-    sql = sa.text("SELECT a.record_id, w.name FROM article_authors w JOIN articles a ON a.id = w.article_id "
-                  "WHERE a.record_id IN :ids ORDER BY w.position").bindparams(sa.bindparam("ids", expanding=True))
-    found: dict[str, list[str]] = {}
-    for record_id, name in connection.execute(sql, {"ids": ids}):
-        found.setdefault(record_id, []).append(name)
+    sql = sa.text("SELECT article_id, name FROM article_authors WHERE article_id IN :ids ORDER BY position"
+                  ).bindparams(sa.bindparam("ids", expanding=True))
+    found: dict[int, list[str]] = {}
+    for article_id, name in connection.execute(sql, {"ids": [row["id"] for row in rows]}):
+        found.setdefault(article_id, []).append(name)
     for row in rows:
-        row["authors"] = found.get(row["record_id"], [])
+        row["authors"] = found.get(row.pop("id"), [])

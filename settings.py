@@ -135,6 +135,11 @@ SCHEDULE_DB_URL = None  # the job store; default sqlite:///<ARCHIVE_ROOT>/schedu
 SCHEDULE_JITTER = 60  # seconds added at random to every run time
 SCHEDULE_OVERRIDE = None  # one schedule for every outlet ("every 2s"), or JSON {"outlet": "schedule"}
 SCHEDULE_OUTLETS = None  # comma-separated: schedule only these outlets (default: all)
+# At start, every active outlet the archive has never crawled (no run in the history, no WARC in
+# <ARCHIVE_ROOT>/<outlet>/warc/) is crawled at once (trigger "first-run"), one after another, spread over
+# SCHEDULE_JITTER seconds but at least 1 s apart, instead of waiting for its next tick; its schedule is
+# unchanged. False: a fresh service waits for each outlet's first tick.
+SCHEDULE_FIRST_RUN_AT_ONCE = True
 SCHEDULE_POLL = 5  # seconds between re-reads of the job store (pause/resume/run-now from outside)
 SCHEDULE_HEALTH_MAX_AGE = 60  # seconds: an older heartbeat is unhealthy
 CRAWL_TIMEOUT = 1800  # wall-clock limit of one crawl, seconds

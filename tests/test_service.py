@@ -34,7 +34,10 @@ from tests.conftest import REPO
 from tests.localweb import FIXTURES, LOCAL_CRAWL_SETTINGS, LocalWeb
 from tests.warc_reading import read_records, warcio_check
 
-BASE = {**LOCAL_CRAWL_SETTINGS, "SCHEDULE_JITTER": "0", "SCHEDULE_POLL": "0.5", "LOG_LEVEL": "INFO"}
+# These tests are about the schedule, so a fresh archive waits for its ticks here; the first run a fresh service
+# gives never-crawled outlets at once is tested in tests/test_service_first_run.py.
+BASE = {**LOCAL_CRAWL_SETTINGS, "SCHEDULE_JITTER": "0", "SCHEDULE_POLL": "0.5", "LOG_LEVEL": "INFO",
+        "SCHEDULE_FIRST_RUN_AT_ONCE": "False"}
 
 
 # --- helpers -------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ until SIGTERM or SIGINT. The options work on the persistent job store, whether
 or not the service runs (a running service notices within ``SCHEDULE_POLL``
 seconds):
 
-- ``--list`` (``--json``): every outlet, its schedule, next run, paused or not, last result, and its
+- ``--list`` (``--json``): every outlet, its schedule, next run, paused or not, last result (with its trigger
+  unless it was the schedule: ``first-run``, ``run-now``, ``crawlall``), and its
   extraction health (flagged when its field coverage fell below its own baseline, :mod:`pipelines.health`);
 - ``--run-now OUTLET``: one extra run as soon as possible (the schedule is unchanged);
 - ``--pause OUTLET`` / ``--resume OUTLET``: stop / restart an outlet's scheduled runs;
@@ -159,6 +160,8 @@ def list_outlets(settings: Any, scheduler: Any, known: set[str], as_json: bool =
     for row in rows:
         state = row["state"] + (" +run" if row["run_requested"] else "")
         result = describe(row["last_run"])
+        if row["last_run"] and row["last_run"]["trigger"] != "schedule":  # run-now, first-run, crawlall
+            result = f"{row['last_run']['trigger']}: {result}"
         if row["running_since"]:
             result = f"running since {row['running_since'][11:19]}; last: {result}"
         next_run = _when(row["next_run"]) or "-"

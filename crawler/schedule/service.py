@@ -10,6 +10,10 @@ The main thread wakes the scheduler every ``SCHEDULE_POLL`` seconds, so changes 
 another process (``scrapy schedule --pause`` ...) take effect within that time, and leaves a heartbeat file
 for health checks. SIGTERM or SIGINT: no new run starts, running crawls get SIGTERM, the service waits for
 them and exits 0.
+
+At start, an outlet the archive has never crawled (no run in the history, no WARC in its folder) gets a
+first run at once rather than at its next tick (``SCHEDULE_FIRST_RUN_AT_ONCE``): a one-off job in the job
+store, like ``--run-now``, so a crash before it starts does not lose it.
 """
 
 from __future__ import annotations
@@ -24,9 +28,11 @@ import signal
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from apscheduler.triggers.date import DateTrigger
 from scrapy.settings import BaseSettings
 from scrapy.spiderloader import get_spider_loader
 
@@ -46,8 +52,15 @@ from pipelines.catalog.runs import RunHistory
 
 logger = logging.getLogger(__name__)
 
+#: Trigger of the run a never-crawled outlet gets when the service starts (``SCHEDULE_FIRST_RUN_AT_ONCE``).
+FIRST_RUN = "first-run"
 #: Triggers of the runs this service starts (``crawlall`` runs are not its to stop).
-SERVICE_TRIGGERS = ("schedule", "run-now")
+SERVICE_TRIGGERS = ("schedule", "run-now", FIRST_RUN)
+#: First runs start one after another, spread evenly over ``SCHEDULE_JITTER`` but at least this many seconds
+#: apart: no more crawl processes start at once than a regular tick starts, and never two in the same second.
+FIRST_RUN_MIN_GAP = 1.0
+#: Files in ``<ARCHIVE_ROOT>/<outlet>/warc/`` that show the outlet was crawled (an open one: a killed crawl).
+WARC_SUFFIXES = (".warc", ".warc.gz", ".warc.gz.open")
 
 
 def scheduled_crawl(outlet: str, trigger: str = "schedule") -> None:
@@ -87,6 +100,8 @@ class Service:
 
     # -- crawls
     def crawl(self, outlet: str, trigger: str) -> None:
+        if trigger == FIRST_RUN and not self.first_run_still_due(outlet):
+            return
         if self.settings.get("REDIS_URL"):
             self.enqueue(outlet, trigger)
             return
@@ -170,6 +185,71 @@ class Service:
                 self.scheduler.remove_job(job_id)
                 logger.info("%s: no longer scheduled (not in the registry or SCHEDULE_OUTLETS)", job_id)
 
+    # -- first runs
+    def crawled_before(self, outlet: str, recorded: set[str] | None = None) -> str | None:
+        """What shows the archive has crawled ``outlet`` (a run in the history, a WARC file), or None.
+
+        Any run counts, whatever its trigger (``crawlall`` too) and outcome (a failing outlet is retried by its
+        schedule, not by every restart); WARCs count without a run, for an archive rebuilt from its WARCs or
+        crawled with ``scrapy crawl``. ``recorded``: the outlets with runs, if already read.
+        """
+        has_run = outlet in recorded if recorded is not None else bool(self.history.runs(outlet, limit=1))
+        if has_run:
+            return "a run in the history"
+        folder = self.root / outlet / "warc"
+        if folder.is_dir() and any(path.name.endswith(WARC_SUFFIXES) for path in folder.iterdir()):
+            return f"WARCs in {folder}"
+        return None
+
+    def start_never_crawled(self) -> None:
+        """Give every active outlet the archive has never crawled a first run now, one after another.
+
+        The runs are one-off jobs (``<outlet>#now``, trigger ``first-run``) in the job store, so a service
+        that dies before they start runs them at its next start; the outlet's own job is untouched, so its
+        regular schedule carries on. An operator's pending ``--run-now`` is left as it is: it is the first run.
+        """
+        if not self.settings.getbool("SCHEDULE_FIRST_RUN_AT_ONCE"):
+            return
+        jobs = {job.id: job for job in self.scheduler.get_jobs()}
+        recorded = set(self.history.last_runs())
+        due = []
+        for outlet in sorted(self.schedules):
+            pending = jobs.get(outlet + RUN_NOW)
+            if pending is not None and pending.kwargs.get("trigger") != FIRST_RUN:
+                continue
+            evidence = self.crawled_before(outlet, recorded)
+            paused = outlet not in jobs or jobs[outlet].next_run_time is None
+            if evidence is None and paused:
+                logger.info("%s: never crawled, but paused: no first run", outlet)
+            if evidence is None and not paused:
+                due.append(outlet)
+            elif pending is not None:  # left by a service that died before it ran
+                self.scheduler.remove_job(pending.id)
+                logger.info("%s: first run dropped (%s)", outlet, f"crawled: {evidence}" if evidence else "paused")
+        if not due:
+            return
+        gap = max(FIRST_RUN_MIN_GAP, self.settings.getfloat("SCHEDULE_JITTER") / len(due))
+        now = datetime.now(UTC)
+        logger.info("Starting at once, %gs apart, the outlet(s) never crawled (no run in the history, no WARC "
+                    "in the archive): %s", gap, ", ".join(due))
+        for index, outlet in enumerate(due):
+            when = now + timedelta(seconds=index * gap)
+            self.scheduler.add_job(scheduled_crawl, DateTrigger(when), id=outlet + RUN_NOW, name="first run",
+                                   args=[outlet], kwargs={"trigger": FIRST_RUN}, replace_existing=True)
+            logger.info("%s: never crawled: first run at %s", outlet, when.isoformat(timespec="milliseconds"))
+
+    def first_run_still_due(self, outlet: str) -> bool:
+        """At its time, a first run is skipped if the outlet has been paused or crawled since it was planned."""
+        job = self.scheduler.get_job(outlet)
+        if job is None or job.next_run_time is None:
+            logger.info("%s: paused meanwhile; first run not started", outlet)
+            return False
+        evidence = self.crawled_before(outlet)
+        if evidence:
+            logger.info("%s: crawled meanwhile (%s); first run not needed", outlet, evidence)
+            return False
+        return True
+
     # -- the main loop
     def run(self) -> int:
         global _SERVICE
@@ -183,6 +263,7 @@ class Service:
             self.scheduler.start(paused=True)
             self.settle_unfinished()
             self.sync_jobs()
+            self.start_never_crawled()
             _SERVICE = self
             self.scheduler.resume()
             logger.info("Scheduler running: %d outlet(s), job store %s, crawl timeout %gs; archive %s",

@@ -340,7 +340,8 @@ def test_a_log_path_outside_the_archive_is_never_served(room: ReadingRoom, archi
     with sqlite3.connect(archive / "catalog.sqlite") as connection:  # as if the runs table said so
         ids = [connection.execute("INSERT INTO runs (outlet, trigger, started, status, log) VALUES "
                                   "('elsewhere', 'test', '2020-01-01T00:00:00+00:00', 'ok', ?)", (log,)).lastrowid
-               for log in ("/etc/passwd", "../../../../../../etc/passwd", str(archive / ".." / "serve.log"))]
+               for log in ("/etc/passwd", "../../../../../../etc/passwd", str(archive / ".." / room.log.name))]
+    assert room.log.is_file()  # a file that exists, beside the archive
     try:
         for run_id in ids:
             assert room.get(f"/runs/{run_id}/log").status == 404

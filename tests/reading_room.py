@@ -71,8 +71,8 @@ def crawlall(archive: Path, web: LocalWeb, outlets: tuple[str, ...], settings: d
 
 def build_archive(archive: Path, outlets: tuple[str, ...] = OUTLETS) -> None:
     """Crawl the bulk outlet, then ``outlets``, then the bulk outlet again (its article edited meanwhile) into
-    ``archive``, one crawl at a time: crawls writing one SQLite catalog at once can lose a search index row
-    (``database is locked`` in the capture path's record step; see the reading room's report)."""
+    ``archive``, one crawl at a time: crawls writing one SQLite catalog at the same time can lose a search index
+    row (``database is locked`` in the capture path's record step, pipelines.process.record -> index_article)."""
     site = archive.parent / f"{archive.name}-site"
     write_bulk_site(site, 5)
     pages = site / "bulk" / "web" / BULK_HOST / "news"

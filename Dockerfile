@@ -1,4 +1,5 @@
-# One image for both services of docker-compose.yml: the scheduler (`scrapy schedule`) and pywb.
+# One image for the services of docker-compose.yml: the scheduler (`scrapy schedule`), the crawl workers, the
+# reading room (`scrapy serve`) and pywb.
 FROM python:3.11-slim
 WORKDIR /app
 # pywb pins old dependencies (redis 2.10, ...): it gets a virtual environment of its own, as `make pywb` does.
@@ -7,6 +8,7 @@ RUN python -m venv /app/.venv-pywb \
 COPY pyproject.toml README.md settings.py scrapy.cfg ./
 COPY crawler ./crawler
 COPY pipelines ./pipelines
+COPY reader ./reader
 # each outlet's fixtures: `scrapy checkoutlet OUTLET` replays their WARCs (no tests/ in the image)
 COPY fixtures ./fixtures
 RUN pip install --no-cache-dir .

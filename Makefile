@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYWB_VENV := .venv-pywb
 DEMO_ARCHIVE ?= /tmp/newsarchive-demo
 
-.PHONY: install pywb chromium redis postgres wget lint run demo fixtures browse test reliability bench evaluate clean
+.PHONY: install pywb chromium redis postgres wget lint run serve demo fixtures browse test reliability bench evaluate clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,9 +45,17 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 
-## The scheduling service: every outlet on its schedule, into archive/ (Ctrl-C stops it cleanly).
+## The scheduling service: every outlet on its schedule, into archive/ (Ctrl-C stops it cleanly), with the reading
+## room beside it (scrapy serve on READER_HOST:READER_PORT, 127.0.0.1:8000), stopped when the scheduler stops.
 run: install
+	@$(BIN)/scrapy serve & reader=$$!; \
+	trap 'kill $$reader 2>/dev/null; wait $$reader 2>/dev/null' EXIT INT TERM; \
+	echo "The reading room: http://127.0.0.1:8000/ (scrapy serve, pid $$reader; its own messages follow)"; \
 	$(BIN)/scrapy schedule
+
+## The reading room alone: search, articles and their versions, changes, outlets, runs on http://127.0.0.1:8000/
+serve: install
+	$(BIN)/scrapy serve
 
 ## Crawl the local outlet web (no network needed) and show what was archived.
 demo: install

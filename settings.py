@@ -150,3 +150,9 @@ SERVICE_LOG_BACKUPS = 5  # ...keeping this many old files
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("NEWSARCHIVE_LOG_LEVEL", "INFO")
+
+# --- The reading room (scrapy serve): a read-only web application over the archive (README "Reading room") --
+READER_HOST = "127.0.0.1"  # any other address needs READER_TOKEN, which every request must then carry
+READER_PORT = 8000
+READER_TOKEN = os.environ.get("NEWSARCHIVE_READER_TOKEN") or None
+READER_PYWB_URL = os.environ.get("NEWSARCHIVE_PYWB_URL", "http://127.0.0.1:8080")  # where article pages link captures

@@ -66,7 +66,7 @@ def test_the_compose_file_is_valid_against_the_compose_specification(tmp_path: P
     assert failed.returncode == 1 and "healthchek" in failed.stdout + failed.stderr
 
 
-PROJECT_SERVICES = {"scheduler", "worker", "pywb"}  # the image of ./Dockerfile, sharing ./archive
+PROJECT_SERVICES = {"scheduler", "worker", "pywb", "reader"}  # the image of ./Dockerfile, sharing ./archive
 BACKENDS = {"redis", "postgres"}
 REPLAY = {"dask-scheduler", "replay-worker"}  # profile "replay"
 
@@ -85,6 +85,7 @@ def test_the_services_share_the_archive_with_health_checks_and_restart_policies(
     assert services["scheduler"]["environment"]["NEWSARCHIVE_ROOT"] == "/archive"
     assert "NEWSARCHIVE_ROOT" in (REPO / "settings.py").read_text("utf-8")  # ...which settings.py reads
     assert "/archive:ro" in " ".join(services["pywb"]["volumes"])  # pywb only reads
+    assert "/archive:ro" in " ".join(services["reader"]["volumes"])  # and so does the reading room
     # SIGTERM first, and time for the crawls to close their WARCs (CRAWL_KILL_GRACE is 60 s) before SIGKILL
     for name in ("scheduler", "worker"):
         assert services[name]["stop_signal"] == "SIGTERM"
@@ -119,7 +120,8 @@ def test_scheduler_and_workers_share_the_frontier_and_the_catalog_and_workers_sc
 def test_every_scrapy_command_the_file_runs_exists() -> None:
     services = compose()["services"]
     commands = [services["scheduler"]["command"], health_test(services["scheduler"]), dockerfile_cmd(),
-                services["worker"]["command"], health_test(services["worker"])]
+                services["worker"]["command"], health_test(services["worker"]), services["reader"]["command"],
+                health_test(services["reader"])]
     assert services["scheduler"]["command"] == dockerfile_cmd()
     for command in commands:
         assert command[0] == "scrapy", command
@@ -129,7 +131,7 @@ def test_every_scrapy_command_the_file_runs_exists() -> None:
         for option in (arg for arg in command[2:] if arg.startswith("-")):
             assert re.search(rf"(^|\s){re.escape(option)}\b", usage.stdout), (option, usage.stdout)
     listed = scrapy("-h").stdout  # and scrapy lists them among the project's commands
-    for command in ("schedule", "worker", "enqueue"):
+    for command in ("schedule", "worker", "enqueue", "serve"):
         assert re.search(rf"^\s+{command}\s", listed, re.M), listed
 
 
@@ -143,6 +145,40 @@ def test_the_scheduler_health_check_tells_a_live_service_from_a_dead_one(tmp_pat
     assert alive.returncode == 0 and alive.stdout.startswith("healthy"), alive.stdout + alive.stderr
     (tmp_path / "schedule.heartbeat").write_text(json.dumps({"pid": 1, "time": time.time() - 3600}))
     assert scrapy(*command, *settings).returncode == 1
+
+
+def test_the_reading_room_service_needs_its_token_and_its_health_check_passes(tmp_path: Path) -> None:
+    """The reader service's own command, run as the file runs it: refused without the token the file requires,
+    served with it (bound beyond loopback), and its health check tells the live server from a dead one."""
+    reader = compose()["services"]["reader"]
+    environment = reader["environment"]
+    assert environment["NEWSARCHIVE_READER_TOKEN"].startswith("${NEWSARCHIVE_READER_TOKEN:?")  # compose refuses
+    assert environment["DATABASE_URL"] == compose()["services"]["scheduler"]["environment"]["DATABASE_URL"]
+    assert environment["NEWSARCHIVE_PYWB_URL"].endswith(":-http://127.0.0.1:8080}")  # the pywb service's port
+    assert reader["ports"] == ["127.0.0.1:8000:8000"] and reader["depends_on"]["postgres"]["condition"] == (
+        "service_healthy")
+    settings = (REPO / "settings.py").read_text("utf-8")
+    assert "NEWSARCHIVE_READER_TOKEN" in settings and "NEWSARCHIVE_PYWB_URL" in settings
+    command, check = reader["command"], health_test(reader)
+    assert command[:2] == ["scrapy", "serve"] and command[command.index("--host") + 1] == "0.0.0.0"
+    port = free_port()
+    command[command.index("--port") + 1] = check[check.index("--port") + 1] = str(port)
+    run = [sys.executable, "-m", *command, "-s", f"ARCHIVE_ROOT={tmp_path}"]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NEWSARCHIVE_READER_TOKEN": ""}
+    refused = subprocess.run(run, cwd=REPO, capture_output=True, text=True, timeout=60, env=env)
+    assert refused.returncode != 0 and "set a token" in refused.stderr + refused.stdout
+    env["NEWSARCHIVE_READER_TOKEN"] = "a-token-for-this-test"
+    health = [sys.executable, "-m", *check, "-s", f"ARCHIVE_ROOT={tmp_path}"]
+    dead = subprocess.run(health, cwd=REPO, capture_output=True, text=True, timeout=60, env=env)
+    assert dead.returncode == 1 and dead.stdout.startswith("unhealthy"), dead.stdout + dead.stderr
+    server = subprocess.Popen(run, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, timeout=60)
+        alive = subprocess.run(health, cwd=REPO, capture_output=True, text=True, timeout=60, env=env)
+        assert alive.returncode == 0 and alive.stdout.startswith("healthy"), alive.stdout + alive.stderr
+    finally:
+        server.terminate()
+        server.wait(15)
 
 
 def test_the_image_installs_the_pywb_the_file_runs() -> None:

@@ -123,24 +123,19 @@ def steer(scheduler: Any, opts: argparse.Namespace) -> int:
     return failed
 
 
-def list_outlets(settings: Any, scheduler: Any, known: set[str], as_json: bool = False) -> None:
+def schedule_rows(scheduler: Any, known: set[str], declared: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Each outlet's schedule as the job store has it: ``outlet``, ``schedule``, ``state`` (active, paused, not
+    scheduled), ``paused``, ``next_run`` (ISO 8601) and ``run_requested`` (also what ``scrapy serve`` shows).
+
+    ``declared``: the outlets' own schedules, shown for outlets the job store does not have yet."""
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    last = RunHistory(catalog_url(settings)).last_runs()
-    catalog = Catalog(catalog_url(settings))
-    try:
-        assessed = catalog.assessed_coverage()
-    finally:
-        catalog.close()
-    loader = get_spider_loader(settings)
     rows = []
     for outlet in sorted(known | {job_id.split(RUN_NOW)[0] for job_id in jobs}):
         job = jobs.get(outlet)
         if job is not None:
             schedule, state = job_schedule(job), "paused" if job.next_run_time is None else "active"
         else:
-            declared = getattr(loader.load(outlet), "schedule", "-") if outlet in known else "-"
-            schedule, state = declared, "not scheduled"
-        runs = last.get(outlet, {})
+            schedule, state = (declared or {}).get(outlet, "-") if outlet in known else "-", "not scheduled"
         rows.append({
             "outlet": outlet,
             "schedule": schedule,
@@ -148,6 +143,25 @@ def list_outlets(settings: Any, scheduler: Any, known: set[str], as_json: bool =
             "paused": state == "paused",
             "next_run": job.next_run_time.isoformat() if job is not None and job.next_run_time else None,
             "run_requested": outlet + RUN_NOW in jobs,
+        })
+    return rows
+
+
+def list_outlets(settings: Any, scheduler: Any, known: set[str], as_json: bool = False) -> None:
+    last = RunHistory(catalog_url(settings)).last_runs()
+    catalog = Catalog(catalog_url(settings))
+    try:
+        assessed = catalog.assessed_coverage()
+    finally:
+        catalog.close()
+    loader = get_spider_loader(settings)
+    declared = {outlet: getattr(loader.load(outlet), "schedule", "-") for outlet in known}
+    rows = []
+    for row in schedule_rows(scheduler, known, declared):
+        outlet = row["outlet"]
+        runs = last.get(outlet, {})
+        rows.append({
+            **row,
             "running_since": runs["running"]["started"] if "running" in runs else None,
             "last_run": runs.get("last"),
             "extraction_degraded": bool(assessed.get(outlet, {}).get("degraded")),

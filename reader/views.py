@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from pipelines import health
 from pipelines.catalog.runs import describe as describe_run
-from pipelines.search import FIELDS, MAX_OFFSET, Search, SearchQuery
+from pipelines.search import FIELDS, MAX_OFFSET, Search, SearchQuery, marked_spans
 from pipelines.urls import url_key
 from reader import charts, diff
 from reader.catalog import ReadCatalog
@@ -122,18 +122,13 @@ def search_pairs(query: SearchQuery, **changes: Any) -> list[tuple[str, Any]]:
     return pairs
 
 
-def highlight(snippet: str, words: list[str]) -> Markup:
-    """The snippet escaped, with the spans the engine marked ``[...]`` highlighted when they hold a word of the
-    query (a bracket of the article's own text stays as it is)."""
-    wanted = [word.lower() for word in words]
+def highlight(text: str, spans: list[list[int]] | list[tuple[int, int]]) -> Markup:
+    """The snippet's text escaped, the words the query found (``spans``: offsets) marked."""
     out, position = [], 0
-    for match in re.finditer(r"\[([^\[\]]{1,200})\]", snippet):
-        inner = match[1]
-        found = re.findall(r"[^\W_]+", inner.lower())
-        if found and all(any(word.startswith(w) for w in wanted) for word in found):
-            out += [escape(snippet[position:match.start()]), Markup("<mark>"), escape(inner), Markup("</mark>")]
-            position = match.end()
-    out.append(escape(snippet[position:]))
+    for start, end in spans:
+        out += [escape(text[position:start]), Markup("<mark>"), escape(text[start:end]), Markup("</mark>")]
+        position = end
+    out.append(escape(text[position:]))
     return Markup("").join(out)
 
 
@@ -147,10 +142,11 @@ def search_view(catalog: ReadCatalog, query: SearchQuery) -> dict[str, Any]:
     hits = []
     for hit in result.hits:
         entry = {name: hit.get(name) for name in FIELDS}
-        snippet = hit.get("snippet") or ""
+        snippet, spans = marked_spans(hit.get("snippet") or "")
         if not result.words and len(snippet) >= 300:  # the body's start (no words to show around): cut
             snippet += " …"
-        entry.update(snippet=snippet, score=hit.get("score"), href=article_href(hit["record_id"]))
+        entry.update(snippet=snippet, highlights=[list(span) for span in spans], score=hit.get("score"),
+                     href=article_href(hit["record_id"]))
         hits.append(entry)
     unit, buckets = charts.buckets(result.per_day, result.day_totals)
     per_day = [{"day": day, "outlet": outlet, "count": count,
@@ -202,7 +198,7 @@ def search_html(view: dict[str, Any]) -> dict[str, Any]:
     """What only the HTML page needs: highlighted snippets, the charts."""
     outlets = sorted({row["outlet"] for row in view["per_day"]})
     return {
-        "snippets": [highlight(hit["snippet"], view["words"]) for hit in view["hits"]],
+        "snippets": [highlight(hit["snippet"], hit["highlights"]) for hit in view["hits"]],
         "charts": charts.matches_chart(view["chart_buckets"], outlets, view["chart_unit"]) if outlets else None,
         "legend": [(outlet, charts.color(i)) for i, outlet in enumerate(outlets)],
     }

@@ -7,8 +7,8 @@ then record, which keeps the search index in step), from pages written as news s
 from __future__ import annotations
 
 import itertools
-from html import escape
 from collections.abc import Iterator
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from pipelines.capture import Capture, WarcLocation
 from pipelines.catalog import Catalog
 from pipelines.outlets import OutletProfile
 from pipelines.process import extract, record
-from pipelines.search import MAX_OFFSET, QueryError, Search, SearchQuery
+from pipelines.search import MAX_OFFSET, QueryError, Search, SearchQuery, marked_spans
 from pipelines.search.query import parse, to_fts5, to_tsquery
 from tests.localweb.generate import news_article_html
 from tests.servers import postgres_server
@@ -146,7 +146,9 @@ def test_relevance_snippets_and_export_rows(catalog: Catalog) -> None:
     search = Search(catalog.engine)
     result = search.run(SearchQuery(text="delegation"))
     assert result.words == ["delegation"]
-    assert all("[" in hit["snippet"].lower() and "delegation" in hit["snippet"].lower() for hit in result.hits)
+    for hit in result.hits:  # the words found, marked with characters no text holds
+        text, spans = marked_spans(hit["snippet"])
+        assert spans and all(text[start:end].lower().startswith("delegation") for start, end in spans)
     assert result.hits[0]["score"] >= result.hits[-1]["score"]
     rows = list(search.rows(SearchQuery(text="rafah", order="oldest")))
     assert [row["record_id"] for row in rows] == [
@@ -171,7 +173,7 @@ def test_malformed_queries_are_refused_with_a_reason(catalog: Catalog, bad: str)
 @pytest.mark.parametrize(("field", "value"), [
     ("page", 0), ("page", -1), ("page", 10**9), ("per_page", 0), ("per_page", 10**6), ("order", "random"),
     ("published_from", "yesterday"), ("published_to", "2024-02-30"), ("fetched_from", "2024-13-01"),
-    ("outlets", ("nosuchoutlet",)),
+    ("outlets", ("nosuchoutlet",)), ("author", "nul\x00byte"), ("text", "rafah\x1b[31m"),
 ])
 def test_bad_filters_are_refused_with_a_reason(field: str, value: object) -> None:
     with pytest.raises(QueryError) as error:

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipelines.catalog.schema import STATUSES, runs_table
-from pipelines.catalog.store import engine_for, latest_per_outlet, migrate, newest
+from pipelines.catalog.store import engine_for, latest_per_outlet, migrate, newest, writing
 
 
 def now_iso() -> str:
@@ -57,7 +57,7 @@ class RunHistory:
     def start(self, outlet: str, trigger: str, *, log: Path | str | None = None, pid: int | None = None,
               summary_file: Path | str | None = None, started: str | None = None) -> int:
         """Record a run that has just started; returns its id."""
-        with self.engine.begin() as connection:
+        with writing(self.engine) as connection:
             result = connection.execute(runs_table.insert().values(
                 outlet=outlet, trigger=trigger, started=started or now_iso(), status="running", log=_text(log),
                 pid=pid, summary_file=_text(summary_file)))
@@ -71,7 +71,7 @@ class RunHistory:
         stats = (summary or {}).get("stats") or {}
         figures = headline_stats(stats) if summary else dict.fromkeys(
             ("requests", "responses", "new_articles", "revisits", "errors", "bytes"))
-        with self.engine.begin() as connection:
+        with writing(self.engine) as connection:
             connection.execute(runs_table.update().where(runs_table.c.id == run_id).values(
                 **figures, ended=ended or now_iso(), status=status, exit_code=exit_code,
                 finish_reason=(summary or {}).get("finish_reason"), problem=problem or None,

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import fcntl
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +41,8 @@ from pipelines.catalog.schema import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: Set on a connection about to begin a transaction that writes (see :meth:`Catalog._writing`).
+WRITING = "newsarchive_writing"
 
 COLUMNS = tuple(column.name for column in captures.columns)
 # Queries asked for every URL a crawl meets, built once: building a statement each time cost more than running it
@@ -96,9 +100,19 @@ def engine_for(target: Path | str) -> Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.info.pop(WRITING, False) else "BEGIN")
 
     return engine
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that writes: begun as a writer (see :meth:`Catalog._writing`), committed
+    at the end of the block."""
+    with engine.connect() as connection:
+        connection.info[WRITING] = True
+        with connection.begin():
+            yield connection
 
 
 def migrate(engine: Engine) -> None:
@@ -193,6 +207,15 @@ class Catalog:
             self._db.commit()
         return rows
 
+    def _writing(self) -> None:
+        """Begin the transaction a write needs, as a writer from the start (SQLite: ``BEGIN IMMEDIATE``, which
+        waits for the write lock with the busy timeout). A transaction that began with a read and writes
+        later fails at once with "database is locked" when another process wrote in between (its snapshot
+        is stale: SQLite cannot wait that out), as crawls sharing a catalog do."""
+        if not self._db.in_transaction():
+            self._db.info[WRITING] = True
+            self._db.begin()
+
     def _wrote(self, commit: bool) -> None:
         if commit:
             self._db.commit()
@@ -208,6 +231,7 @@ class Catalog:
         if unknown:
             raise ValueError(f"unknown catalog columns: {sorted(unknown)}")
         row.setdefault("extracted_at", datetime.now(UTC).isoformat(timespec="seconds"))
+        self._writing()
         try:
             with self._db.begin_nested():  # a savepoint: a lost race undoes this row only
                 _upsert(self._db, captures, ["record_id"], row, [name for name in row if name != "record_id"])
@@ -225,6 +249,7 @@ class Catalog:
         ``article`` has the columns of ``articles`` (but ``id``); returns whether the index changed.
         """
         statement = _INDEX_ARTICLE[self.engine.dialect.name == "postgresql"]
+        self._writing()
         try:
             found = self._db.execute(statement, article).first()
             if found is not None:
@@ -278,6 +303,7 @@ class Catalog:
                     "warc_date": row["warc_date"] if keep else location.date,
                     "warc_file": row["warc_file"] if keep else location.file,
                 }
+                self._writing()
                 _upsert(self._db, seen_table, ["outlet", "url_key"], values,
                         ["last_fetched", "fetches", "next_revisit", "record_id", "payload_digest", "warc_date",
                          "warc_file"])
@@ -317,6 +343,7 @@ class Catalog:
     def save_validators(self, url: str, etag: str, last_modified: str) -> None:
         row = {"url": url, "etag": etag, "last_modified": last_modified,
                "updated": datetime.now(UTC).isoformat(timespec="seconds")}
+        self._writing()
         _upsert(self._db, validators_table, ["url"], row, ["etag", "last_modified", "updated"])
         self._wrote(True)
 
@@ -344,6 +371,7 @@ class Catalog:
         values = {**shares, "outlet": outlet, "pages": pages, "degraded": degraded or None, "finished": finished,
                   "baseline": json.dumps(baseline, sort_keys=True) if baseline is not None else None}
         same_run = (coverage_table.c.outlet == outlet) & (coverage_table.c.finished == finished)
+        self._writing()
         if not self._db.execute(coverage_table.update().where(same_run).values(**values)).rowcount:
             self._db.execute(coverage_table.insert().values(**values))
         self._wrote(commit=True)

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from pipelines.search.query import QueryError, parse, to_fts5, to_tsquery, words
 
-__all__ = ["ORDERS", "QueryError", "Search", "SearchQuery", "SearchResult"]
+__all__ = ["MARK", "ORDERS", "QueryError", "Search", "SearchQuery", "SearchResult", "marked_spans"]
 
 #: Orders of results: relevance (with a text query; else newest), newest or oldest first (by article day).
 ORDERS = ("relevance", "newest", "oldest")
@@ -38,6 +38,9 @@ FACET_SIZE = 20
 FIELDS = ("record_id", "outlet", "url", "title", "byline", "authors", "source", "section", "language", "published",
           "fetched", "first_fetched", "day", "version", "word_count")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: Around the words a snippet shows that the query found: characters no article text holds (control codes).
+MARK = ("\x02", "\x03")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SNIPPET_WORDS = 30
 
 
@@ -78,6 +81,10 @@ class SearchQuery:
         for start, end in (("published_from", "published_to"), ("fetched_from", "fetched_to")):
             if dates[start] and dates[end] and dates[start] > dates[end]:
                 raise QueryError(f"{start} ({dates[start]}) is after {end} ({dates[end]})")
+        values = {name: getattr(self, name) for name in ("text", "author", "source", "section", "language")}
+        for name, value in [*values.items(), *(("outlets", outlet) for outlet in self.outlets)]:
+            if _CONTROL.search(value):
+                raise QueryError(f"{name} holds a control character")
         if self.text.strip():
             parse(self.text)
         return replace(self, **dates)
@@ -101,7 +108,7 @@ def _date(name: str, value: str | date) -> str:
 class SearchResult:
     query: SearchQuery
     total: int
-    hits: list[dict[str, Any]]  # FIELDS, plus snippet (the body around the words found) and score
+    hits: list[dict[str, Any]]  # FIELDS, plus snippet (the body around the words found, see MARK) and score
     facets: dict[str, list[tuple[str, int]]]  # outlets, authors, sources: (value, matching articles), most first
     per_day: list[tuple[str, str, int]]  # (day, outlet, matching articles)
     day_totals: dict[str, dict[str, int]] = field(default_factory=dict)  # day -> outlet -> all its articles that day
@@ -127,31 +134,31 @@ class Search:
     def run(self, query: SearchQuery) -> SearchResult:
         """One page of results, with the facets and counts per day of every match.
 
-        The matches are found once, into a temporary table the counts, facets and the page then read.
+        Four statements run the search (none writes, so a read-only connection serves): the counts per day
+        and outlet (which also give the total and the outlet facet), the source and author facets, and the
+        page itself.
         """
         matches, parameters = self._matches(query)
         offset = (query.page - 1) * query.per_page
         with self.engine.connect() as connection:
-            connection.execute(sa.text("DROP TABLE IF EXISTS search_matches"))
-            connection.execute(sa.text(f"CREATE TEMPORARY TABLE search_matches AS {matches}"), parameters)
-            total = connection.execute(sa.text("SELECT count(*) FROM search_matches")).scalar_one()
+            per_day = [tuple(row) for row in connection.execute(sa.text(
+                f"SELECT a.day, a.outlet, count(*) FROM ({matches}) m JOIN articles a ON a.id = m.id "
+                "GROUP BY a.day, a.outlet ORDER BY a.day, a.outlet"), parameters)]
+            outlets: dict[str, int] = {}
+            for _, outlet, count in per_day:
+                outlets[outlet] = outlets.get(outlet, 0) + count
             page = connection.execute(sa.text(
-                f"SELECT m.id, m.score FROM search_matches m JOIN articles a ON a.id = m.id "
+                f"SELECT m.id, m.score FROM ({matches}) m JOIN articles a ON a.id = m.id "
                 f"ORDER BY {self._order(query)} LIMIT :limit OFFSET :offset"),
-                {"limit": query.per_page, "offset": offset}).all()
+                {**parameters, "limit": query.per_page, "offset": offset}).all()
             hits = self._page(connection, query, parameters, page)
             facets = {
-                "outlets": self._facet(connection, "a.outlet"),
-                "sources": self._facet(connection, "a.source"),
-                "authors": self._authors_facet(connection),
+                "outlets": sorted(outlets.items(), key=lambda item: (-item[1], item[0]))[:FACET_SIZE],
+                "sources": self._facet(connection, matches, parameters, "a.source"),
+                "authors": self._authors_facet(connection, matches, parameters),
             }
-            per_day = [tuple(row) for row in connection.execute(sa.text(
-                "SELECT a.day, a.outlet, count(*) FROM search_matches m JOIN articles a ON a.id = m.id "
-                "GROUP BY a.day, a.outlet ORDER BY a.day, a.outlet"))]
             totals = self._day_totals(connection, per_day)
-            connection.execute(sa.text("DROP TABLE search_matches"))
-            connection.commit()
-        return SearchResult(query, total, hits, facets, per_day, totals,
+        return SearchResult(query, sum(outlets.values()), hits, facets, per_day, totals,
                             words(parse(query.text)) if query.text.strip() else [])
 
     def _page(self, connection: sa.Connection, query: SearchQuery, parameters: dict[str, Any],
@@ -164,11 +171,13 @@ class Search:
         if not query.text.strip():
             snippet, source, condition = "substr(a.body, 1, 300)", "articles a", "a.id IN :ids"
         elif self.postgres:
-            snippet = ("ts_headline('simple', a.body, to_tsquery('simple', :tsquery), "
-                       f"'MaxWords={_SNIPPET_WORDS}, MinWords=10, StartSel=[, StopSel=], MaxFragments=2')")
+            snippet = "ts_headline('simple', a.body, to_tsquery('simple', :tsquery), :headline)"
+            parameters = {**parameters, "headline": f"MaxWords={_SNIPPET_WORDS}, MinWords=10, MaxFragments=2, "
+                                                    f"StartSel={MARK[0]}, StopSel={MARK[1]}, FragmentDelimiter= ... "}
             source, condition = "articles a", "a.id IN :ids"
         else:  # snippet() needs the FTS5 table, matched, in the query
-            snippet = f"snippet(articles_fts, 2, '[', ']', ' ... ', {_SNIPPET_WORDS // 2})"
+            snippet = f"snippet(articles_fts, 2, :mark_start, :mark_end, ' ... ', {_SNIPPET_WORDS // 2})"
+            parameters = {**parameters, "mark_start": MARK[0], "mark_end": MARK[1]}
             source = "articles_fts JOIN articles a ON a.id = articles_fts.rowid"
             condition = "articles_fts MATCH :fts AND articles_fts.rowid IN :ids"
         rows = connection.execute(
@@ -226,17 +235,17 @@ class Search:
         return "a.day DESC, a.published DESC, a.id DESC"
 
     @staticmethod
-    def _facet(connection: sa.Connection, column: str) -> list[tuple[str, int]]:
-        sql = (f"SELECT {column}, count(*) AS n FROM search_matches m JOIN articles a ON a.id = m.id "
+    def _facet(connection: sa.Connection, matches: str, parameters: dict, column: str) -> list[tuple[str, int]]:
+        sql = (f"SELECT {column}, count(*) AS n FROM ({matches}) m JOIN articles a ON a.id = m.id "
                f"WHERE {column} IS NOT NULL AND {column} <> '' GROUP BY {column} ORDER BY n DESC, {column} "
                f"LIMIT {FACET_SIZE}")
-        return [(row[0], row[1]) for row in connection.execute(sa.text(sql))]
+        return [(row[0], row[1]) for row in connection.execute(sa.text(sql), parameters)]
 
     @staticmethod
-    def _authors_facet(connection: sa.Connection) -> list[tuple[str, int]]:
-        sql = ("SELECT w.name, count(*) AS n FROM search_matches m JOIN article_authors w ON w.article_id = m.id "
+    def _authors_facet(connection: sa.Connection, matches: str, parameters: dict) -> list[tuple[str, int]]:
+        sql = (f"SELECT w.name, count(*) AS n FROM ({matches}) m JOIN article_authors w ON w.article_id = m.id "
                f"GROUP BY w.name ORDER BY n DESC, w.name LIMIT {FACET_SIZE}")
-        return [(row[0], row[1]) for row in connection.execute(sa.text(sql))]
+        return [(row[0], row[1]) for row in connection.execute(sa.text(sql), parameters)]
 
     @staticmethod
     def _day_totals(connection: sa.Connection, per_day: list[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
@@ -294,3 +303,20 @@ def _authors(connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
         found.setdefault(article_id, []).append(name)
     for row in rows:
         row["authors"] = found.get(row.pop("id"), [])
+
+
+def marked_spans(snippet: str) -> tuple[str, list[tuple[int, int]]]:
+    """A snippet's text without its marks, and where in it the marked words are ((start, end) offsets)."""
+    text, spans, start = [], [], None
+    length = 0
+    for piece in re.split(f"([{MARK[0]}{MARK[1]}])", snippet):
+        if piece == MARK[0]:
+            start = length
+        elif piece == MARK[1]:
+            if start is not None and length > start:
+                spans.append((start, length))
+            start = None
+        else:
+            text.append(piece)
+            length += len(piece)
+    return "".join(text), spans

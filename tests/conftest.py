@@ -91,3 +91,13 @@ def shared_corpora() -> Path:
     if not corpora.is_dir():
         pytest.skip(f"the shared test corpora are absent ({corpora} not found)")
     return corpora
+
+
+@pytest.fixture(scope="session")
+def reading_room_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reading room's test archive (tests/reading_room.py), crawled once for every test that reads it."""
+    from tests.reading_room import build_archive
+
+    archive = tmp_path_factory.mktemp("reading-room") / "archive"
+    build_archive(archive)
+    return archive

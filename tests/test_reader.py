@@ -43,7 +43,6 @@ from tests.reading_room import (
     SCRIPT,
     Answer,
     ReadingRoom,
-    build_archive,
 )
 from tests.servers import postgres_server
 
@@ -60,11 +59,10 @@ def serve_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def archive(reading_room_archive: Path) -> Path:
     """almayadeen, axios, ndtv and the bulk outlet (an edited article, a hostile one), crawled for real; the
     scheduling service started once (its job store: almayadeen and ndtv scheduled, ndtv paused)."""
-    root = tmp_path_factory.mktemp("reading-room") / "archive"
-    build_archive(root)
+    root = reading_room_archive
     scrapy = [sys.executable, "-m", "scrapy", "schedule", "-s", f"ARCHIVE_ROOT={root}"]
     service = subprocess.Popen([*scrapy, "-s", "SCHEDULE_OUTLETS=almayadeen,ndtv", "-s", "SCHEDULE_OVERRIDE=every 1h"],
                                cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from crawler.browse import WAYBACK, prepare
 from tests.conftest import REPO, SHARED, free_port, wait_for_port
-from tests.reading_room import EDITED_HEADLINE_PREFIX, EDITED_PARAGRAPH, ReadingRoom, build_archive
+from tests.reading_room import EDITED_HEADLINE_PREFIX, EDITED_PARAGRAPH, ReadingRoom
 from tests.test_browse import CHROMIUM_FLAGS
 
 SEED = SHARED / "seeds" / "001_b54b54907a20df92.txt"
@@ -27,15 +28,14 @@ ARTIFACTS = REPO / "test-artifacts" / "reading-room"
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ReadingRoom, int]]:
+def servers(reading_room_archive: Path) -> Iterator[tuple[ReadingRoom, int]]:
     chromium = shutil.which("chromium")
     if chromium is None or not WAYBACK.exists():
         pytest.skip("needs Debian's chromium and pywb: `make test` installs both (make chromium pywb)")
     if not SEED.exists():
         pytest.skip(f"the seed files are absent ({SEED} not found)")
     pytest.importorskip("playwright.sync_api", reason="Playwright is installed by `make install` (pyproject.toml)")
-    archive = tmp_path_factory.mktemp("reading-room-browser") / "archive"
-    build_archive(archive)
+    archive = reading_room_archive
     folder, collections = prepare(archive)
     assert "almayadeen" in collections
     pywb_port = free_port()

@@ -154,6 +154,14 @@ class ReadCatalog:
         rows = self._rows(query)
         return rows[0] if rows else None
 
+    def unindexed(self) -> int:
+        """How many articles the catalog has while its search index has none (a catalog made before the index
+        existed: ``scrapy replay`` builds it); 0 when the index has articles, or there are none."""
+        if self._rows(sa.select(articles_table.c.id).limit(1)):
+            return 0
+        articles = sa.select(captures.c.outlet, captures.c.url_key).where(captures.c.status == "extracted").distinct()
+        return self._rows(sa.select(sa.func.count()).select_from(articles.subquery()))[0]["count_1"]
+
     def indexed(self, outlet: str, key: str) -> dict[str, Any] | None:
         """The article's row in the search index (its latest version: section, standfirst...)."""
         query = sa.select(articles_table).where(articles_table.c.outlet == outlet, articles_table.c.url_key == key)

@@ -180,6 +180,10 @@ def search_view(catalog: ReadCatalog, query: SearchQuery) -> dict[str, Any]:
         "chart_unit": unit,
         "chart_buckets": buckets,
         "known_outlets": sorted(known),
+        "notice": (f"The search index is empty, but the catalog holds {missing:,} articles: it was made before the "
+                   f"index existed. Build the index from the archive with `scrapy replay {catalog.root} -o "
+                   f"{catalog.root}` (no network needed; the archive's files are rewritten as they were)."
+                   if not known and (missing := catalog.unindexed()) else ""),
         "pagination": {
             "previous": with_params("/search", search_pairs(checked, page=checked.page - 1))
             if checked.page > 1 else None,

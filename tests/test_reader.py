@@ -600,3 +600,24 @@ def test_the_sqlite_engine_refuses_writes(archive: Path) -> None:
         connection.execute(sa.text("DELETE FROM captures"))
     engine.dispose()
     assert catalog_rows(archive, "SELECT count(*) FROM captures")[0][0] > 0
+
+
+def test_a_catalog_made_before_the_search_index_says_how_to_build_it(tmp_path: Path) -> None:
+    """An archive catalogued before the index existed: the search page says so and how to build it; replaying
+    the archive builds it."""
+    archive = tmp_path / "archive"
+    with LocalWeb(FIXTURES) as web:
+        assert run_crawl("almayadeen", archive, web).returncode == 0
+    with sqlite3.connect(archive / "catalog.sqlite") as db:  # as a catalog made before migration 0005 holds it
+        db.execute("DELETE FROM articles")
+    with ReadingRoom(archive, env=serve_env()) as server:
+        before = server.get("/api/search?q=rafah").json()
+        page = server.get("/search?q=rafah").text
+    assert before["total"] == 0 and "search index is empty" in before["notice"]
+    assert f"scrapy replay {archive.resolve()} -o {archive.resolve()}" in before["notice"] and 'class="notice"' in page
+    rebuilt = subprocess.run([sys.executable, "-m", "scrapy", "replay", str(archive), "-o", str(archive)], cwd=REPO,
+                             capture_output=True, text=True, timeout=120)
+    assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
+    with ReadingRoom(archive, env=serve_env()) as server:
+        after = server.get("/api/search?q=rafah").json()
+    assert after["total"] >= 1 and after["notice"] == ""

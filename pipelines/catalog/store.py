@@ -314,6 +314,16 @@ class Catalog:
             raise
         self._wrote(commit)
 
+    def begin_write(self) -> None:
+        """Begin a transaction that writes, as a writer (for writes made on :attr:`connection` directly)."""
+        self._writing()
+        self._pending = True
+
+    def rollback(self) -> None:
+        """Undo the writes since the last commit."""
+        self._db.rollback()
+        self._pending = False
+
     def commit(self) -> None:
         if self.connection is not None:  # closing committed everything
             self.connection.commit()

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from scrapy.utils.project import get_project_settings
 
 from crawler.fixtures import fixture_roots
@@ -101,3 +104,29 @@ def reading_room_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     archive = tmp_path_factory.mktemp("reading-room") / "archive"
     build_archive(archive)
     return archive
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    """A PostgreSQL server of the module's own (tests.servers.postgres_server); yields its URL."""
+    from tests.servers import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty catalog database: a SQLite file, or a database of its own on the PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "catalog.sqlite")
+    server = request.getfixturevalue("postgres")
+    name = f"catalog_{next(_databases)}"
+    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return server.rsplit("/", 1)[0] + f"/{name}"

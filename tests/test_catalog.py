@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import sqlite3
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,29 +16,6 @@ from pipelines.catalog import MIGRATIONS, Catalog
 from pipelines.catalog.runs import RunHistory
 from tests.conftest import run_crawl
 from tests.localweb import FIXTURES
-from tests.servers import postgres_server
-
-_databases = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A new, empty catalog database: a SQLite file, or a database of its own on the PostgreSQL server."""
-    if request.param == "sqlite":
-        return str(tmp_path / "catalog.sqlite")
-    server = request.getfixturevalue("postgres")
-    name = f"catalog_{next(_databases)}"
-    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sa.text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    return server.rsplit("/", 1)[0] + f"/{name}"
 
 
 def capture(record_id: str, **row: object) -> dict:

@@ -1,0 +1,223 @@
+"""Story assignment (pipelines.stories) on both catalog databases: the seed story from the outlets' fixture pages,
+versions that stay one member, the LSH index shared in Redis, and the bad inputs the issue names.
+
+The crawl of the local outlet web and ``scrapy stories`` are tested in tests/test_stories_cli.py; the labelled
+evaluation set in tests/test_stories_evaluation.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from pipelines.catalog import Catalog
+from pipelines.extract import extract_article
+from pipelines.stories import Assignment, StoryArticle
+from pipelines.stories.index import StoryFeatures, StoryIndex
+from pipelines.stories.lsh import BUCKET_CAP
+from pipelines.stories.queries import recent_stories, story
+from pipelines.urls import url_key
+from tests.localweb import FIXTURES
+from tests.servers import redis_server
+
+SEED_OUTLETS = ("axios", "inkl", "almayadeen", "ndtv", "jns")
+#: The seed story's article at each outlet (its fixture pages hold other stories too).
+SEED_PAGES = {
+    "axios": "netanyahu-rafah-delegation-white-house-reversal",
+    "inkl": "in-reversal-netanyahu-sending-delegation-to-white-house-for-rafah",
+    "almayadeen": "netanyahu-sending-delegation-to-white-house-for-talks-on-rafah",
+    "ndtv": "israel-asks-us-to-reschedule-scrapped-meeting-on-rafah",
+    "jns": "days-after-canceled-israeli-delegation-to-dc",
+}
+
+
+def fixture_articles(outlets: tuple[str, ...] = SEED_OUTLETS) -> list[StoryArticle]:
+    """Every article page of these outlets' fixture sites, extracted, in publication order."""
+    articles = []
+    for outlet in outlets:
+        for url in json.loads((FIXTURES / outlet / "expected.json").read_text())["articles"]:
+            page = FIXTURES / outlet / "web" / url.split("://", 1)[1]
+            page = page / "index.html" if page.is_dir() else page
+            extracted = extract_article(page.read_bytes(), url)
+            assert extracted is not None, url
+            articles.append(StoryArticle(outlet, url_key(url), f"<urn:uuid:{outlet}-{url_key(url)}>", url,
+                                         extracted.published, extracted.published, extracted.title,
+                                         extracted.standfirst, extracted.body, extracted.source, extracted.site_name))
+    return sorted(articles, key=lambda article: (article.published, article.url))
+
+
+def article(outlet: str, key: str, body: str, title: str = "A headline", published: str = "2026-03-02T10:00:00Z",
+            source: str = "", record: str = "") -> StoryArticle:
+    return StoryArticle(outlet, key, record or f"<{outlet}-{key}>", f"https://{outlet}.example/{key}", published,
+                        published, title, "", body, source, outlet.title())
+
+
+def prose(seed: int, words: int = 400) -> str:
+    """Paragraphs of words drawn from a vocabulary (a text no other seed repeats)."""
+    rng = random.Random(seed)
+    vocabulary = [f"{rng.choice('bcdfgklmnprst')}{rng.choice('aeiou')}{rng.choice('nrstl')}{n}" for n in range(5000)]
+    drawn = rng.choices(vocabulary, k=words)
+    return "\n".join(" ".join(drawn[start:start + 40]) + "." for start in range(0, words, 40))
+
+
+def seed_story(catalog: Catalog) -> dict:
+    with catalog.engine.connect() as connection:
+        stories = recent_stories(connection, limit=100)
+        (wanted,) = [found for found in stories if any(SEED_PAGES["axios"] in m["url"] for m in found["members"])]
+        return story(connection, wanted["id"])
+
+
+def test_the_seed_story_from_the_outlets_fixture_pages(database: str) -> None:
+    catalog = Catalog(database)
+    index = StoryIndex.of(catalog)
+    for found in fixture_articles():
+        index.add(found)
+    seed = seed_story(catalog)
+    members = {member["outlet"]: member for member in seed["members"]}
+    assert sorted(members) == sorted(SEED_OUTLETS)
+    assert all(SEED_PAGES[outlet] in member["url"] for outlet, member in members.items())
+    assert len(seed["members"]) == len(SEED_OUTLETS)  # none of the outlets' other stories
+    for copy in ("inkl", "almayadeen"):
+        assert (members[copy]["origin"], members[copy]["credited"]) == ("axios", True), copy
+    assert (members["ndtv"]["origin"], members["ndtv"]["credited"]) == ("AFP", True)
+    assert members["axios"]["origin"] == members["jns"]["origin"] == ""
+    assert members["inkl"]["copy_group"] == members["almayadeen"]["copy_group"] == members["axios"]["copy_group"]
+    assert members["jns"]["copy_group"] != members["axios"]["copy_group"]
+    edges = {(edge["from"], edge["to"], edge["credited"]) for edge in seed["edges"]}
+    assert (members["inkl"]["record_id"], members["axios"]["record_id"], True) in edges
+    assert (members["ndtv"]["record_id"], None, True) in edges  # AFP's own site is not archived
+    catalog.close()
+
+
+def test_assignment_is_the_same_however_the_articles_are_committed(tmp_path: Path) -> None:
+    articles = fixture_articles()
+    one_by_one = Catalog(tmp_path / "one.sqlite")
+    for found in articles:
+        StoryIndex.of(one_by_one).add(found)
+    batched = Catalog(tmp_path / "batched.sqlite")
+    index = StoryIndex.of(batched)
+    for found in articles:
+        index.add(found, commit=False, features=StoryFeatures.of(found.title, found.standfirst, found.body))
+    batched.commit()
+    assert index.membership() == StoryIndex.of(one_by_one).membership()
+
+
+def test_a_new_version_stays_one_member_of_its_group_and_story(database: str) -> None:
+    catalog = Catalog(database)
+    index = StoryIndex.of(catalog)
+    text = prose(1)
+    first = index.add(article("wire", "a-1", text, published="2026-03-02T08:00:00Z"))
+    copy = index.add(article("paper", "b-1", "Source: Wire\n" + text, source="Wire", published="2026-03-02T09:00:00Z"))
+    assert copy.copy_group is not None and copy.story_id == first.story_id
+    updated = text.replace(".", " and more.", 2) + "\nEditor's note: this story was updated with new figures."
+    again = index.add(article("wire", "a-1", updated, record="<wire-a-1-v2>", published="2026-03-02T08:00:00Z"))
+    assert (again.story_id, again.copy_group) == (first.story_id, copy.copy_group)
+    membership = index.membership()
+    assert sorted(membership) == ["<paper-b-1>", "<wire-a-1-v2>"]  # the article's latest version, once
+    assert membership["<paper-b-1>"] == Assignment(first.story_id, copy.copy_group, "wire", True)
+    with catalog.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM story_articles")).scalar() == 2
+    catalog.close()
+
+
+def test_an_article_too_short_to_shingle_is_its_own_story_never_a_copy(database: str) -> None:
+    catalog = Catalog(database)
+    index = StoryIndex.of(catalog)
+    short = "Markets closed higher on Monday."
+    one = index.add(article("wire", "short-1", short, title="Markets close higher"))
+    other = index.add(article("paper", "short-1", short, title="Stocks end the day up"))
+    assert one.copy_group is None and other.copy_group is None
+    empty = index.add(article("paper", "empty", "", title=""))
+    assert empty.copy_group is None and empty.story_id not in (one.story_id, other.story_id)
+    catalog.close()
+
+
+def test_pages_in_other_scripts(database: str) -> None:
+    """Arabic (words between spaces) is compared like English; Chinese (no spaces) is too short to shingle."""
+    catalog = Catalog(database)
+    index = StoryIndex.of(catalog)
+    rng = random.Random(7)
+    arabic_words = ["الحكومة", "الوزير", "المدينة", "الاتفاق", "المفاوضات", "الأمن", "الجيش", "البرلمان", "الاقتصاد",
+                    "الرئيس", "الشعب", "الحدود", "السلام", "القرار", "المجلس", "الدولة", "الطاقة", "النفط", "الماء"]
+    arabic = "\n".join(" ".join(rng.choices(arabic_words, k=40)) + "." for _ in range(8))
+    original = index.add(article("almayadeen", "ar-1", arabic, title="الحكومة والمفاوضات"))
+    copy = index.add(article("other", "ar-1", arabic + "\nالمصدر: الميادين", title="عنوان آخر"))
+    assert copy.copy_group is not None and copy.copy_group == index.membership()["<almayadeen-ar-1>"].copy_group
+    assert copy.story_id == original.story_id
+    chinese = "政府今天宣布了新的经济政策，旨在促进就业和稳定物价。" * 20
+    first = index.add(article("cn-one", "zh-1", chinese, title="新经济政策"))
+    second = index.add(article("cn-two", "zh-1", chinese, title="新经济政策"))
+    assert first.copy_group is None and second.copy_group is None
+    catalog.close()
+
+
+def test_a_credit_naming_an_unknown_source(database: str) -> None:
+    catalog = Catalog(database)
+    index = StoryIndex.of(catalog)
+    text = prose(3)
+    index.add(article("paper", "x-1", text, published="2026-03-02T08:00:00Z", source="The Daily Planet"))
+    second = index.add(article("gazette", "x-1", text, published="2026-03-02T11:00:00Z", source="Daily Planet Wire"))
+    # no archived outlet or agency is called that: the group's origin is its earliest member, not a name
+    assert second.copy_group is not None and (second.origin, second.credited) == ("paper", False)
+    alone = index.add(article("gazette", "y-1", prose(4), source="<script>alert(1)</script>"))
+    assert (alone.origin, alone.copy_group) == ("", None)
+    catalog.close()
+
+
+def test_ten_thousand_near_identical_pages_of_one_outlet_make_no_giant_cluster(tmp_path: Path) -> None:
+    """An outlet's boilerplate (a cookie wall, a "page not found" template) on 10,000 pages, each a word apart:
+    no copy group, no story of them, the index's buckets capped, and real copies still found afterwards."""
+    catalog = Catalog(tmp_path / "catalog.sqlite")
+    index = StoryIndex.of(catalog)
+    template = prose(5, words=300)
+    for n in range(10_000):
+        page = article("portal", f"page-{n}", f"{template}\nReference {n} of the archive.", title="Portal",
+                       published=f"2026-03-{1 + n % 5:02d}T10:00:00Z")
+        index.add(page, commit=False)
+        if n % 1000 == 999:
+            catalog.commit()
+    catalog.commit()
+    text = prose(6)
+    index.add(article("wire", "real-1", text, title="Floods close the coastal road"))
+    copy = index.add(article("paper", "real-1", text, title="Coastal road shut by floods", source="Wire"))
+    with catalog.engine.connect() as connection:
+        sizes = Counter(row[0] for row in connection.execute(sa.text("SELECT story_id FROM story_articles")))
+        grouped = connection.execute(sa.text("SELECT count(*) FROM story_articles WHERE copy_group IS NOT NULL"))
+        assert grouped.scalar() == 2  # the wire copy and its original only
+        fullest = connection.execute(sa.text("SELECT max(n) FROM (SELECT count(*) AS n FROM story_bands GROUP BY key) b"))
+        assert fullest.scalar() <= BUCKET_CAP
+    assert max(sizes.values()) == 2 and copy.copy_group is not None
+    catalog.close()
+
+
+def test_workers_share_the_lsh_index_in_redis_and_it_moves_back(database: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Two workers (two catalog connections) with REDIS_URL assign to the same copy groups; a catalog opened
+    without it later rebuilds the bands in its own table from the signatures it keeps."""
+    text = prose(8)
+    with redis_server() as redis_url:
+        first, second = Catalog(database), Catalog(database)
+        one = StoryIndex.of(first, redis_url).add(article("wire", "r-1", text))
+        two = StoryIndex.of(second, redis_url).add(article("paper", "r-1", text, source="Wire"))
+        assert two.copy_group is not None and (two.origin, two.credited) == ("wire", True)
+        assert two.story_id == one.story_id
+        with first.engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT count(*) FROM story_bands")).scalar() == 0
+            index_id = connection.execute(sa.text("SELECT value FROM story_settings WHERE name = 'index_id'")).scalar()
+        import redis
+
+        assert redis.Redis.from_url(redis_url).keys(f"newsarchive:stories:{index_id}:*")
+        first.close()
+        second.close()
+    with caplog.at_level(logging.INFO, logger="pipelines.stories.index"):
+        alone = Catalog(database)
+        index = StoryIndex.of(alone)  # no REDIS_URL now: the bands come back to the catalog
+    assert "LSH bands of 2 articles rebuilt in catalog" in caplog.text
+    third = index.add(article("gazette", "r-1", text, source="Wire"))
+    assert third.copy_group == two.copy_group
+    alone.close()

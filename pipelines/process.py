@@ -10,8 +10,9 @@ article capture, in this order, so the catalog they write is the same row for ro
    so replay runs it in worker processes or on other machines.
 3. :func:`record`: the capture's catalog row, in capture order: a new version of the article
    (with the capture of the version before), an unchanged revisit, or a rejection with its
-   reason; the canonical URL's seen-state; and the article's entry in the search index
-   (:mod:`pipelines.search`), which holds each article's latest version.
+   reason; the canonical URL's seen-state; the article's entry in the search index
+   (:mod:`pipelines.search`), which holds each article's latest version; and, from that version, the
+   article's copy group and story (:mod:`pipelines.stories`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from pipelines.health import HealthSettings, PageCoverage
 from pipelines.outlets import OutletProfile
 from pipelines.output import CaptureNames, capture_names, write_outputs
 from pipelines.payload import MAX_PAYLOAD
+from pipelines.stories import StoryArticle
+from pipelines.stories.index import StoryFeatures, StoryIndex
 from pipelines.urls import url_key
 
 logger = logging.getLogger(__name__)
@@ -62,12 +65,14 @@ class CaptureSettings:
     revisits: list[timedelta] = field(default_factory=list)  # REVISIT_AFTER: when to look at an article again
     max_size: int = MAX_PAYLOAD  # DOWNLOAD_MAXSIZE: the most a page may decode to
     health: HealthSettings = HealthSettings()
+    redis_url: str = ""  # REDIS_URL: where story assignment's LSH index lives (else the catalog)
 
     @classmethod
     def from_settings(cls, settings: Any) -> CaptureSettings:
         """From anything with Scrapy's typed getters; ``ValueError`` on a malformed ``REVISIT_AFTER``."""
         return cls(parse_durations(settings.get("REVISIT_AFTER") or ""),
-                   settings.getint("DOWNLOAD_MAXSIZE") or MAX_PAYLOAD, HealthSettings.from_settings(settings))
+                   settings.getint("DOWNLOAD_MAXSIZE") or MAX_PAYLOAD, HealthSettings.from_settings(settings),
+                   settings.get("REDIS_URL") or "")
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class Extracted:
     canonical_url: str = ""
     coverage: PageCoverage | None = None  # None: extraction found no article
     searchable: dict[str, Any] = field(default_factory=dict)  # what the search index needs that the row lacks
+    story_features: StoryFeatures | None = None  # what story assignment compares (computed with the extraction)
 
     @property
     def rejected(self) -> bool:
@@ -135,14 +141,16 @@ def extract(capture: Capture, outlet: OutletProfile, root: Path, max_size: int =
     names = names_for(capture, outlet.name)
     columns = write_outputs(root, names, result, outlet.name, _location(capture))
     searchable = {"standfirst": result.standfirst, "body": result.body, "section": result.section,
-                  "authors": list(result.authors)}
-    return Extracted(columns, result.canonical_url, PageCoverage.of(result), searchable)
+                  "authors": list(result.authors), "site_name": result.site_name}
+    features = StoryFeatures.of(result.title or "", result.standfirst, result.body)
+    return Extracted(columns, result.canonical_url, PageCoverage.of(result), searchable, features)
 
 
-def record(catalog: Catalog, capture: Capture, outlet: str, extracted: Extracted | None, commit: bool = True
-           ) -> Outcome:
+def record(catalog: Catalog, capture: Capture, outlet: str, extracted: Extracted | None,
+           commit: bool = True) -> Outcome:
     """Step 3: the capture's catalog row (``extracted`` is None for a revisit record: nothing was extracted;
-    ``commit=False``: the caller batches).
+    ``commit=False``: the caller batches). Story assignment uses the catalog's :meth:`StoryIndex.of` (to keep
+    its LSH index in Redis, attach it first with the Redis URL).
 
     Extracted captures are versions of their article (by URL key): the first is version 1, each later
     one the next, pointing at the one before; a capture recorded before (replayed again, re-extracted)
@@ -171,21 +179,22 @@ def record(catalog: Catalog, capture: Capture, outlet: str, extracted: Extracted
     canonical = url_key(extracted.canonical_url) if extracted.canonical_url else key
     if canonical != key and catalog.seen(outlet, canonical) is None:
         catalog.mark_fetched(outlet, [canonical], extracted.canonical_url, location, [], commit=commit)
-    _index(catalog, capture, outlet, key, version, extracted, commit)
+    if _index(catalog, capture, outlet, key, version, extracted, commit):
+        _assign_story(StoryIndex.of(catalog), capture, outlet, key, extracted, commit)
     files = {kind: columns[f"{kind}_path"] for kind in ("page_text", "article_text", "metadata")}
     return Outcome(outlet, capture.url, UPDATED if version > 1 else NEW, warc, columns["title"], columns["published"],
                    columns["source"], files=files, coverage=extracted.coverage)
 
 
 def _index(catalog: Catalog, capture: Capture, outlet: str, key: str, version: int, extracted: Extracted,
-           commit: bool) -> None:
-    """Put the version in the search index (where a later one of the article is not already)."""
+           commit: bool) -> bool:
+    """Put the version in the search index (where a later one of the article is not already); whether it went in."""
     location = _location(capture)
     columns, searchable = extracted.columns, extracted.searchable
     first_fetched = location.date if version == 1 else catalog.first_fetched(outlet, key) or location.date
     published = columns["published"] or ""
     day = published[:10] if _DAY.match(published) else (warc_datetime(first_fetched) or _EPOCH).date().isoformat()
-    catalog.index_article({
+    return catalog.index_article({
         "outlet": outlet, "url_key": key, "record_id": location.record_id, "version": version, "url": capture.url,
         "title": columns["title"], "standfirst": searchable.get("standfirst", ""),
         "body": "\n".join(searchable.get("body", "").splitlines()), "byline": columns["byline"],
@@ -193,6 +202,18 @@ def _index(catalog: Catalog, capture: Capture, outlet: str, key: str, version: i
         "published": published, "fetched": location.date, "first_fetched": first_fetched, "day": day,
         "word_count": columns["word_count"],
     }, searchable.get("authors", []), commit=commit)
+
+
+def _assign_story(stories: StoryIndex, capture: Capture, outlet: str, key: str, extracted: Extracted,
+                  commit: bool) -> None:
+    """The article's copy group and story (pipelines.stories), from its latest version."""
+    location = _location(capture)
+    columns, searchable = extracted.columns, extracted.searchable
+    stories.add(StoryArticle(
+        outlet=outlet, url_key=key, record_id=location.record_id, url=capture.url,
+        published=columns["published"] or "", fetched=location.date, title=columns["title"] or "",
+        standfirst=searchable.get("standfirst", ""), body=searchable.get("body", ""), source=columns["source"] or "",
+        site_name=searchable.get("site_name", "")), commit=commit, features=extracted.story_features)
 
 
 def _next_version(catalog: Catalog, outlet: str, key: str) -> tuple[int, str]:

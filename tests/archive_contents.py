@@ -35,3 +35,22 @@ def catalog_tables(database: str) -> dict[str, list[tuple]]:
                                   key=repr)
     engine.dispose()
     return found
+
+
+def story_partition(database: str) -> dict[str, object]:
+    """Which articles (outlet, URL key) are together in a story and in a copy group, and each one's origin:
+    the ids story assignment gave them are its own."""
+    engine = engine_for(database)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text(
+            "SELECT outlet, url_key, story_id, copy_group, origin, credited FROM story_articles")).all()
+    engine.dispose()
+    stories: dict[int, set] = {}
+    groups: dict[int, set] = {}
+    for outlet, key, story, group, _, _ in rows:
+        stories.setdefault(story, set()).add((outlet, key))
+        if group is not None:
+            groups.setdefault(group, set()).add((outlet, key))
+    return {"stories": {frozenset(members) for members in stories.values()},
+            "copy_groups": {frozenset(members) for members in groups.values()},
+            "origins": {(outlet, key, origin, bool(credited)) for outlet, key, _, _, origin, credited in rows}}

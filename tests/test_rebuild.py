@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 
 from pipelines.urls import url_key
-from tests.archive_contents import NOT_IN_THE_WARCS, tree
+from tests.archive_contents import NOT_IN_THE_WARCS, story_partition, tree
 from tests.archive_contents import catalog_tables as tables
 from tests.conftest import REPO, run_crawl
 from tests.localweb import LocalWeb
@@ -102,6 +102,8 @@ def test_replaying_the_warcs_rebuilds_the_catalog(kind: str, tmp_path: Path, req
         assert third.returncode == 0, third.log[-3000:]
     catalog = crawled_into if kind == "postgresql" else str(archive / "catalog.sqlite")
     crawled = tables(catalog)
+    crawled_stories = story_partition(catalog)
+    assert crawled_stories["stories"] and crawled_stories["origins"]
 
     # what the crawls wrote is worth rebuilding: versions, unchanged revisits, a rejection, redirect and canonical keys
     captures = [dict(row) for row in crawled["captures"]]
@@ -125,7 +127,9 @@ def test_replaying_the_warcs_rebuilds_the_catalog(kind: str, tmp_path: Path, req
     rebuilt = tables(rebuilt_into)
     for table in NOT_IN_THE_WARCS:
         assert rebuilt[table] == crawled[table], f"the {table} table differs after the rebuild"
+    assert story_partition(rebuilt_into) == crawled_stories
     assert tree(archive) == texts
 
     again = replay(archive, rebuilt_into)  # replaying into a catalog that has it all changes nothing
     assert tables(rebuilt_into) == rebuilt and again["extracted"] == stats["extracted"]
+    assert story_partition(rebuilt_into) == crawled_stories

@@ -1,0 +1,496 @@
+"""Assigning each article, as it arrives, to a copy group and a story (see :mod:`pipelines.stories`).
+
+For a new article (or a new version of one: it stays one member):
+
+1. **copies**: its shingles' MinHash signature meets candidates in the LSH index; a candidate of another outlet
+   is a copy when the signatures say the texts are alike (Jaccard) or one mostly holds the other (containment:
+   an excerpt). The article joins the copy group of its copies (groups it links are merged);
+2. **attribution**: a group's origin is the source its members credit when that is a known agency or an
+   archived outlet (recognised by the site name its own articles carry), otherwise the member published first;
+   each member credits the origin or not;
+3. **story**: a copy joins its group's story; otherwise the article joins the story of the most similar
+   write-up within :data:`STORY_DAYS` days (cosine of key terms weighed by how rare they are), if similar
+   enough, or starts a story. An outlet's near-identical pages (boilerplate) never join each other.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pipelines.capture import warc_datetime
+from pipelines.catalog import Catalog
+from pipelines.extract.syndication import agency
+from pipelines.stories import Assignment, StoryArticle
+from pipelines.stories.lsh import (
+    BUCKET_CAP,
+    BandStore,
+    RedisBands,
+    SqlBands,
+    band_keys,
+    containment,
+    jaccard,
+    pack,
+    signature,
+    unpack,
+)
+from pipelines.stories.sql import Driver
+from pipelines.stories.text import key_terms, shingles
+
+#: A candidate is a copy when the texts' Jaccard similarity reaches this...
+COPY_JACCARD = 0.5
+#: ...or when this share of the smaller text is in the larger (an excerpt, a trimmed copy)...
+COPY_CONTAINMENT = 0.8
+#: ...if the smaller has at least this many shingles (a short passage in common is a quotation, not a copy).
+MIN_CONTAINED = 40
+#: An article crediting an archived outlet copies that outlet's write-up when their key terms are this alike (a
+#: rewrite keeps the story's terms while its wording shares little text: Al Mayadeen's of Axios's, 17%).
+CREDITED_COPY_SIMILARITY = 0.5
+#: Write-ups of one event are looked for within this many days of each other.
+STORY_DAYS = 2
+#: The key-term similarity at which two write-ups tell one event.
+STORY_SIMILARITY = 0.35
+#: The rarest key terms of an article used to find candidate write-ups, and how many candidates are scored.
+SEARCH_TERMS, MAX_CANDIDATES = 8, 60
+#: Terms whose article counts a process keeps in memory (beyond, it forgets them and reads them again).
+FREQUENCY_CACHE = 500_000
+#: Index rows (band entries count 32 each) assignment holds back before writing them together.
+FLUSH_ROWS = 20_000
+#: Near-identical texts of one outlet: boilerplate or the same page twice, never joined into a story.
+SAME_OUTLET_DUPLICATE = 0.8
+logger = logging.getLogger(__name__)
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+#: The name of a catalog's story index among the writers attached to it.
+ATTACHED = "stories"
+
+
+@dataclass(frozen=True)
+class StoryFeatures:
+    """What assignment compares of an article, computed from its text alone: so replay computes it where it
+    extracts (in worker processes), and the catalog's side only compares."""
+
+    signature: list[int] | None  # MinHash of its shingles; None when too short to compare as a copy
+    shingles: int
+    terms: dict[str, float]
+
+    @classmethod
+    def of(cls, title: str, standfirst: str, body: str) -> StoryFeatures:
+        found = shingles(standfirst, body)
+        return cls(signature(found) if found else None, len(found), key_terms(title, standfirst, body))
+
+
+@dataclass
+class _Member:
+    """A stored article, as assignment needs it (its site name case-folded: what credits are matched with)."""
+
+    id: int
+    outlet: str
+    site_name: str
+    credit: str
+    published: str
+    day: str
+    shingles: int
+    signature: list[int] | None
+    terms: dict[str, float]
+    copy_group: int | None
+    story_id: int
+
+    @classmethod
+    def of(cls, row: tuple) -> _Member:
+        """From a row of ``_COLUMNS``."""
+        (article_id, outlet, site_name, credit, published, day, shingle_count, packed, terms, copy_group,
+         story_id) = row
+        return cls(article_id, outlet, site_name or "", credit or "", published or "", day, shingle_count,
+                   unpack(bytes(packed)) if packed else None, json.loads(terms), copy_group, story_id)
+
+
+_COLUMNS = "id, outlet, site_name, credit, published, day, shingles, signature, terms, copy_group, story_id"
+_A_COLUMNS = ", ".join(f"a.{name}" for name in _COLUMNS.split(", "))
+#: The statements assignment runs (see pipelines.stories.sql).
+_SQL = {
+    "member": f"SELECT {_COLUMNS} FROM story_articles WHERE outlet = :outlet AND url_key = :url_key",
+    "members": f"SELECT {_COLUMNS} FROM story_articles WHERE id IN :ids",
+    "frequencies": "SELECT term, articles FROM story_df WHERE term IN :terms",
+    "writeups": f"SELECT {_A_COLUMNS}, count(*) AS shared FROM story_terms t JOIN story_articles a "
+                "ON a.id = t.article_id WHERE t.term IN :terms AND t.day BETWEEN :first AND :last "
+                "GROUP BY a.id ORDER BY shared DESC, a.id LIMIT :limit",
+    "writeups_of": f"SELECT {_A_COLUMNS}, count(*) AS shared FROM story_terms t JOIN story_articles a "
+                   "ON a.id = t.article_id WHERE t.term IN :terms AND t.day BETWEEN :first AND :last "
+                   "AND a.outlet = :of_outlet GROUP BY a.id ORDER BY shared DESC, a.id LIMIT :limit",
+    "band_members": f"SELECT {_A_COLUMNS}, count(*) AS hits FROM story_bands b JOIN story_articles a "
+                    "ON a.id = b.article_id WHERE b.key IN :keys GROUP BY a.id ORDER BY hits DESC, a.id LIMIT :limit",
+    "credited_outlet": "SELECT outlet FROM story_articles WHERE site_name = :name AND outlet <> :own LIMIT 1",
+    "new_story": "INSERT INTO stories (first_day, last_day) VALUES (:day, :day) RETURNING id",
+    "extend_story": "UPDATE stories SET first_day = CASE WHEN :day < first_day THEN :day ELSE first_day END, "
+                    "last_day = CASE WHEN :day > last_day THEN :day ELSE last_day END WHERE id = :id",
+    "story_days": "SELECT min(first_day), max(last_day) FROM stories WHERE id IN :ids",
+    "move_story": "UPDATE story_articles SET story_id = :keep WHERE story_id IN :ids",
+    "set_days": "UPDATE stories SET first_day = :first, last_day = :last WHERE id = :keep",
+    "drop_stories": "DELETE FROM stories WHERE id IN :ids",
+    "new_group": "INSERT INTO copy_groups (origin, origin_kind) VALUES ('', 'earliest') RETURNING id",
+    "move_group": "UPDATE story_articles SET copy_group = :keep WHERE copy_group IN :ids",
+    "drop_groups": "DELETE FROM copy_groups WHERE id IN :ids",
+    "join_group": "UPDATE story_articles SET copy_group = :group WHERE id IN :ids",
+    "group_members": "SELECT id, outlet, site_name, credit, published, day FROM story_articles "
+                     "WHERE copy_group = :group",
+    "group_origin": "UPDATE copy_groups SET origin = :origin, origin_kind = :kind WHERE id = :group",
+    "member_origin": "UPDATE story_articles SET origin = :origin, credited = :credited WHERE id = :id",
+    "add_terms": "INSERT INTO story_terms (term, day, article_id) VALUES (:term, :day, :id)",
+    "count_terms": "INSERT INTO story_df (term, articles) VALUES (:term, :change) ON CONFLICT (term) "
+                   "DO UPDATE SET articles = story_df.articles + excluded.articles",
+    "forget_terms": "DELETE FROM story_terms WHERE article_id = :id",
+    "membership": "SELECT record_id, story_id, copy_group, origin, credited FROM story_articles",
+    "setting": "SELECT value FROM story_settings WHERE name = :name",
+    "set_setting": "INSERT INTO story_settings (name, value) VALUES (:name, :value) ON CONFLICT (name) "
+                   "DO UPDATE SET value = excluded.value",
+    "signatures": "SELECT id, signature FROM story_articles WHERE id > :after AND signature IS NOT NULL "
+                  "ORDER BY id LIMIT :limit",
+}
+#: story_df's row counting the articles themselves (no key term is empty).
+_ARTICLES = ""
+
+
+class StoryIndex:
+    """Story assignment over one catalog (and its LSH index: the catalog's, or Redis).
+
+    It holds index rows back and writes them together (see :meth:`add`): use one per catalog connection,
+    :meth:`of`, which the catalog asks to write them before each commit.
+    """
+
+    def __init__(self, catalog: Catalog, bands: BandStore | None = None) -> None:
+        self.catalog = catalog
+        self._sql = Driver(catalog.connection)
+        self.bands = bands or SqlBands(self._sql)
+        catalog.before_commit.append(self.flush)
+        catalog.after_rollback.append(self._discard)
+        # What assignment wrote but has not yet put in the indexes' tables (written together by flush(); read
+        # through, so each article sees every one before it): band entries, key terms and term counts.
+        self._bands: list[tuple[int, list[int]]] = []
+        self._band_overlay: dict[int, list[int]] = {}
+        self._terms: list[dict[str, Any]] = []
+        self._term_overlay: dict[str, list[tuple[str, int, str]]] = {}  # term -> (day, article id, outlet)
+        self._counts: Counter[str] = Counter()
+        # How many articles have each key term, as this process last read or wrote it: a term weighs by its
+        # rarity, which another process's few articles meanwhile barely change.
+        self._frequency_cache: dict[str, int] = {}
+
+    @classmethod
+    def of(cls, catalog: Catalog, redis_url: str = "") -> StoryIndex:
+        """The catalog connection's story index; its LSH index in Redis with ``redis_url`` (shared by every
+        worker of the catalog, under the catalog's own name: a rebuilt catalog starts an index of its own).
+
+        An LSH index kept elsewhere before (``REDIS_URL`` set or unset since) is rebuilt where it is now,
+        from the signatures the catalog keeps.
+        """
+        index = catalog.attached.get(ATTACHED)
+        if index is None:
+            sql = Driver(catalog.connection)
+            bands: BandStore | None = None
+            where = "catalog"
+            if redis_url:
+                name = sql.value(_SQL["setting"], {"name": "index_id"})
+                redis_bands = RedisBands.connect(redis_url, f"newsarchive:stories:{name}")
+                bands, where = redis_bands, redis_bands.location
+            index = catalog.attached[ATTACHED] = cls(catalog, bands)
+            if (sql.value(_SQL["setting"], {"name": "bands"}) or "catalog") != where:
+                index._reindex(where)
+            catalog.commit()
+        return index
+
+    def _reindex(self, where: str) -> None:
+        """Put every stored signature's bands in this index (kept elsewhere until now), then say it is here."""
+        self.catalog.begin_write()
+        self.bands.clear()
+        if not isinstance(self.bands, SqlBands):
+            SqlBands(self._sql).clear()  # no longer read
+        moved, after = 0, 0
+        while rows := self._sql.rows(_SQL["signatures"], {"after": after, "limit": 5000}):
+            self.bands.add([(article_id, band_keys(unpack(bytes(packed)))) for article_id, packed in rows])
+            moved, after = moved + len(rows), rows[-1][0]
+        self._sql.run(_SQL["set_setting"], {"name": "bands", "value": where})
+        logger.info("Story index: the LSH bands of %d articles rebuilt in %s", moved, where)
+
+    # -- assignment
+
+    def add(self, article: StoryArticle, commit: bool = True, features: StoryFeatures | None = None) -> Assignment:
+        """Assign the article (a new one, or a new version of one already assigned) and return where it went.
+
+        ``features``: the article's, if computed already (:meth:`StoryFeatures.of`).
+
+        ``commit=False``: the caller commits the catalog, after :meth:`flush` (a batch: the index rows of
+        the articles added are written together, :data:`FLUSH_ROWS` at most at a time).
+        """
+        self.catalog.begin_write()
+        try:
+            features = features or StoryFeatures.of(article.title, article.standfirst, article.body)
+            assignment = self._add(article, features)
+            if commit or len(self._terms) + len(self._bands) * 32 >= FLUSH_ROWS:
+                self.flush()
+        except BaseException:
+            self._discard()
+            self.catalog.rollback()
+            raise
+        if commit:
+            self.catalog.commit()
+        return assignment
+
+    def flush(self) -> None:
+        """Write what the articles added since the last flush put in the indexes (before a commit)."""
+        if self._bands:
+            self.bands.add(self._bands)
+        if self._terms:
+            self._sql.run(_SQL["add_terms"], self._terms)
+        counts = [{"term": term, "change": change} for term, change in self._counts.items() if change]
+        if counts:
+            self._sql.run(_SQL["count_terms"], counts)
+            for term, change in self._counts.items():
+                if term in self._frequency_cache:
+                    self._frequency_cache[term] += change
+        self._discard()
+
+    def _discard(self) -> None:
+        self._bands, self._band_overlay, self._terms, self._term_overlay = [], {}, [], {}
+        self._counts = Counter()
+
+    def _add(self, article: StoryArticle, features: StoryFeatures) -> Assignment:
+        values, size, terms = features.signature, features.shingles, features.terms
+        day = _day(article)
+        previous = self._sql.first(_SQL["member"], {"outlet": article.outlet, "url_key": article.url_key})
+        member = _Member.of(previous) if previous is not None else None
+        if member is not None:  # a new version: the same member, its text compared anew
+            self.flush()
+            self._forget(member)
+        copies = self._copies(article.outlet, values, size) if values else []
+        credited = self._credited_origin(article.source, article.site_name, article.outlet)
+        frequencies = self._frequencies([*terms, _ARTICLES])
+        if credited and not agency(credited) and all(copy.outlet != credited for copy in copies):
+            # a rewrite that credits an archived outlet: a copy of that outlet's write-up of the event, if any
+            source, score = self._best_writeup(article.outlet, terms, frequencies, day, values, of_outlet=credited)
+            if source is not None and score >= CREDITED_COPY_SIMILARITY:
+                copies.append(source)
+        groups = sorted({copy.copy_group for copy in copies if copy.copy_group is not None}
+                        | ({member.copy_group} if member is not None and member.copy_group is not None else set()))
+        stories = sorted({copy.story_id for copy in copies} | ({member.story_id} if member is not None else set()))
+        if not stories:
+            best, score = self._best_writeup(article.outlet, terms, frequencies, day, values)
+            if best is not None and score >= STORY_SIMILARITY:
+                stories = [best.story_id]
+        if stories:
+            story_id = self._merge_stories(stories)
+            self._sql.run(_SQL["extend_story"], {"day": day, "id": story_id})
+        else:
+            story_id = self._sql.value(_SQL["new_story"], {"day": day})
+        group = self._merge_groups(groups) if groups else (self._sql.value(_SQL["new_group"])
+                                                           if copies else None)
+        row = {"outlet": article.outlet, "url_key": article.url_key, "record_id": article.record_id,
+               "url": article.url, "title": article.title, "published": article.published, "day": day,
+               "site_name": article.site_name.casefold(), "credit": article.source, "shingles": size,
+               "signature": pack(values) if values else None, "terms": json.dumps(terms, sort_keys=True),
+               "copy_group": group, "story_id": story_id, "origin": credited, "credited": bool(credited)}
+        if member is None:
+            article_id = self._sql.value(_INSERT_ARTICLE, row)
+        else:
+            article_id = member.id
+            self._sql.run(_UPDATE_ARTICLE, {**row, "id": article_id})
+        if copies and group is not None:
+            self._sql.run(_SQL["join_group"], {"group": group, "ids": [copy.id for copy in copies]})
+        if values:
+            keys = band_keys(values)
+            self._bands.append((article_id, keys))
+            for key in keys:
+                overlay = self._band_overlay.setdefault(key, [])
+                if len(overlay) < BUCKET_CAP:
+                    overlay.append(article_id)
+        self._index_terms(article_id, article.outlet, terms, day, new=member is None)
+        origin, is_credited = self._attribute(group, article_id) if group is not None else (credited, bool(credited))
+        return Assignment(story_id, group, origin, is_credited)
+
+    def _forget(self, member: _Member) -> None:
+        """Take a member's old text out of the indexes (its new version goes in)."""
+        if member.signature is not None:
+            self.bands.remove(member.id, band_keys(member.signature))
+        if member.terms:
+            self._sql.run(_SQL["count_terms"], [{"term": term, "change": -1} for term in member.terms])
+            for term in member.terms:
+                if term in self._frequency_cache:
+                    self._frequency_cache[term] -= 1
+        self._sql.run(_SQL["forget_terms"], {"id": member.id})
+
+    def _copies(self, outlet: str, values: list[int], size: int) -> list[_Member]:
+        """The stored articles of other outlets whose text this article's copies or is copied from."""
+        keys = band_keys(values)
+        overlay: Counter[int] = Counter()
+        for key in keys:
+            overlay.update(self._band_overlay.get(key, ()))
+        if isinstance(self.bands, SqlBands):  # one query: the index and the articles it points at
+            members = [_Member.of(row[:-1]) for row in self._sql.rows(_SQL["band_members"],
+                                                                      {"keys": keys, "limit": MAX_CANDIDATES})]
+        else:
+            found = self.bands.candidates(keys)
+            ids = [article_id for article_id, _ in found.most_common(MAX_CANDIDATES)]
+            members = [_Member.of(row) for row in self._sql.rows(_SQL["members"], {"ids": ids})] if ids else []
+        members += self._members([article_id for article_id in overlay if article_id not in {m.id for m in members}])
+        copies = []
+        for member in members:
+            if member.outlet == outlet or member.signature is None:
+                continue
+            similarity = jaccard(values, member.signature)
+            contained = containment(similarity, size, member.shingles)
+            excerpt = contained >= COPY_CONTAINMENT and min(size, member.shingles) >= MIN_CONTAINED
+            if similarity >= COPY_JACCARD or excerpt:
+                copies.append(member)
+        return copies
+
+    def _members(self, ids: list[int]) -> list[_Member]:
+        return [_Member.of(row) for row in self._sql.rows(_SQL["members"], {"ids": ids})] if ids else []
+
+    def _best_writeup(self, outlet: str, terms: dict[str, float], frequencies: dict[str, int], day: str,
+                      values: list[int] | None, of_outlet: str = "") -> tuple[_Member | None, float]:
+        """The stored write-up within the window whose key terms are most like these (of one outlet, if
+        given), and how alike (cosine of the terms weighed by rarity)."""
+        known = [term for term in terms if frequencies.get(term)]  # a term no article has finds no candidate
+        search = sorted(known, key=lambda term: (frequencies[term], -terms[term]))[:SEARCH_TERMS]
+        if not search:
+            return None, 0.0
+        first, last = _shift(day, -STORY_DAYS), _shift(day, STORY_DAYS)
+        parameters = {"terms": search, "first": first, "last": last, "limit": MAX_CANDIDATES, "of_outlet": of_outlet}
+        members = [_Member.of(row[:-1]) for row in
+                   self._sql.rows(_SQL["writeups_of" if of_outlet else "writeups"], parameters)]
+        pending: set[int] = set()
+        for term in search:
+            for when, article_id, its_outlet in self._term_overlay.get(term, ()):
+                if first <= when <= last and (not of_outlet or its_outlet == of_outlet):
+                    pending.add(article_id)
+        members += self._members(sorted(pending - {member.id for member in members}))
+        if not members:
+            return None, 0.0
+        unknown = {term for member in members for term in member.terms if term not in frequencies}
+        frequencies = {**frequencies, **self._frequencies(sorted(unknown))}
+        total = frequencies.get(_ARTICLES, 0)
+        vector = _weighted(terms, frequencies, total)
+        best, best_score = None, 0.0
+        for member in members:
+            if member.outlet == outlet and values is not None and member.signature is not None \
+                    and jaccard(values, member.signature) >= SAME_OUTLET_DUPLICATE:
+                continue  # the outlet's boilerplate, or the same page twice: not a write-up of an event
+            score = _cosine(vector, _weighted(member.terms, frequencies, total))
+            if score > best_score:
+                best, best_score = member, score
+        return best, best_score
+
+    def _frequencies(self, terms: list[str]) -> dict[str, int]:
+        """How many articles have each term (``_ARTICLES``: how many articles there are), pending ones included."""
+        cache = self._frequency_cache
+        missing = [term for term in terms if term not in cache]
+        if missing:
+            cache.update(dict.fromkeys(missing, 0))
+            cache.update(dict(self._sql.rows(_SQL["frequencies"], {"terms": missing})))
+        if len(cache) > FREQUENCY_CACHE:
+            cache.clear()
+        return {term: cache.get(term, 0) + self._counts.get(term, 0) for term in terms}
+
+    def _index_terms(self, article_id: int, outlet: str, terms: dict[str, float], day: str, new: bool) -> None:
+        for term in terms:
+            self._terms.append({"term": term, "day": day, "id": article_id})
+            self._term_overlay.setdefault(term, []).append((day, article_id, outlet))
+        self._counts.update(terms.keys())
+        if new:
+            self._counts[_ARTICLES] += 1
+
+    # -- stories and groups
+
+    def _merge_stories(self, stories: list[int]) -> int:
+        """One story of several (the oldest id stays); their days and members move to it."""
+        keep, others = stories[0], stories[1:]
+        if others:
+            first, last = self._sql.first(_SQL["story_days"], {"ids": stories})
+            self._sql.run(_SQL["move_story"], {"keep": keep, "ids": others})
+            self._sql.run(_SQL["set_days"], {"first": first, "last": last, "keep": keep})
+            self._sql.run(_SQL["drop_stories"], {"ids": others})
+        return keep
+
+    def _merge_groups(self, groups: list[int]) -> int:
+        keep, others = groups[0], groups[1:]
+        if others:
+            self._sql.run(_SQL["move_group"], {"keep": keep, "ids": others})
+            self._sql.run(_SQL["drop_groups"], {"ids": others})
+        return keep
+
+    def _attribute(self, group: int, article_id: int) -> tuple[str, bool]:
+        """The group's origin, and whether each member credits it; returns the article's (origin, credited)."""
+        members = self._sql.rows(_SQL["group_members"], {"group": group})
+        credited = {row[0]: self._credited_origin(row[3] or "", row[2] or "", row[1]) for row in members}
+        named = Counter(origin for origin in credited.values() if origin)
+        if named:
+            origin = named.most_common(1)[0][0]
+            kind = "agency" if agency(origin) == origin else "outlet"
+        else:
+            earliest = min(members, key=lambda row: (_when(row[4], row[5]), row[0]))
+            origin, kind = earliest[1], "earliest"
+        self._sql.run(_SQL["group_origin"], {"origin": origin, "kind": kind, "group": group})
+        decided = {}
+        for member_id, outlet, *_ in members:
+            own = outlet == origin
+            decided[member_id] = ("" if own else origin, not own and credited[member_id] == origin)
+        self._sql.run(_SQL["member_origin"], [{"id": member_id, "origin": origin_of, "credited": is_credited}
+                                                 for member_id, (origin_of, is_credited) in decided.items()])
+        return decided[article_id]
+
+    def _credited_origin(self, credit: str, site_name: str, outlet: str) -> str:
+        """Who an article credits: a known agency, or an archived outlet (by the site name its articles carry);
+        "" for its own work or a source the archive does not know."""
+        credit = credit.strip()
+        if not credit or credit.casefold() == site_name.casefold():
+            return ""
+        if wire := agency(credit):
+            return wire
+        found = self._sql.first(_SQL["credited_outlet"], {"name": credit.casefold(), "own": outlet})
+        return found[0] if found is not None else ""
+
+    # -- reading
+
+    def membership(self) -> dict[str, Assignment]:
+        """Where every article is now (by the record id of its latest version)."""
+        return {row[0]: Assignment(row[1], row[2], row[3], bool(row[4])) for row in self._sql.rows(_SQL["membership"])}
+
+
+_ARTICLE_COLUMNS = ("outlet", "url_key", "record_id", "url", "title", "published", "day", "site_name", "credit",
+                    "shingles", "signature", "terms", "copy_group", "story_id", "origin", "credited")
+_INSERT_ARTICLE = (f"INSERT INTO story_articles ({', '.join(_ARTICLE_COLUMNS)}) "
+                   f"VALUES ({', '.join(':' + name for name in _ARTICLE_COLUMNS)}) RETURNING id")
+_UPDATE_ARTICLE = (f"UPDATE story_articles SET {', '.join(f'{name} = :{name}' for name in _ARTICLE_COLUMNS)} "
+                   "WHERE id = :id")
+
+
+def _day(article: StoryArticle) -> str:
+    for value in (article.published, article.fetched):
+        if value and _DAY.match(value):
+            return value[:10]
+    return "1970-01-01"
+
+
+def _shift(day: str, days: int) -> str:
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+
+def _when(published: str, day: str) -> datetime:
+    """When an article came out, for "published first": its stated time in UTC, else its day."""
+    return warc_datetime(published) or warc_datetime(day) or datetime.min.replace(tzinfo=UTC)
+
+
+def _weighted(terms: dict[str, float], frequencies: dict[str, int], total: int) -> dict[str, float]:
+    return {term: weight * math.log(1 + (total + 1) / (1 + frequencies.get(term, 0))) for term, weight in terms.items()}
+
+
+def _cosine(one: dict[str, float], other: dict[str, float]) -> float:
+    shared = one.keys() & other.keys()
+    if not shared:
+        return 0.0
+    dot = sum(one[term] * other[term] for term in shared)
+    return dot / (math.sqrt(sum(v * v for v in one.values())) * math.sqrt(sum(v * v for v in other.values())))

@@ -4,7 +4,7 @@ Builds the set (:func:`evaluation.stories_set.build_set`, ``--size``, ``--seed``
 publication order to the system under test in a scratch catalog::
 
     catalog = Catalog(tmp / "catalog.sqlite")
-    index = StoryIndex(catalog)                       # pipelines.stories.index (--system to name another)
+    index = StoryIndex.of(catalog)                    # pipelines.stories.index (--system to name another)
     index.add(StoryArticle(...))                      # -> Assignment, for every article in turn
     membership = index.membership()                   # record_id -> Assignment: the final groups
 
@@ -58,7 +58,8 @@ TARGETS = {"copies_f1": 0.95, "stories_bcubed_f1": 0.90}
 
 
 def load_system(spec: str) -> Callable[[Any], Any]:
-    """``module:Class`` -> the class (called with the catalog), or ValueError saying why not."""
+    """``module:Class`` -> what makes the index of a catalog (the class's ``of`` if it has one, as
+    ``StoryIndex.of``, else the class), or ValueError saying why not."""
     module, _, name = spec.partition(":")
     try:
         system = getattr(importlib.import_module(module), name or "StoryIndex")
@@ -66,7 +67,7 @@ def load_system(spec: str) -> Callable[[Any], Any]:
         raise ValueError(f"cannot load the system under test {spec!r}: {type(exc).__name__}: {exc}") from exc
     if not callable(system):
         raise ValueError(f"cannot load the system under test {spec!r}: not callable")
-    return system
+    return getattr(system, "of", system)
 
 
 def _progress(message: str, end: str = "\n") -> None:
@@ -247,7 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"JSON output file (by default {DEFAULT_JSON} under the current directory)")
     parser.add_argument("--corpora-dir", help=f"the shared corpora (by default {DEFAULT_CORPORA_DIR})")
     parser.add_argument("--system", default=SYSTEM,
-                        help=f"the system under test as module:Class, called with a Catalog (default {SYSTEM})")
+                        help=f"the system under test as module:Class, its index made by Class.of(catalog) "
+                             f"(or Class(catalog)) (default {SYSTEM})")
     return parser
 
 

@@ -32,9 +32,10 @@ Where the texts come from
   ``verbatim``      the same title, standfirst and body, no credit;
   ``trimmed``       the last paragraphs dropped (35-75% of them kept, at least two);
   ``excerpt``       a contiguous 25-50% of the paragraphs (at least 50 words), no standfirst;
-  ``boilerplate``   the outlet's text around it: "Advertisement", a "Read more: <another headline>" line, a
-                    newsletter prompt, a "Related stories" list of three other headlines and a footer — the same
-                    outlet puts the same text around every article it carries;
+  ``boilerplate``   the outlet's text around it: an advertisement marker, a "Read more: <another headline>"
+                    line, a newsletter prompt, a support appeal, a "Related stories" list of three other
+                    headlines and a footer — the same outlet puts the same text around every article it
+                    carries, each outlet its own phrasing of each part (:data:`BOILERPLATE_VARIANTS`);
   ``headline``      a rewritten headline ("Report: ...", a clause cut, "..., what we know", case changed) and
                     no standfirst;
   ``credit``        a credit: "Source: X" (in ``source`` only, as a byline list shows it), "This article
@@ -696,18 +697,47 @@ NOTICE_TEMPLATES = (
 )
 
 
+#: the phrasings of each part of an outlet's boilerplate: every outlet has its own pick of each part (so two
+#: outlets may share a common line such as "Advertisement", not the whole of their boilerplate)
+BOILERPLATE_VARIANTS: dict[str, tuple[str, ...]] = {
+    "top": ("Advertisement", "ADVERTISEMENT", "Story continues below advertisement", "Sponsored content"),
+    "newsletter": (
+        "Sign up to {newsletter}, {site}'s free daily newsletter, for the day's biggest stories delivered to your "
+        "inbox every morning.",
+        "Get {newsletter} in your inbox: the headlines that matter, hand-picked by the {site} newsroom each day.",
+        "Never miss a story. Subscribe to {newsletter} and receive our editors' picks every weekday.",
+        "Want more like this? {newsletter} brings {site}'s best reporting to you, free, five days a week.",
+    ),
+    "related": ("Related stories", "More on this", "You may also like", "Related coverage", "Most read"),
+    "footer": (
+        "© {year} {site}. All rights reserved. This material may not be published, broadcast, rewritten or "
+        "redistributed without permission. Contact the newsroom at news@{domain}.",
+        "Copyright {year} {site}. Have a tip or a correction? Email tips@{domain} or call our newsdesk.",
+        "{site} welcomes your feedback: write to editor@{domain}. Reproduction of this article in any form is "
+        "prohibited without written consent. © {year}",
+        "Content © {site} {year} unless otherwise noted. Our journalists follow the {site} code of ethics; see "
+        "{domain}/standards for our corrections policy.",
+    ),
+    "support": (
+        "{site} is independent and reader-funded. Support our journalism from just $1 a month, and get unlimited "
+        "access to every story on our site and in our app.",
+        "Quality journalism costs money. Become a {site} member today and help keep local reporting alive.",
+        "You have read one of your free articles this month. Subscribe to {site} for full digital access.",
+        "If you value this reporting, please consider a donation: {site} relies on readers like you.",
+    ),
+}
+
+
 def _boilerplate(outlet: Outlet, year: int) -> dict[str, str]:
-    """The text an outlet puts around every article it carries."""
-    return {
-        "top": "Advertisement",
-        "newsletter": f"Sign up to {outlet.newsletter}, {outlet.site}'s free daily newsletter, for the day's "
-                      "biggest stories delivered to your inbox every morning.",
-        "related": "Related stories",
-        "footer": f"© {year} {outlet.site}. All rights reserved. This material may not be published, broadcast, "
-                  f"rewritten or redistributed without permission. Contact the newsroom at news@{outlet.domain}.",
-        "support": f"{outlet.site} is independent and reader-funded. Support our journalism from just $1 a month, "
-                   "and get unlimited access to every story on our site and in our app.",
-    }
+    """The text an outlet puts around every article it carries (its own pick of each part's phrasings)."""
+    slots = {"site": outlet.site, "newsletter": outlet.newsletter, "domain": outlet.domain, "year": year}
+    return {part: variants[int(_stable_fraction("boilerplate", outlet.id, part) * len(variants))].format(**slots)
+            for part, variants in BOILERPLATE_VARIANTS.items()}
+
+
+def boilerplate_lines(outlet: Outlet, year: int) -> set[str]:
+    """The lines an outlet's boilerplate adds (not the headlines it lists): to take them out again."""
+    return set(_boilerplate(outlet, year).values())
 
 
 # ---------------------------------------------------------------- transformations

@@ -8,13 +8,16 @@ from a seed (``random.Random``), with no network: the same ``(size, seed)`` give
 
 Where the texts come from
 -------------------------
-- **The seed story** (kind ``seed``): the outlets' fixture pages (``fixtures/<outlet>/web/``, reconstructed
-  from ``../shared/seeds/`` 000-004), extracted with :func:`pipelines.extract.extract_article` as the capture
+- **The seed story** (kind ``seed``): the outlets' fixture pages (``fixtures/<outlet>/web/``) reconstructed
+  from ``../shared/seeds/`` 000-004, labelled so (:attr:`LabelledArticle.reconstructed` names the seeds, see
+  :data:`SEED_RECONSTRUCTED`; the Axios page is itself rebuilt from inkl's republication, seed 002: no capture
+  of Axios's own page exists), extracted with :func:`pipelines.extract.extract_article` as the capture
   path would (title, standfirst, body, credited source, publication time): Axios's report, inkl republishing
   it, Al Mayadeen rewriting it with "Source: Axios" (one copy group, Axios the origin), NDTV carrying AFP's
   report (no other copy archived: copy group ``None``, origin AFP, credited) and JNS's own piece, all one
-  story. The other articles of those five fixtures (kind ``fixture``) are their own stories, except inkl's two
-  word-for-word copies of Axios stories, each a copy group with its Axios original (origin Axios).
+  story. The other articles of those five fixtures (kind ``fixture``, the project's synthetic pages) are their
+  own stories, except inkl's two word-for-word copies of Axios stories, each a copy group with its Axios
+  original (origin Axios).
 - **Originals** (kind ``original``): real articles of ``../shared/corpora``, read from their ground truth: the
   English fundus-test-data pages (title, summary as standfirst, section paragraphs, publication date, outlet)
   and the English article-extraction-benchmark pages (``articleBody`` paragraphs; title from the page's
@@ -77,8 +80,9 @@ default size and seed: see the composition printed by ``python -m evaluation.sto
 Licenses
 --------
 The texts are read at run time from ``../shared`` (fundus-test-data: MIT; article-extraction-benchmark: MIT,
-third-party pages captured by Zyte; the fixture pages are this project's, reconstructed from the seeds) and
-transformed in memory; nothing of them is written into the repository. The set is never committed: only this
+third-party pages captured by Zyte; newspaper4k-testdata, MIT, for the distractors) and from the project's own
+fixture pages (``fixtures/``, some reconstructed from the seeds), and transformed in memory; nothing of
+``../shared`` is written into the repository. The set is never committed: only this
 generator is. Outlet names of copies are fictional (``.example`` domains, reserved for documentation).
 """
 
@@ -179,6 +183,17 @@ SEED_LABELS: dict[str, tuple[str | None, str, str, bool]] = {
         ("fixture-datacenters-axios", "fixture-datacenters", "axios", True),
 }
 SEED_STORY = "seed-rafah"
+#: the fixture pages reconstructed from the seed texts (fixtures/<outlet>/README.md), and from which: the others
+#: of the fixtures are the project's synthetic pages
+SEED_RECONSTRUCTED = {
+    f"{_AX}27/netanyahu-rafah-delegation-white-house-reversal": "seed 002 (inkl's republication of it)",
+    f"{_INKL}in-reversal-netanyahu-sending-delegation-to-white-house-for-rafah-talks": "seed 002",
+    "https://english.almayadeen.net/news/politics/netanyahu-sending-delegation-to-white-house-for-talks-on-rafah-attack":
+        "seeds 000 and 001",
+    "https://www.ndtv.com/world-news/israel-asks-us-to-reschedule-scrapped-meeting-on-rafah-offensive-plans-5326000":
+        "seed 003",
+    "https://www.jns.org/days-after-canceled-israeli-delegation-to-dc-parties-to-reschedule-rafah-talks/": "seed 004",
+}
 
 
 @dataclass(frozen=True)
@@ -235,6 +250,7 @@ class LabelledArticle:
     kind: tuple[str, ...]  # the transformation(s) or role, for per-kind reporting
     credited: bool  # whether the article credits its origin (expected)
     corpus: str = ""  # where its text comes from: fixtures, fundus, aeb, synthetic
+    reconstructed: str = ""  # a fixture page reconstructed from seed texts: which ("seed 003"); else ""
     derived_from: str = ""  # record_id of the article its text was made from (copies, rewrites, distractors)
 
     def story_article(self) -> StoryArticle:
@@ -1002,6 +1018,7 @@ class _Member:
     corpus: str
     parent: int | None = None  # index (in the member list) of the article it was made from
     fetched_after: float = 0.0  # minutes
+    reconstructed: str = ""  # see LabelledArticle.reconstructed
 
 
 def _iso(when: datetime) -> str:
@@ -1040,7 +1057,8 @@ def seed_members(fixtures_dir: Path = DEFAULT_FIXTURES_DIR) -> list[_Member]:
             kind = ("seed",) if story == SEED_STORY else ("fixture",)
             members.append(_Member(outlet, site, url, published,
                                    Draft(article.title, article.standfirst, article.body.split("\n"), article.source),
-                                   group, story, origin, kind, credited, "fixtures"))
+                                   group, story, origin, kind, credited, "fixtures",
+                                   reconstructed=SEED_RECONSTRUCTED.get(url, "")))
     return members
 
 
@@ -1286,7 +1304,7 @@ def _finish(members: list[_Member], seed: int) -> list[LabelledArticle]:
             fetched=fetched.strftime("%Y-%m-%dT%H:%M:%SZ"), title=_clean(m.draft.title),
             standfirst=_clean(m.draft.standfirst), body="\n".join(_paragraphs(m.draft.paragraphs)),
             source=m.draft.source or m.site_name, site_name=m.site_name, copy_group=group, story=m.story,
-            origin=origin, kind=m.kind, credited=m.credited, corpus=m.corpus,
+            origin=origin, kind=m.kind, credited=m.credited, corpus=m.corpus, reconstructed=m.reconstructed,
             derived_from=ids[m.parent] if m.parent is not None else "",
         ))
     articles.sort(key=lambda a: (_parse_when(a.published), a.fetched, a.record_id))
@@ -1323,6 +1341,7 @@ def composition(articles: Sequence[LabelledArticle]) -> dict[str, object]:
         "agency_groups": len({a.copy_group for a in articles if a.copy_group and agency(a.origin)}),
         "credited": sum(a.credited for a in articles),
         "outlets": len({a.outlet for a in articles}),
+        "reconstructed_from_seeds": sum(bool(a.reconstructed) for a in articles),
     }
 
 

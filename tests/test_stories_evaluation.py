@@ -226,6 +226,11 @@ def test_the_seed_story_is_labelled_as_the_outlets_carried_it(labelled) -> None:
     seed_text = (SHARED / "seeds" / "003_9333b2d9991fb65b.txt")
     if seed_text.is_file():  # the NDTV article is seed 003's text
         assert seed["ndtv"].body in seed_text.read_text("utf-8")
+    # the seed pages are labelled as reconstructed from the seeds, and no other article is
+    assert {o: a.reconstructed for o, a in seed.items()} == {
+        "axios": "seed 002 (inkl's republication of it)", "inkl": "seed 002", "almayadeen": "seeds 000 and 001",
+        "ndtv": "seed 003", "jns": "seed 004"}
+    assert sum(bool(a.reconstructed) for a in labelled) == 5
     fixtures = [a for a in labelled if "fixture" in a.kind]
     assert len(fixtures) == 14 and all(a.story != SEED_STORY for a in fixtures)
     # inkl republishes two Axios stories word for word

@@ -13,8 +13,11 @@ and scores the final membership (an article's assignment can change as later art
 overall and per kind (:data:`evaluation.stories_set.KINDS`), and the seed story's check. Prints a table,
 writes the JSON (``archive/stories-evaluation.json`` unless ``--json`` says otherwise: every metric, the set's
 composition and every article's labels beside its assignment) and exits 0 when every target is met
-(:data:`TARGETS`, and the seed story exactly right), 1 when one is missed (the table says which), 2 for bad
-arguments or a system that cannot be loaded. Progress goes to stderr.
+(:data:`TARGETS`, and the seed story exactly right), 1 when one is missed (the table says which) or the JSON
+cannot be written, 2 for bad arguments or a system that cannot be loaded. Progress goes to stderr.
+
+The set is the same in every process; a system whose assignment depends on set iteration order gives figures
+that vary with ``PYTHONHASHSEED`` (recorded in the JSON: set it to compare two runs).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -223,6 +227,7 @@ def format_table(metrics: dict[str, Any], counts: dict[str, int]) -> str:
 
 
 def at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an int of at least ``minimum``."""
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -235,6 +240,7 @@ def at_least(minimum: int) -> Callable[[str], int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line: --size, --seed, --json, --corpora-dir, --system."""
     parser = argparse.ArgumentParser(
         prog="python -m evaluation.stories",
         description="Score story assignment (copy groups, stories, attribution) on the labelled set built from "
@@ -254,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Build, assign, score, print and write; 0 when every target is met, 1 when not (2: bad arguments)."""
     parser = build_parser()
     opts = parser.parse_args(argv)
     corpora_dir = Path(opts.corpora_dir) if opts.corpora_dir else DEFAULT_CORPORA_DIR
@@ -283,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "generated": datetime.now(UTC).isoformat(timespec="seconds"), "system": opts.system, "size": opts.size,
         "seed": opts.seed, "corpora_dir": str(corpora_dir), "composition": made, "timing": timing,
+        # the set does not depend on it; a system whose result does (set iteration order) varies with it
+        "python_hash_seed": os.environ.get("PYTHONHASHSEED", "random"),
         "targets": TARGETS, "missed": missed, **metrics,
     }
     print(format_table(metrics, counts))

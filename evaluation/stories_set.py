@@ -64,7 +64,8 @@ Where the texts come from
                               hospital wing or a festival in the same city, with the same person), made
                               with templates (:data:`EVENT_TEMPLATES`); the seed story gets one too;
   ``distractor-brief``        near-identical short pages: an outlet's daily weather, markets or lottery
-                              brief on consecutive days (same wording, other numbers);
+                              brief on consecutive days (same wording, other numbers; each kind of brief
+                              at one outlet, its own template);
   ``distractor-boilerplate``  short notices at an outlet that puts its long boilerplate around them (the
                               same boilerplate as its ``boilerplate`` copies of other stories).
 
@@ -263,6 +264,7 @@ class LabelledArticle:
 
     @property
     def text(self) -> str:
+        """Title, standfirst and body, one per line."""
         return "\n".join(x for x in (self.title, self.standfirst, self.body) if x)
 
 
@@ -291,6 +293,7 @@ def containment(part: str, whole: str, n: int = 5) -> float:
 
 
 def jaccard(a: str, b: str, n: int = 5) -> float:
+    """The Jaccard similarity of two texts' word n-gram sets."""
     sa, sb = shingle_set(a, n), shingle_set(b, n)
     return len(sa & sb) / len(sa | sb) if sa or sb else 0.0
 
@@ -897,6 +900,7 @@ class Cycler:
         self.queues: dict[str, list[int]] = {}
 
     def pick(self, part: str, variants: Sequence[str]) -> str:
+        """The next variant of ``part``."""
         queue = self.queues.get(part)
         if not queue:
             queue = self.queues[part] = list(range(len(variants)))
@@ -955,7 +959,8 @@ def load_others(corpora_dir: Path | str = DEFAULT_CORPORA_DIR) -> list[Other]:
     root = Path(corpora_dir) / OTHERS_DIR
     if not (root / "txt").is_dir():
         raise FileNotFoundError(f"the shared corpora are absent: {root / 'txt'}")
-    others = []
+    others: list[Other] = []
+    titles: set[str] = set()
     for path in sorted((root / "txt").glob("*.txt")):
         paragraphs = _paragraphs(path.read_text("utf-8", "replace").split("\n"))
         page = root / "html" / f"{path.stem}.html.gz"
@@ -968,7 +973,10 @@ def load_others(corpora_dir: Path | str = DEFAULT_CORPORA_DIR) -> list[Other]:
             if len(lead) >= 3 and sum(len(p.split()) for p in lead) >= 90:
                 break
         f = facts(title, lead)
+        if title in titles:  # the corpus holds a few pages twice (one story at two URLs): once is enough
+            continue
         if title and (f.people or f.places) and sum(len(p.split()) for p in lead) <= 320:
+            titles.add(title)
             others.append(Other(f"newspaper4k:{path.stem}", title, lead, f))
     return others
 
@@ -1090,6 +1098,7 @@ class _Context:
         return MADE_AGENCIES[(self.agencies_made - 1) % len(MADE_AGENCIES)]
 
     def next_spec(self) -> tuple[str, ...]:
+        """The next copy's transformations (the shuffled :data:`COPY_SPECS` in turn)."""
         spec = self.specs[self.spec_at % len(self.specs)]
         self.spec_at += 1
         return spec
@@ -1227,7 +1236,8 @@ def _briefs(rng: random.Random, count: int) -> list[_Member]:
     series = 0
     while len(out) < count:
         kind = kinds[series % len(kinds)]
-        outlet = OUTLETS[(3 + series * 5) % len(OUTLETS)]
+        # one outlet per kind of brief: an outlet's own template (two outlets never share one word for word)
+        outlet = OUTLETS[(3 + kinds.index(kind) * 5) % len(OUTLETS)]
         start = datetime(2024, 3, 25, 6, tzinfo=UTC) + timedelta(days=7 * series)
         city = _CITIES[series % len(_CITIES)]
         headline, paragraphs = BRIEF_TEMPLATES[kind]

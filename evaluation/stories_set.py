@@ -57,7 +57,9 @@ Where the texts come from
   (:data:`REWRITE_TEMPLATES`) from the original's facts (:func:`facts`): its people, places and
   organisations (capitalised spans, classified by cue words and a small gazetteer), key words of its headline
   and lede, a number, and one short quote when it has one. They share the event's names, key words and a
-  quote, not its wording.
+  quote, not its wording. They read as filled templates, not as an editor's prose (the heuristics misname a
+  few things: "Despite Mr", "the results sales"): they test matching different wording by names and key
+  terms; the realistic different write-ups are the ``real-same-event`` pages.
 - **Distractors**, their own stories and nobody's copies:
 
   ``distractor-names``        another event on the same day naming the original's people and places (e.g. a

@@ -151,6 +151,7 @@ EXCLUDED = {
     "55bb6340": "a markets roundup (Opening Bell)",
     "6a72de37": "snap counts of the game whose fight 08f79376 reports",
     "d605bdef": "Asian markets on the US-China trade talks that 702d1da6 reports the same day",
+    "05844573": "an L.A. Auto Show roundup whose items include the VW ID. Space Vizzion that 06ee193d reports",
 }
 
 #: newspaper4k's legacy pages (2014, about 90 US and UK sites): the texts of the distractors naming the same people

@@ -15,6 +15,7 @@ For a new article (or a new version of one: it stays one member):
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -62,6 +63,8 @@ SEARCH_TERMS, MAX_CANDIDATES = 8, 60
 FREQUENCY_CACHE = 500_000
 #: Index rows (band entries count 32 each) assignment holds back before writing them together.
 FLUSH_ROWS = 20_000
+#: Articles whose texts a process keeps in memory (about 3 kB each).
+MEMBER_CACHE = 20_000
 #: Near-identical texts of one outlet: boilerplate or the same page twice, never joined into a story.
 SAME_OUTLET_DUPLICATE = 0.8
 logger = logging.getLogger(__name__)
@@ -85,9 +88,11 @@ class StoryFeatures:
         return cls(signature(found) if found else None, len(found), key_terms(title, standfirst, body))
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Member:
-    """A stored article, as assignment needs it (its site name case-folded: what credits are matched with)."""
+    """A stored article's text, as assignment compares it (its site name case-folded: what credits are matched
+    with). Only a new version of the article changes it; where the article is (its copy group and story) is
+    read when it matters (:meth:`StoryIndex._placements`), as merges move many articles at once."""
 
     id: int
     outlet: str
@@ -96,35 +101,30 @@ class _Member:
     published: str
     day: str
     shingles: int
-    signature: list[int] | None
+    packed: bytes | None  # its MinHash signature (lsh.pack)
     terms: dict[str, float]
-    copy_group: int | None
-    story_id: int
 
     @classmethod
     def of(cls, row: tuple) -> _Member:
         """From a row of ``_COLUMNS``."""
-        (article_id, outlet, site_name, credit, published, day, shingle_count, packed, terms, copy_group,
-         story_id) = row
+        article_id, outlet, site_name, credit, published, day, shingle_count, packed, terms = row
         return cls(article_id, outlet, site_name or "", credit or "", published or "", day, shingle_count,
-                   unpack(bytes(packed)) if packed else None, json.loads(terms), copy_group, story_id)
+                   bytes(packed) if packed else None, json.loads(terms))
 
 
-_COLUMNS = "id, outlet, site_name, credit, published, day, shingles, signature, terms, copy_group, story_id"
-_A_COLUMNS = ", ".join(f"a.{name}" for name in _COLUMNS.split(", "))
+_COLUMNS = "id, outlet, site_name, credit, published, day, shingles, signature, terms"
 #: The statements assignment runs (see pipelines.stories.sql).
 _SQL = {
-    "member": f"SELECT {_COLUMNS} FROM story_articles WHERE outlet = :outlet AND url_key = :url_key",
+    "member": f"SELECT {_COLUMNS}, copy_group, story_id FROM story_articles WHERE outlet = :outlet "
+              "AND url_key = :url_key",
+    "placements": "SELECT id, copy_group, story_id FROM story_articles WHERE id IN :ids",
     "members": f"SELECT {_COLUMNS} FROM story_articles WHERE id IN :ids",
     "frequencies": "SELECT term, articles FROM story_df WHERE term IN :terms",
-    "writeups": f"SELECT {_A_COLUMNS}, count(*) AS shared FROM story_terms t JOIN story_articles a "
-                "ON a.id = t.article_id WHERE t.term IN :terms AND t.day BETWEEN :first AND :last "
-                "GROUP BY a.id ORDER BY shared DESC, a.id LIMIT :limit",
-    "writeups_of": f"SELECT {_A_COLUMNS}, count(*) AS shared FROM story_terms t JOIN story_articles a "
+    "writeups": "SELECT article_id, count(*) AS shared FROM story_terms WHERE term IN :terms "
+                "AND day BETWEEN :first AND :last GROUP BY article_id ORDER BY shared DESC, article_id LIMIT :limit",
+    "writeups_of": "SELECT t.article_id, count(*) AS shared FROM story_terms t JOIN story_articles a "
                    "ON a.id = t.article_id WHERE t.term IN :terms AND t.day BETWEEN :first AND :last "
-                   "AND a.outlet = :of_outlet GROUP BY a.id ORDER BY shared DESC, a.id LIMIT :limit",
-    "band_members": f"SELECT {_A_COLUMNS}, count(*) AS hits FROM story_bands b JOIN story_articles a "
-                    "ON a.id = b.article_id WHERE b.key IN :keys GROUP BY a.id ORDER BY hits DESC, a.id LIMIT :limit",
+                   "AND a.outlet = :of_outlet GROUP BY t.article_id ORDER BY shared DESC, t.article_id LIMIT :limit",
     "credited_outlet": "SELECT outlet FROM story_articles WHERE site_name = :name AND outlet <> :own LIMIT 1",
     "new_story": "INSERT INTO stories (first_day, last_day) VALUES (:day, :day) RETURNING id",
     "extend_story": "UPDATE stories SET first_day = CASE WHEN :day < first_day THEN :day ELSE first_day END, "
@@ -144,7 +144,7 @@ _SQL = {
     "add_terms": "INSERT INTO story_terms (term, day, article_id) VALUES (:term, :day, :id)",
     "count_terms": "INSERT INTO story_df (term, articles) VALUES (:term, :change) ON CONFLICT (term) "
                    "DO UPDATE SET articles = story_df.articles + excluded.articles",
-    "forget_terms": "DELETE FROM story_terms WHERE article_id = :id",
+    "forget_terms": "DELETE FROM story_terms WHERE term IN :terms AND day = :day AND article_id = :id",
     "membership": "SELECT record_id, story_id, copy_group, origin, credited FROM story_articles",
     "setting": "SELECT value FROM story_settings WHERE name = :name",
     "set_setting": "INSERT INTO story_settings (name, value) VALUES (:name, :value) ON CONFLICT (name) "
@@ -168,7 +168,7 @@ class StoryIndex:
         self._sql = Driver(catalog.connection)
         self.bands = bands or SqlBands(self._sql)
         catalog.before_commit.append(self.flush)
-        catalog.after_rollback.append(self._discard)
+        catalog.after_rollback.append(self._rolled_back)
         # What assignment wrote but has not yet put in the indexes' tables (written together by flush(); read
         # through, so each article sees every one before it): band entries, key terms and term counts.
         self._bands: list[tuple[int, list[int]]] = []
@@ -179,6 +179,9 @@ class StoryIndex:
         # How many articles have each key term, as this process last read or wrote it: a term weighs by its
         # rarity, which another process's few articles meanwhile barely change.
         self._frequency_cache: dict[str, int] = {}
+        # The texts of the articles last stored or read (the candidates of the next ones, published around
+        # the same days), oldest first.
+        self._member_cache: dict[int, _Member] = {}
 
     @classmethod
     def of(cls, catalog: Catalog, redis_url: str = "") -> StoryIndex:
@@ -209,9 +212,14 @@ class StoryIndex:
         self.bands.clear()
         if not isinstance(self.bands, SqlBands):
             SqlBands(self._sql).clear()  # no longer read
-        moved, after = 0, 0
+        moved, after, sizes = 0, 0, Counter[int]()
         while rows := self._sql.rows(_SQL["signatures"], {"after": after, "limit": 5000}):
-            self.bands.add([(article_id, band_keys(unpack(bytes(packed)))) for article_id, packed in rows])
+            entries = []
+            for article_id, packed in rows:
+                room = [key for key in band_keys(unpack(bytes(packed))) if sizes[key] < BUCKET_CAP]
+                sizes.update(room)
+                entries.append((article_id, room))
+            self.bands.add(entries)
             moved, after = moved + len(rows), rows[-1][0]
         self._sql.run(_SQL["set_setting"], {"name": "bands", "value": where})
         logger.info("Story index: the LSH bands of %d articles rebuilt in %s", moved, where)
@@ -233,7 +241,7 @@ class StoryIndex:
             if commit or len(self._terms) + len(self._bands) * 32 >= FLUSH_ROWS:
                 self.flush()
         except BaseException:
-            self._discard()
+            self._rolled_back()
             self.catalog.rollback()
             raise
         if commit:
@@ -254,6 +262,11 @@ class StoryIndex:
                     self._frequency_cache[term] += change
         self._discard()
 
+    def _rolled_back(self) -> None:
+        """Forget what the transaction wrote (the ids of articles it stored may be given again)."""
+        self._discard()
+        self._member_cache.clear()
+
     def _discard(self) -> None:
         self._bands, self._band_overlay, self._terms, self._term_overlay = [], {}, [], {}
         self._counts = Counter()
@@ -262,11 +275,12 @@ class StoryIndex:
         values, size, terms = features.signature, features.shingles, features.terms
         day = _day(article)
         previous = self._sql.first(_SQL["member"], {"outlet": article.outlet, "url_key": article.url_key})
-        member = _Member.of(previous) if previous is not None else None
+        member = _Member.of(previous[:-2]) if previous is not None else None
         if member is not None:  # a new version: the same member, its text compared anew
             self.flush()
             self._forget(member)
-        copies = self._copies(article.outlet, values, size) if values else []
+        keys = band_keys(values) if values else []
+        copies, room = self._copies(article.outlet, values, size, keys) if values else ([], [])
         credited = self._credited_origin(article.source, article.site_name, article.outlet)
         frequencies = self._frequencies([*terms, _ARTICLES])
         if credited and not agency(credited) and all(copy.outlet != credited for copy in copies):
@@ -274,13 +288,15 @@ class StoryIndex:
             source, score = self._best_writeup(article.outlet, terms, frequencies, day, values, of_outlet=credited)
             if source is not None and score >= CREDITED_COPY_SIMILARITY:
                 copies.append(source)
-        groups = sorted({copy.copy_group for copy in copies if copy.copy_group is not None}
-                        | ({member.copy_group} if member is not None and member.copy_group is not None else set()))
-        stories = sorted({copy.story_id for copy in copies} | ({member.story_id} if member is not None else set()))
+        placements = self._placements([copy.id for copy in copies])
+        if previous is not None:
+            placements.append(previous[-2:])
+        groups = sorted({group for group, _ in placements if group is not None})
+        stories = sorted({story for _, story in placements})
         if not stories:
             best, score = self._best_writeup(article.outlet, terms, frequencies, day, values)
             if best is not None and score >= STORY_SIMILARITY:
-                stories = [best.story_id]
+                stories = [story for _, story in self._placements([best.id])]
         if stories:
             story_id = self._merge_stories(stories)
             self._sql.run(_SQL["extend_story"], {"day": day, "id": story_id})
@@ -298,57 +314,74 @@ class StoryIndex:
         else:
             article_id = member.id
             self._sql.run(_UPDATE_ARTICLE, {**row, "id": article_id})
+        self._remember(_Member(article_id, article.outlet, row["site_name"], article.source, article.published,
+                               day, size, row["signature"], terms))
         if copies and group is not None:
             self._sql.run(_SQL["join_group"], {"group": group, "ids": [copy.id for copy in copies]})
-        if values:
-            keys = band_keys(values)
-            self._bands.append((article_id, keys))
-            for key in keys:
-                overlay = self._band_overlay.setdefault(key, [])
-                if len(overlay) < BUCKET_CAP:
-                    overlay.append(article_id)
+        if room:
+            self._bands.append((article_id, room))
+            for key in room:
+                self._band_overlay.setdefault(key, []).append(article_id)
         self._index_terms(article_id, article.outlet, terms, day, new=member is None)
         origin, is_credited = self._attribute(group, article_id) if group is not None else (credited, bool(credited))
         return Assignment(story_id, group, origin, is_credited)
 
     def _forget(self, member: _Member) -> None:
         """Take a member's old text out of the indexes (its new version goes in)."""
-        if member.signature is not None:
-            self.bands.remove(member.id, band_keys(member.signature))
+        if member.packed is not None:
+            self.bands.remove(member.id, band_keys(unpack(member.packed)))
         if member.terms:
             self._sql.run(_SQL["count_terms"], [{"term": term, "change": -1} for term in member.terms])
             for term in member.terms:
                 if term in self._frequency_cache:
                     self._frequency_cache[term] -= 1
-        self._sql.run(_SQL["forget_terms"], {"id": member.id})
+            self._sql.run(_SQL["forget_terms"], {"terms": list(member.terms), "day": member.day, "id": member.id})
 
-    def _copies(self, outlet: str, values: list[int], size: int) -> list[_Member]:
-        """The stored articles of other outlets whose text this article's copies or is copied from."""
-        keys = band_keys(values)
-        overlay: Counter[int] = Counter()
+    def _copies(self, outlet: str, values: list[int], size: int, keys: list[int]) -> tuple[list[_Member], list[int]]:
+        """The stored articles of other outlets whose text this article's copies or is copied from, and the
+        article's band keys whose buckets have room for it (:data:`BUCKET_CAP`)."""
+        buckets, overlay = self.bands.buckets(keys), self._band_overlay
+        met: list[int] = []
+        room = []
         for key in keys:
-            overlay.update(self._band_overlay.get(key, ()))
-        if isinstance(self.bands, SqlBands):  # one query: the index and the articles it points at
-            members = [_Member.of(row[:-1]) for row in self._sql.rows(_SQL["band_members"],
-                                                                      {"keys": keys, "limit": MAX_CANDIDATES})]
-        else:
-            found = self.bands.candidates(keys)
-            ids = [article_id for article_id, _ in found.most_common(MAX_CANDIDATES)]
-            members = [_Member.of(row) for row in self._sql.rows(_SQL["members"], {"ids": ids})] if ids else []
-        members += self._members([article_id for article_id in overlay if article_id not in {m.id for m in members}])
+            stored, pending = buckets.get(key, ()), overlay.get(key, ())
+            met += stored
+            met += pending
+            if len(stored) + len(pending) < BUCKET_CAP:
+                room.append(key)
+        hits = Counter(met)
+        members = self._members([article_id for article_id, _ in hits.most_common(MAX_CANDIDATES)])
         copies = []
         for member in members:
-            if member.outlet == outlet or member.signature is None:
+            if member.outlet == outlet or member.packed is None:
                 continue
-            similarity = jaccard(values, member.signature)
+            similarity = jaccard(values, unpack(member.packed))
             contained = containment(similarity, size, member.shingles)
             excerpt = contained >= COPY_CONTAINMENT and min(size, member.shingles) >= MIN_CONTAINED
             if similarity >= COPY_JACCARD or excerpt:
                 copies.append(member)
-        return copies
+        return copies, room
 
     def _members(self, ids: list[int]) -> list[_Member]:
-        return [_Member.of(row) for row in self._sql.rows(_SQL["members"], {"ids": ids})] if ids else []
+        """The texts of these stored articles (those not in memory read in one query)."""
+        cache = self._member_cache
+        missing = [article_id for article_id in ids if article_id not in cache]
+        if missing:
+            for row in self._sql.rows(_SQL["members"], {"ids": missing}):
+                self._remember(_Member.of(row))
+        return [cache[article_id] for article_id in ids if article_id in cache]
+
+    def _remember(self, member: _Member) -> None:
+        cache = self._member_cache
+        cache.pop(member.id, None)
+        cache[member.id] = member
+        if len(cache) > MEMBER_CACHE:
+            for article_id in list(itertools.islice(cache, MEMBER_CACHE // 10)):
+                del cache[article_id]
+
+    def _placements(self, ids: list[int]) -> list[tuple[int | None, int]]:
+        """Where these articles are now: (copy group, story) each."""
+        return [(group, story) for _, group, story in self._sql.rows(_SQL["placements"], {"ids": ids})] if ids else []
 
     def _best_writeup(self, outlet: str, terms: dict[str, float], frequencies: dict[str, int], day: str,
                       values: list[int] | None, of_outlet: str = "") -> tuple[_Member | None, float]:
@@ -360,45 +393,53 @@ class StoryIndex:
             return None, 0.0
         first, last = _shift(day, -STORY_DAYS), _shift(day, STORY_DAYS)
         parameters = {"terms": search, "first": first, "last": last, "limit": MAX_CANDIDATES, "of_outlet": of_outlet}
-        members = [_Member.of(row[:-1]) for row in
-                   self._sql.rows(_SQL["writeups_of" if of_outlet else "writeups"], parameters)]
+        found = [row[0] for row in self._sql.rows(_SQL["writeups_of" if of_outlet else "writeups"], parameters)]
         pending: set[int] = set()
         for term in search:
             for when, article_id, its_outlet in self._term_overlay.get(term, ()):
                 if first <= when <= last and (not of_outlet or its_outlet == of_outlet):
                     pending.add(article_id)
-        members += self._members(sorted(pending - {member.id for member in members}))
+        members = self._members(found + sorted(pending - set(found)))
         if not members:
             return None, 0.0
         unknown = {term for member in members for term in member.terms if term not in frequencies}
-        frequencies = {**frequencies, **self._frequencies(sorted(unknown))}
+        frequencies = {**frequencies, **self._frequencies(list(unknown))}
         total = frequencies.get(_ARTICLES, 0)
-        vector = _weighted(terms, frequencies, total)
+        rarity = {term: math.log(1 + (total + 1) / (1 + count)) for term, count in frequencies.items()}
+        vector = _weighted(terms, rarity)
         best, best_score = None, 0.0
         for member in members:
-            if member.outlet == outlet and values is not None and member.signature is not None \
-                    and jaccard(values, member.signature) >= SAME_OUTLET_DUPLICATE:
+            if member.outlet == outlet and values is not None and member.packed is not None \
+                    and jaccard(values, unpack(member.packed)) >= SAME_OUTLET_DUPLICATE:
                 continue  # the outlet's boilerplate, or the same page twice: not a write-up of an event
-            score = _cosine(vector, _weighted(member.terms, frequencies, total))
+            score = _cosine(vector, _weighted(member.terms, rarity))
             if score > best_score:
                 best, best_score = member, score
         return best, best_score
 
     def _frequencies(self, terms: list[str]) -> dict[str, int]:
         """How many articles have each term (``_ARTICLES``: how many articles there are), pending ones included."""
-        cache = self._frequency_cache
+        cache, pending = self._frequency_cache, self._counts
         missing = [term for term in terms if term not in cache]
         if missing:
             cache.update(dict.fromkeys(missing, 0))
-            cache.update(dict(self._sql.rows(_SQL["frequencies"], {"terms": missing})))
+            cache.update(self._sql.rows(_SQL["frequencies"], {"terms": missing}))
+        found = {term: cache[term] for term in terms}
+        if pending:
+            for term in pending.keys() & found.keys():
+                found[term] += pending[term]
         if len(cache) > FREQUENCY_CACHE:
             cache.clear()
-        return {term: cache.get(term, 0) + self._counts.get(term, 0) for term in terms}
+        return found
 
     def _index_terms(self, article_id: int, outlet: str, terms: dict[str, float], day: str, new: bool) -> None:
+        overlay, pending = self._term_overlay, (day, article_id, outlet)
+        self._terms += [{"term": term, "day": day, "id": article_id} for term in terms]
         for term in terms:
-            self._terms.append({"term": term, "day": day, "id": article_id})
-            self._term_overlay.setdefault(term, []).append((day, article_id, outlet))
+            if term in overlay:
+                overlay[term].append(pending)
+            else:
+                overlay[term] = [pending]
         self._counts.update(terms.keys())
         if new:
             self._counts[_ARTICLES] += 1
@@ -484,8 +525,9 @@ def _when(published: str, day: str) -> datetime:
     return warc_datetime(published) or warc_datetime(day) or datetime.min.replace(tzinfo=UTC)
 
 
-def _weighted(terms: dict[str, float], frequencies: dict[str, int], total: int) -> dict[str, float]:
-    return {term: weight * math.log(1 + (total + 1) / (1 + frequencies.get(term, 0))) for term, weight in terms.items()}
+def _weighted(terms: dict[str, float], rarity: dict[str, float]) -> dict[str, float]:
+    """Terms weighed by how rare they are (``rarity``: their inverse document frequency)."""
+    return {term: weight * rarity[term] for term, weight in terms.items()}
 
 
 def _cosine(one: dict[str, float], other: dict[str, float]) -> float:

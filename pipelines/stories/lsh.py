@@ -15,7 +15,6 @@ worker on every machine assigns to the same copy groups.
 from __future__ import annotations
 
 from array import array
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
@@ -73,17 +72,16 @@ def containment(similarity: float, size: int, other_size: int) -> float:
 class BandStore(Protocol):
     """Where the LSH index lives."""
 
-    def candidates(self, keys: list[int]) -> Counter[int]: ...
-    def add(self, entries: list[tuple[int, list[int]]]) -> None: ...  # (article id, its band keys)
+    def buckets(self, keys: list[int]) -> dict[int, list[int]]: ...  # key -> the article ids in its bucket
+    def add(self, entries: list[tuple[int, list[int]]]) -> None: ...  # (article id, its keys whose buckets have room)
     def remove(self, article_id: int, keys: Iterable[int]) -> None: ...
     def clear(self) -> None: ...
 
 
-_CANDIDATES = "SELECT article_id FROM story_bands WHERE key IN :keys"
+_BUCKETS = "SELECT key, article_id FROM story_bands WHERE key IN :keys"
 _ADD_BAND = ("INSERT INTO story_bands (key, article_id) VALUES (:key, :article_id) "
              "ON CONFLICT (key, article_id) DO NOTHING")
-_BUCKET_SIZES = "SELECT key, count(*) FROM story_bands WHERE key IN :keys GROUP BY key"
-_REMOVE_BANDS = "DELETE FROM story_bands WHERE article_id = :article_id"
+_REMOVE_BANDS = "DELETE FROM story_bands WHERE key IN :keys AND article_id = :article_id"
 _CLEAR = "DELETE FROM story_bands"
 
 
@@ -93,24 +91,18 @@ class SqlBands:
     def __init__(self, sql: Driver) -> None:
         self.sql = sql
 
-    def candidates(self, keys: list[int]) -> Counter[int]:
-        return Counter(row[0] for row in self.sql.rows(_CANDIDATES, {"keys": keys}))
+    def buckets(self, keys: list[int]) -> dict[int, list[int]]:
+        found: dict[int, list[int]] = {}
+        for key, article_id in self.sql.rows(_BUCKETS, {"keys": keys}):
+            found.setdefault(key, []).append(article_id)
+        return found
 
     def add(self, entries: list[tuple[int, list[int]]]) -> None:
-        keys = sorted({key for _, article_keys in entries for key in article_keys})
-        sizes: Counter[int] = Counter()
-        for start in range(0, len(keys), 5000):  # how full the buckets are, a query per 5,000 keys
-            sizes.update(dict(self.sql.rows(_BUCKET_SIZES, {"keys": keys[start:start + 5000]})))
-        rows = []
-        for article_id, article_keys in entries:
-            for key in article_keys:
-                if sizes[key] < BUCKET_CAP:
-                    sizes[key] += 1
-                    rows.append({"key": key, "article_id": article_id})
-        self.sql.run(_ADD_BAND, rows)
+        self.sql.run(_ADD_BAND, [{"key": key, "article_id": article_id}
+                                 for article_id, keys in entries for key in keys])
 
     def remove(self, article_id: int, keys: Iterable[int]) -> None:
-        self.sql.run(_REMOVE_BANDS, {"article_id": article_id})
+        self.sql.run(_REMOVE_BANDS, {"keys": list(keys), "article_id": article_id})
 
     def clear(self) -> None:
         self.sql.run(_CLEAR)
@@ -146,16 +138,17 @@ class RedisBands:
     def _key(self, key: int) -> str:
         return f"{self.prefix}:{key}"
 
-    def candidates(self, keys: list[int]) -> Counter[int]:
+    def buckets(self, keys: list[int]) -> dict[int, list[int]]:
         pipe = self.client.pipeline(transaction=False)
         for key in keys:
             pipe.smembers(self._key(key))
-        return Counter(int(member) for members in pipe.execute() for member in members)
+        return {key: [int(member) for member in members] for key, members in zip(keys, pipe.execute(), strict=True)
+                if members}
 
     def add(self, entries: list[tuple[int, list[int]]]) -> None:
         pipe = self.client.pipeline(transaction=False)
         for article_id, keys in entries:
-            for key in keys:
+            for key in keys:  # capped here too: another worker may have filled the bucket meanwhile
                 self.capped_add(keys=[self._key(key)], args=[article_id, BUCKET_CAP], client=pipe)
         pipe.execute()
 

@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.Column("key", sa.BigInteger, nullable=False),  # band number and the band's values, hashed
         sa.Column("article_id", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("key", "article_id"),
+        sqlite_with_rowid=False,  # the key is the row: one B-tree to write, not a table and its index
     )
     op.create_table(
         "story_terms",
@@ -73,8 +74,8 @@ def upgrade() -> None:
         sa.Column("day", sa.Text, nullable=False),
         sa.Column("article_id", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("term", "day", "article_id"),
+        sqlite_with_rowid=False,
     )
-    op.create_index("story_terms_by_article", "story_terms", ["article_id"])
     op.create_table(
         "story_df",
         sa.Column("term", sa.Text, primary_key=True),

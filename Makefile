@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYWB_VENV := .venv-pywb
 DEMO_ARCHIVE ?= /tmp/newsarchive-demo
 
-.PHONY: install pywb chromium redis postgres wget lint run serve demo fixtures browse test reliability bench evaluate clean
+.PHONY: install pywb chromium redis postgres wget lint run serve demo fixtures browse test reliability bench evaluate evaluate-stories clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -89,6 +89,12 @@ bench: install
 ## a table on stdout, the full result in archive/evaluation.json (python -m evaluation --help).
 evaluate: install
 	$(BIN)/python -m evaluation
+
+## Story assignment (copy groups, stories, attribution) on the labelled set built from the seed fixtures and the
+## shared corpora: a table per kind of transformation on stdout, the full result in archive/stories-evaluation.json;
+## fails when a target of the issue is missed (python -m evaluation.stories --help).
+evaluate-stories: install
+	$(BIN)/python -m evaluation.stories
 
 clean:
 	rm -rf $(VENV) $(PYWB_VENV) .pytest_cache

@@ -23,6 +23,7 @@ from pipelines import health
 from pipelines.capture import Capture
 from pipelines.outlets import OutletProfile
 from pipelines.process import DUPLICATE, REJECTED, UNCHANGED, UPDATED, Outcome, extract, record
+from pipelines.stories.index import StoryIndex
 
 
 class ArticleExtractionPipeline:
@@ -37,6 +38,8 @@ class ArticleExtractionPipeline:
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.profiles = {name: profile(outlet) for name, outlet in served(spider or self.crawler.spider).items()}
+        seen = SeenState.of(self.crawler)
+        StoryIndex.of(seen.catalog, seen.settings.redis_url)  # the story index's LSH bands: Redis or the catalog
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, Capture):

@@ -32,7 +32,7 @@ from pipelines.outlets import OutletProfile
 from pipelines.output import CaptureNames, capture_names, write_outputs
 from pipelines.payload import MAX_PAYLOAD
 from pipelines.stories import StoryArticle
-from pipelines.stories.index import StoryIndex
+from pipelines.stories.index import StoryFeatures, StoryIndex
 from pipelines.urls import url_key
 
 logger = logging.getLogger(__name__)
@@ -65,12 +65,14 @@ class CaptureSettings:
     revisits: list[timedelta] = field(default_factory=list)  # REVISIT_AFTER: when to look at an article again
     max_size: int = MAX_PAYLOAD  # DOWNLOAD_MAXSIZE: the most a page may decode to
     health: HealthSettings = HealthSettings()
+    redis_url: str = ""  # REDIS_URL: where story assignment's LSH index lives (else the catalog)
 
     @classmethod
     def from_settings(cls, settings: Any) -> CaptureSettings:
         """From anything with Scrapy's typed getters; ``ValueError`` on a malformed ``REVISIT_AFTER``."""
         return cls(parse_durations(settings.get("REVISIT_AFTER") or ""),
-                   settings.getint("DOWNLOAD_MAXSIZE") or MAX_PAYLOAD, HealthSettings.from_settings(settings))
+                   settings.getint("DOWNLOAD_MAXSIZE") or MAX_PAYLOAD, HealthSettings.from_settings(settings),
+                   settings.get("REDIS_URL") or "")
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class Extracted:
     canonical_url: str = ""
     coverage: PageCoverage | None = None  # None: extraction found no article
     searchable: dict[str, Any] = field(default_factory=dict)  # what the search index needs that the row lacks
+    story_features: StoryFeatures | None = None  # what story assignment compares (computed with the extraction)
 
     @property
     def rejected(self) -> bool:
@@ -139,14 +142,15 @@ def extract(capture: Capture, outlet: OutletProfile, root: Path, max_size: int =
     columns = write_outputs(root, names, result, outlet.name, _location(capture))
     searchable = {"standfirst": result.standfirst, "body": result.body, "section": result.section,
                   "authors": list(result.authors), "site_name": result.site_name}
-    return Extracted(columns, result.canonical_url, PageCoverage.of(result), searchable)
+    features = StoryFeatures.of(result.title or "", result.standfirst, result.body)
+    return Extracted(columns, result.canonical_url, PageCoverage.of(result), searchable, features)
 
 
-def record(catalog: Catalog, capture: Capture, outlet: str, extracted: Extracted | None, commit: bool = True,
-           stories: StoryIndex | None = None) -> Outcome:
+def record(catalog: Catalog, capture: Capture, outlet: str, extracted: Extracted | None,
+           commit: bool = True) -> Outcome:
     """Step 3: the capture's catalog row (``extracted`` is None for a revisit record: nothing was extracted;
-    ``commit=False``: the caller batches; ``stories``: where story assignment keeps its LSH index, by default
-    the catalog).
+    ``commit=False``: the caller batches). Story assignment uses the catalog's :meth:`StoryIndex.of` (to keep
+    its LSH index in Redis, attach it first with the Redis URL).
 
     Extracted captures are versions of their article (by URL key): the first is version 1, each later
     one the next, pointing at the one before; a capture recorded before (replayed again, re-extracted)
@@ -176,7 +180,7 @@ def record(catalog: Catalog, capture: Capture, outlet: str, extracted: Extracted
     if canonical != key and catalog.seen(outlet, canonical) is None:
         catalog.mark_fetched(outlet, [canonical], extracted.canonical_url, location, [], commit=commit)
     if _index(catalog, capture, outlet, key, version, extracted, commit):
-        _assign_story(stories or StoryIndex(catalog), capture, outlet, key, extracted, commit)
+        _assign_story(StoryIndex.of(catalog), capture, outlet, key, extracted, commit)
     files = {kind: columns[f"{kind}_path"] for kind in ("page_text", "article_text", "metadata")}
     return Outcome(outlet, capture.url, UPDATED if version > 1 else NEW, warc, columns["title"], columns["published"],
                    columns["source"], files=files, coverage=extracted.coverage)
@@ -209,7 +213,7 @@ def _assign_story(stories: StoryIndex, capture: Capture, outlet: str, key: str, 
         outlet=outlet, url_key=key, record_id=location.record_id, url=capture.url,
         published=columns["published"] or "", fetched=location.date, title=columns["title"] or "",
         standfirst=searchable.get("standfirst", ""), body=searchable.get("body", ""), source=columns["source"] or "",
-        site_name=searchable.get("site_name", "")), commit=commit)
+        site_name=searchable.get("site_name", "")), commit=commit, features=extracted.story_features)
 
 
 def _next_version(catalog: Catalog, outlet: str, key: str) -> tuple[int, str]:

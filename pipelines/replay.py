@@ -52,6 +52,7 @@ from pipelines.process import (
     names_for,
     record,
 )
+from pipelines.stories.index import StoryIndex
 from pipelines.urls import url_key
 from pipelines.warc_reader import Damage, read_archive, read_capture
 
@@ -135,6 +136,7 @@ def replay(
     opened = not isinstance(catalog, Catalog)
     store = Catalog(catalog or output / "catalog.sqlite") if opened else catalog
     try:
+        StoryIndex.of(store, settings.redis_url)  # where story assignment keeps its LSH index
         with extraction_pool(workers or os.cpu_count() or 1, dask) as (pool, parallel, batch_size), _Index() as index:
             recorder = _Recorder(store, settings, stats, coverage)
             queue = _Queue(pool, output, settings.max_size, batch_size, 4 * parallel, recorder)

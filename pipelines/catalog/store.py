@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -187,6 +187,11 @@ class Catalog:
         migrate(self.engine)
         self.connection: Connection | None = self.engine.connect()
         self._pending = False  # writes waiting for commit()
+        # Writers that hold writes back to put them in together (story assignment's index rows): each commit
+        # first calls their flush; a rollback, their discard.
+        self.before_commit: list[Callable[[], None]] = []
+        self.after_rollback: list[Callable[[], None]] = []
+        self.attached: dict[str, Any] = {}  # such writers, by name, one per connection
 
     @property
     def pending(self) -> bool:
@@ -218,6 +223,7 @@ class Catalog:
 
     def _wrote(self, commit: bool) -> None:
         if commit:
+            self._flush()
             self._db.commit()
         self._pending = not commit and self._db.in_transaction()
 
@@ -323,11 +329,18 @@ class Catalog:
         """Undo the writes since the last commit."""
         self._db.rollback()
         self._pending = False
+        for discard in self.after_rollback:
+            discard()
 
     def commit(self) -> None:
         if self.connection is not None:  # closing committed everything
+            self._flush()
             self.connection.commit()
             self._pending = False
+
+    def _flush(self) -> None:
+        for flush in self.before_commit:
+            flush()
 
     def unextracted_files(self, outlet: str) -> list[str]:
         """WARC files holding fetched articles of ``outlet`` that have no catalog row (a crawl was killed)."""
@@ -420,6 +433,7 @@ class Catalog:
     def close(self) -> None:
         """Commit and close; closing again (outlets of a frontier worker share one catalog) does nothing."""
         if self.connection is not None:
+            self._flush()
             self.connection.commit()
             self.connection.close()
             self.connection = None

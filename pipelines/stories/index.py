@@ -16,6 +16,7 @@ For a new article (or a new version of one: it stays one member):
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from collections import Counter
@@ -23,14 +24,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
 from pipelines.capture import warc_datetime
 from pipelines.catalog import Catalog
 from pipelines.extract.syndication import agency
 from pipelines.stories import Assignment, StoryArticle
 from pipelines.stories.lsh import (
+    BUCKET_CAP,
     BandStore,
+    RedisBands,
     SqlBands,
     band_keys,
     containment,
@@ -39,6 +40,7 @@ from pipelines.stories.lsh import (
     signature,
     unpack,
 )
+from pipelines.stories.sql import Driver
 from pipelines.stories.text import key_terms, shingles
 
 #: A candidate is a copy when the texts' Jaccard similarity reaches this...
@@ -56,9 +58,31 @@ STORY_DAYS = 2
 STORY_SIMILARITY = 0.35
 #: The rarest key terms of an article used to find candidate write-ups, and how many candidates are scored.
 SEARCH_TERMS, MAX_CANDIDATES = 8, 60
+#: Terms whose article counts a process keeps in memory (beyond, it forgets them and reads them again).
+FREQUENCY_CACHE = 500_000
+#: Index rows (band entries count 32 each) assignment holds back before writing them together.
+FLUSH_ROWS = 20_000
 #: Near-identical texts of one outlet: boilerplate or the same page twice, never joined into a story.
 SAME_OUTLET_DUPLICATE = 0.8
+logger = logging.getLogger(__name__)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+#: The name of a catalog's story index among the writers attached to it.
+ATTACHED = "stories"
+
+
+@dataclass(frozen=True)
+class StoryFeatures:
+    """What assignment compares of an article, computed from its text alone: so replay computes it where it
+    extracts (in worker processes), and the catalog's side only compares."""
+
+    signature: list[int] | None  # MinHash of its shingles; None when too short to compare as a copy
+    shingles: int
+    terms: dict[str, float]
+
+    @classmethod
+    def of(cls, title: str, standfirst: str, body: str) -> StoryFeatures:
+        found = shingles(standfirst, body)
+        return cls(signature(found) if found else None, len(found), key_terms(title, standfirst, body))
 
 
 @dataclass
@@ -78,117 +102,242 @@ class _Member:
     story_id: int
 
     @classmethod
-    def of(cls, row: Any) -> _Member:
-        values = dict(row._mapping)
-        return cls(values["id"], values["outlet"], values["site_name"] or "", values["credit"] or "",
-                   values["published"] or "", values["day"], values["shingles"],
-                   unpack(values["signature"]) if values["signature"] else None, json.loads(values["terms"]),
-                   values["copy_group"], values["story_id"])
+    def of(cls, row: tuple) -> _Member:
+        """From a row of ``_COLUMNS``."""
+        (article_id, outlet, site_name, credit, published, day, shingle_count, packed, terms, copy_group,
+         story_id) = row
+        return cls(article_id, outlet, site_name or "", credit or "", published or "", day, shingle_count,
+                   unpack(bytes(packed)) if packed else None, json.loads(terms), copy_group, story_id)
 
 
 _COLUMNS = "id, outlet, site_name, credit, published, day, shingles, signature, terms, copy_group, story_id"
+_A_COLUMNS = ", ".join(f"a.{name}" for name in _COLUMNS.split(", "))
+#: The statements assignment runs (see pipelines.stories.sql).
+_SQL = {
+    "member": f"SELECT {_COLUMNS} FROM story_articles WHERE outlet = :outlet AND url_key = :url_key",
+    "members": f"SELECT {_COLUMNS} FROM story_articles WHERE id IN :ids",
+    "frequencies": "SELECT term, articles FROM story_df WHERE term IN :terms",
+    "writeups": f"SELECT {_A_COLUMNS}, count(*) AS shared FROM story_terms t JOIN story_articles a "
+                "ON a.id = t.article_id WHERE t.term IN :terms AND t.day BETWEEN :first AND :last "
+                "GROUP BY a.id ORDER BY shared DESC, a.id LIMIT :limit",
+    "writeups_of": f"SELECT {_A_COLUMNS}, count(*) AS shared FROM story_terms t JOIN story_articles a "
+                   "ON a.id = t.article_id WHERE t.term IN :terms AND t.day BETWEEN :first AND :last "
+                   "AND a.outlet = :of_outlet GROUP BY a.id ORDER BY shared DESC, a.id LIMIT :limit",
+    "band_members": f"SELECT {_A_COLUMNS}, count(*) AS hits FROM story_bands b JOIN story_articles a "
+                    "ON a.id = b.article_id WHERE b.key IN :keys GROUP BY a.id ORDER BY hits DESC, a.id LIMIT :limit",
+    "credited_outlet": "SELECT outlet FROM story_articles WHERE site_name = :name AND outlet <> :own LIMIT 1",
+    "new_story": "INSERT INTO stories (first_day, last_day) VALUES (:day, :day) RETURNING id",
+    "extend_story": "UPDATE stories SET first_day = CASE WHEN :day < first_day THEN :day ELSE first_day END, "
+                    "last_day = CASE WHEN :day > last_day THEN :day ELSE last_day END WHERE id = :id",
+    "story_days": "SELECT min(first_day), max(last_day) FROM stories WHERE id IN :ids",
+    "move_story": "UPDATE story_articles SET story_id = :keep WHERE story_id IN :ids",
+    "set_days": "UPDATE stories SET first_day = :first, last_day = :last WHERE id = :keep",
+    "drop_stories": "DELETE FROM stories WHERE id IN :ids",
+    "new_group": "INSERT INTO copy_groups (origin, origin_kind) VALUES ('', 'earliest') RETURNING id",
+    "move_group": "UPDATE story_articles SET copy_group = :keep WHERE copy_group IN :ids",
+    "drop_groups": "DELETE FROM copy_groups WHERE id IN :ids",
+    "join_group": "UPDATE story_articles SET copy_group = :group WHERE id IN :ids",
+    "group_members": "SELECT id, outlet, site_name, credit, published, day FROM story_articles "
+                     "WHERE copy_group = :group",
+    "group_origin": "UPDATE copy_groups SET origin = :origin, origin_kind = :kind WHERE id = :group",
+    "member_origin": "UPDATE story_articles SET origin = :origin, credited = :credited WHERE id = :id",
+    "add_terms": "INSERT INTO story_terms (term, day, article_id) VALUES (:term, :day, :id)",
+    "count_terms": "INSERT INTO story_df (term, articles) VALUES (:term, :change) ON CONFLICT (term) "
+                   "DO UPDATE SET articles = story_df.articles + excluded.articles",
+    "forget_terms": "DELETE FROM story_terms WHERE article_id = :id",
+    "membership": "SELECT record_id, story_id, copy_group, origin, credited FROM story_articles",
+    "setting": "SELECT value FROM story_settings WHERE name = :name",
+    "set_setting": "INSERT INTO story_settings (name, value) VALUES (:name, :value) ON CONFLICT (name) "
+                   "DO UPDATE SET value = excluded.value",
+    "signatures": "SELECT id, signature FROM story_articles WHERE id > :after AND signature IS NOT NULL "
+                  "ORDER BY id LIMIT :limit",
+}
+#: story_df's row counting the articles themselves (no key term is empty).
+_ARTICLES = ""
 
 
 class StoryIndex:
-    """Story assignment over one catalog (and its LSH index: the catalog's, or Redis)."""
+    """Story assignment over one catalog (and its LSH index: the catalog's, or Redis).
+
+    It holds index rows back and writes them together (see :meth:`add`): use one per catalog connection,
+    :meth:`of`, which the catalog asks to write them before each commit.
+    """
 
     def __init__(self, catalog: Catalog, bands: BandStore | None = None) -> None:
         self.catalog = catalog
-        self.bands = bands or SqlBands(catalog.connection)
+        self._sql = Driver(catalog.connection)
+        self.bands = bands or SqlBands(self._sql)
+        catalog.before_commit.append(self.flush)
+        catalog.after_rollback.append(self._discard)
+        # What assignment wrote but has not yet put in the indexes' tables (written together by flush(); read
+        # through, so each article sees every one before it): band entries, key terms and term counts.
+        self._bands: list[tuple[int, list[int]]] = []
+        self._band_overlay: dict[int, list[int]] = {}
+        self._terms: list[dict[str, Any]] = []
+        self._term_overlay: dict[str, list[tuple[str, int, str]]] = {}  # term -> (day, article id, outlet)
+        self._counts: Counter[str] = Counter()
+        # How many articles have each key term, as this process last read or wrote it: a term weighs by its
+        # rarity, which another process's few articles meanwhile barely change.
+        self._frequency_cache: dict[str, int] = {}
 
-    @property
-    def _db(self) -> sa.Connection:
-        assert self.catalog.connection is not None, "the catalog is closed"
-        return self.catalog.connection
+    @classmethod
+    def of(cls, catalog: Catalog, redis_url: str = "") -> StoryIndex:
+        """The catalog connection's story index; its LSH index in Redis with ``redis_url`` (shared by every
+        worker of the catalog, under the catalog's own name: a rebuilt catalog starts an index of its own).
+
+        An LSH index kept elsewhere before (``REDIS_URL`` set or unset since) is rebuilt where it is now,
+        from the signatures the catalog keeps.
+        """
+        index = catalog.attached.get(ATTACHED)
+        if index is None:
+            sql = Driver(catalog.connection)
+            bands: BandStore | None = None
+            where = "catalog"
+            if redis_url:
+                name = sql.value(_SQL["setting"], {"name": "index_id"})
+                redis_bands = RedisBands.connect(redis_url, f"newsarchive:stories:{name}")
+                bands, where = redis_bands, redis_bands.location
+            index = catalog.attached[ATTACHED] = cls(catalog, bands)
+            if (sql.value(_SQL["setting"], {"name": "bands"}) or "catalog") != where:
+                index._reindex(where)
+            catalog.commit()
+        return index
+
+    def _reindex(self, where: str) -> None:
+        """Put every stored signature's bands in this index (kept elsewhere until now), then say it is here."""
+        self.catalog.begin_write()
+        self.bands.clear()
+        if not isinstance(self.bands, SqlBands):
+            SqlBands(self._sql).clear()  # no longer read
+        moved, after = 0, 0
+        while rows := self._sql.rows(_SQL["signatures"], {"after": after, "limit": 5000}):
+            self.bands.add([(article_id, band_keys(unpack(bytes(packed)))) for article_id, packed in rows])
+            moved, after = moved + len(rows), rows[-1][0]
+        self._sql.run(_SQL["set_setting"], {"name": "bands", "value": where})
+        logger.info("Story index: the LSH bands of %d articles rebuilt in %s", moved, where)
 
     # -- assignment
 
-    def add(self, article: StoryArticle, commit: bool = True) -> Assignment:
-        """Assign the article (a new one, or a new version of one already assigned) and return where it went."""
+    def add(self, article: StoryArticle, commit: bool = True, features: StoryFeatures | None = None) -> Assignment:
+        """Assign the article (a new one, or a new version of one already assigned) and return where it went.
+
+        ``features``: the article's, if computed already (:meth:`StoryFeatures.of`).
+
+        ``commit=False``: the caller commits the catalog, after :meth:`flush` (a batch: the index rows of
+        the articles added are written together, :data:`FLUSH_ROWS` at most at a time).
+        """
         self.catalog.begin_write()
         try:
-            assignment = self._add(article)
+            features = features or StoryFeatures.of(article.title, article.standfirst, article.body)
+            assignment = self._add(article, features)
+            if commit or len(self._terms) + len(self._bands) * 32 >= FLUSH_ROWS:
+                self.flush()
         except BaseException:
+            self._discard()
             self.catalog.rollback()
             raise
         if commit:
             self.catalog.commit()
         return assignment
 
-    def _add(self, article: StoryArticle) -> Assignment:
-        found = shingles(article.standfirst, article.body)
-        values = signature(found) if found else None
-        terms = key_terms(article.title, article.standfirst, article.body)
+    def flush(self) -> None:
+        """Write what the articles added since the last flush put in the indexes (before a commit)."""
+        if self._bands:
+            self.bands.add(self._bands)
+        if self._terms:
+            self._sql.run(_SQL["add_terms"], self._terms)
+        counts = [{"term": term, "change": change} for term, change in self._counts.items() if change]
+        if counts:
+            self._sql.run(_SQL["count_terms"], counts)
+            for term, change in self._counts.items():
+                if term in self._frequency_cache:
+                    self._frequency_cache[term] += change
+        self._discard()
+
+    def _discard(self) -> None:
+        self._bands, self._band_overlay, self._terms, self._term_overlay = [], {}, [], {}
+        self._counts = Counter()
+
+    def _add(self, article: StoryArticle, features: StoryFeatures) -> Assignment:
+        values, size, terms = features.signature, features.shingles, features.terms
         day = _day(article)
-        previous = self._db.execute(sa.text(f"SELECT {_COLUMNS} FROM story_articles WHERE outlet = :outlet "
-                                            "AND url_key = :url_key"),
-                                    {"outlet": article.outlet, "url_key": article.url_key}).first()
+        previous = self._sql.first(_SQL["member"], {"outlet": article.outlet, "url_key": article.url_key})
         member = _Member.of(previous) if previous is not None else None
         if member is not None:  # a new version: the same member, its text compared anew
+            self.flush()
             self._forget(member)
-        copies = self._copies(article.outlet, values, len(found)) if values else []
+        copies = self._copies(article.outlet, values, size) if values else []
         credited = self._credited_origin(article.source, article.site_name, article.outlet)
+        frequencies = self._frequencies([*terms, _ARTICLES])
         if credited and not agency(credited) and all(copy.outlet != credited for copy in copies):
             # a rewrite that credits an archived outlet: a copy of that outlet's write-up of the event, if any
-            source, score = self._best_writeup(article.outlet, terms, day, values, of_outlet=credited)
+            source, score = self._best_writeup(article.outlet, terms, frequencies, day, values, of_outlet=credited)
             if source is not None and score >= CREDITED_COPY_SIMILARITY:
                 copies.append(source)
         groups = sorted({copy.copy_group for copy in copies if copy.copy_group is not None}
                         | ({member.copy_group} if member is not None and member.copy_group is not None else set()))
         stories = sorted({copy.story_id for copy in copies} | ({member.story_id} if member is not None else set()))
-        if not stories and (story := self._similar_story(article.outlet, terms, day, values)) is not None:
-            stories = [story]
-        story_id = self._merge_stories(stories) if stories else self._new_story(day)
-        self._extend_story(story_id, day)
-        group = self._merge_groups(groups) if groups else (self._new_group() if copies else None)
+        if not stories:
+            best, score = self._best_writeup(article.outlet, terms, frequencies, day, values)
+            if best is not None and score >= STORY_SIMILARITY:
+                stories = [best.story_id]
+        if stories:
+            story_id = self._merge_stories(stories)
+            self._sql.run(_SQL["extend_story"], {"day": day, "id": story_id})
+        else:
+            story_id = self._sql.value(_SQL["new_story"], {"day": day})
+        group = self._merge_groups(groups) if groups else (self._sql.value(_SQL["new_group"])
+                                                           if copies else None)
         row = {"outlet": article.outlet, "url_key": article.url_key, "record_id": article.record_id,
                "url": article.url, "title": article.title, "published": article.published, "day": day,
-               "site_name": article.site_name.casefold(), "credit": article.source, "shingles": len(found),
+               "site_name": article.site_name.casefold(), "credit": article.source, "shingles": size,
                "signature": pack(values) if values else None, "terms": json.dumps(terms, sort_keys=True),
-               "copy_group": group, "story_id": story_id, "origin": "", "credited": False}
+               "copy_group": group, "story_id": story_id, "origin": credited, "credited": bool(credited)}
         if member is None:
-            article_id = self._db.execute(sa.text(
-                f"INSERT INTO story_articles ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)}) "
-                "RETURNING id"), row).scalar_one()
+            article_id = self._sql.value(_INSERT_ARTICLE, row)
         else:
             article_id = member.id
-            self._db.execute(sa.text(f"UPDATE story_articles SET {', '.join(f'{k} = :{k}' for k in row)} "
-                                     "WHERE id = :id"), {**row, "id": article_id})
+            self._sql.run(_UPDATE_ARTICLE, {**row, "id": article_id})
         if copies and group is not None:
-            self._db.execute(sa.text("UPDATE story_articles SET copy_group = :group WHERE id IN :ids").bindparams(
-                sa.bindparam("ids", expanding=True)), {"group": group, "ids": [copy.id for copy in copies]})
+            self._sql.run(_SQL["join_group"], {"group": group, "ids": [copy.id for copy in copies]})
         if values:
-            self.bands.add(article_id, band_keys(values))
-        self._index_terms(article_id, terms, day)
-        if group is not None:
-            self._attribute(group)
-        else:
-            origin = self._credited_origin(article.source, article.site_name, article.outlet)
-            self._db.execute(sa.text("UPDATE story_articles SET origin = :origin, credited = :credited WHERE id = :id"),
-                             {"origin": origin, "credited": bool(origin), "id": article_id})
-        final = self._db.execute(sa.text("SELECT story_id, copy_group, origin, credited FROM story_articles "
-                                         "WHERE id = :id"), {"id": article_id}).one()
-        return Assignment(final[0], final[1], final[2], bool(final[3]))
+            keys = band_keys(values)
+            self._bands.append((article_id, keys))
+            for key in keys:
+                overlay = self._band_overlay.setdefault(key, [])
+                if len(overlay) < BUCKET_CAP:
+                    overlay.append(article_id)
+        self._index_terms(article_id, article.outlet, terms, day, new=member is None)
+        origin, is_credited = self._attribute(group, article_id) if group is not None else (credited, bool(credited))
+        return Assignment(story_id, group, origin, is_credited)
 
     def _forget(self, member: _Member) -> None:
         """Take a member's old text out of the indexes (its new version goes in)."""
         if member.signature is not None:
             self.bands.remove(member.id, band_keys(member.signature))
         if member.terms:
-            self._db.execute(sa.text("UPDATE story_df SET articles = articles - 1 WHERE term = :term"),
-                             [{"term": term} for term in member.terms])
-        self._db.execute(sa.text("DELETE FROM story_terms WHERE article_id = :id"), {"id": member.id})
+            self._sql.run(_SQL["count_terms"], [{"term": term, "change": -1} for term in member.terms])
+            for term in member.terms:
+                if term in self._frequency_cache:
+                    self._frequency_cache[term] -= 1
+        self._sql.run(_SQL["forget_terms"], {"id": member.id})
 
     def _copies(self, outlet: str, values: list[int], size: int) -> list[_Member]:
         """The stored articles of other outlets whose text this article's copies or is copied from."""
-        candidates = self.bands.candidates(band_keys(values))
-        if not candidates:
-            return []
-        ids = [article_id for article_id, _ in candidates.most_common(MAX_CANDIDATES)]
-        rows = self._db.execute(sa.text(f"SELECT {_COLUMNS} FROM story_articles WHERE id IN :ids").bindparams(
-            sa.bindparam("ids", expanding=True)), {"ids": ids})
+        keys = band_keys(values)
+        overlay: Counter[int] = Counter()
+        for key in keys:
+            overlay.update(self._band_overlay.get(key, ()))
+        if isinstance(self.bands, SqlBands):  # one query: the index and the articles it points at
+            members = [_Member.of(row[:-1]) for row in self._sql.rows(_SQL["band_members"],
+                                                                      {"keys": keys, "limit": MAX_CANDIDATES})]
+        else:
+            found = self.bands.candidates(keys)
+            ids = [article_id for article_id, _ in found.most_common(MAX_CANDIDATES)]
+            members = [_Member.of(row) for row in self._sql.rows(_SQL["members"], {"ids": ids})] if ids else []
+        members += self._members([article_id for article_id in overlay if article_id not in {m.id for m in members}])
         copies = []
-        for member in map(_Member.of, rows):
+        for member in members:
             if member.outlet == outlet or member.signature is None:
                 continue
             similarity = jaccard(values, member.signature)
@@ -198,39 +347,32 @@ class StoryIndex:
                 copies.append(member)
         return copies
 
-    def _similar_story(self, outlet: str, terms: dict[str, float], day: str, values: list[int] | None) -> int | None:
-        """The story of the most similar write-up within the window, if it is similar enough."""
-        best, score = self._best_writeup(outlet, terms, day, values)
-        return best.story_id if best is not None and score >= STORY_SIMILARITY else None
+    def _members(self, ids: list[int]) -> list[_Member]:
+        return [_Member.of(row) for row in self._sql.rows(_SQL["members"], {"ids": ids})] if ids else []
 
-    def _best_writeup(self, outlet: str, terms: dict[str, float], day: str, values: list[int] | None,
-                      of_outlet: str = "") -> tuple[_Member | None, float]:
+    def _best_writeup(self, outlet: str, terms: dict[str, float], frequencies: dict[str, int], day: str,
+                      values: list[int] | None, of_outlet: str = "") -> tuple[_Member | None, float]:
         """The stored write-up within the window whose key terms are most like these (of one outlet, if
         given), and how alike (cosine of the terms weighed by rarity)."""
-        if not terms:
-            return None, 0.0
-        frequencies = self._frequencies(list(terms))
-        total = self._articles()
         known = [term for term in terms if frequencies.get(term)]  # a term no article has finds no candidate
         search = sorted(known, key=lambda term: (frequencies[term], -terms[term]))[:SEARCH_TERMS]
         if not search:
             return None, 0.0
         first, last = _shift(day, -STORY_DAYS), _shift(day, STORY_DAYS)
-        outlet_filter = ""
-        if of_outlet:
-            outlet_filter = " AND article_id IN (SELECT id FROM story_articles WHERE outlet = :of_outlet)"
-        rows = self._db.execute(sa.text(
-            "SELECT article_id, count(*) AS shared FROM story_terms WHERE term IN :terms AND day BETWEEN :first "
-            f"AND :last{outlet_filter} GROUP BY article_id ORDER BY shared DESC LIMIT :limit").bindparams(
-            sa.bindparam("terms", expanding=True)),
-            {"terms": search, "first": first, "last": last, "limit": MAX_CANDIDATES, "of_outlet": of_outlet}).all()
-        if not rows:
+        parameters = {"terms": search, "first": first, "last": last, "limit": MAX_CANDIDATES, "of_outlet": of_outlet}
+        members = [_Member.of(row[:-1]) for row in
+                   self._sql.rows(_SQL["writeups_of" if of_outlet else "writeups"], parameters)]
+        pending: set[int] = set()
+        for term in search:
+            for when, article_id, its_outlet in self._term_overlay.get(term, ()):
+                if first <= when <= last and (not of_outlet or its_outlet == of_outlet):
+                    pending.add(article_id)
+        members += self._members(sorted(pending - {member.id for member in members}))
+        if not members:
             return None, 0.0
-        members = [_Member.of(row) for row in self._db.execute(sa.text(
-            f"SELECT {_COLUMNS} FROM story_articles WHERE id IN :ids").bindparams(sa.bindparam("ids", expanding=True)),
-            {"ids": [row[0] for row in rows]})]
-        frequencies.update(self._frequencies([term for member in members for term in member.terms
-                                              if term not in frequencies]))
+        unknown = {term for member in members for term in member.terms if term not in frequencies}
+        frequencies = {**frequencies, **self._frequencies(sorted(unknown))}
+        total = frequencies.get(_ARTICLES, 0)
         vector = _weighted(terms, frequencies, total)
         best, best_score = None, 0.0
         for member in members:
@@ -243,67 +385,46 @@ class StoryIndex:
         return best, best_score
 
     def _frequencies(self, terms: list[str]) -> dict[str, int]:
-        if not terms:
-            return {}
-        rows = self._db.execute(sa.text("SELECT term, articles FROM story_df WHERE term IN :terms").bindparams(
-            sa.bindparam("terms", expanding=True)), {"terms": terms})
-        return {term: count for term, count in rows}
+        """How many articles have each term (``_ARTICLES``: how many articles there are), pending ones included."""
+        cache = self._frequency_cache
+        missing = [term for term in terms if term not in cache]
+        if missing:
+            cache.update(dict.fromkeys(missing, 0))
+            cache.update(dict(self._sql.rows(_SQL["frequencies"], {"terms": missing})))
+        if len(cache) > FREQUENCY_CACHE:
+            cache.clear()
+        return {term: cache.get(term, 0) + self._counts.get(term, 0) for term in terms}
 
-    def _articles(self) -> int:
-        return self._db.execute(sa.text("SELECT count(*) FROM story_articles")).scalar_one()
-
-    def _index_terms(self, article_id: int, terms: dict[str, float], day: str) -> None:
-        if not terms:
-            return
-        self._db.execute(sa.text("INSERT INTO story_terms (term, day, article_id) VALUES (:term, :day, :id)"),
-                         [{"term": term, "day": day, "id": article_id} for term in terms])
-        self._db.execute(sa.text("INSERT INTO story_df (term, articles) VALUES (:term, 1) "
-                                 "ON CONFLICT (term) DO UPDATE SET articles = story_df.articles + 1"),
-                         [{"term": term} for term in terms])
+    def _index_terms(self, article_id: int, outlet: str, terms: dict[str, float], day: str, new: bool) -> None:
+        for term in terms:
+            self._terms.append({"term": term, "day": day, "id": article_id})
+            self._term_overlay.setdefault(term, []).append((day, article_id, outlet))
+        self._counts.update(terms.keys())
+        if new:
+            self._counts[_ARTICLES] += 1
 
     # -- stories and groups
-
-    def _new_story(self, day: str) -> int:
-        return self._db.execute(sa.text("INSERT INTO stories (first_day, last_day) VALUES (:day, :day) RETURNING id"),
-                                {"day": day}).scalar_one()
-
-    def _extend_story(self, story_id: int, day: str) -> None:
-        self._db.execute(sa.text(
-            "UPDATE stories SET first_day = CASE WHEN :day < first_day THEN :day ELSE first_day END, "
-            "last_day = CASE WHEN :day > last_day THEN :day ELSE last_day END WHERE id = :id"),
-            {"day": day, "id": story_id})
 
     def _merge_stories(self, stories: list[int]) -> int:
         """One story of several (the oldest id stays); their days and members move to it."""
         keep, others = stories[0], stories[1:]
         if others:
-            ids = sa.bindparam("ids", expanding=True)
-            days = self._db.execute(sa.text("SELECT min(first_day), max(last_day) FROM stories WHERE id IN :ids")
-                                    .bindparams(ids), {"ids": stories}).one()
-            self._db.execute(sa.text("UPDATE story_articles SET story_id = :keep WHERE story_id IN :ids")
-                             .bindparams(ids), {"keep": keep, "ids": others})
-            self._db.execute(sa.text("UPDATE stories SET first_day = :first, last_day = :last WHERE id = :keep"),
-                             {"first": days[0], "last": days[1], "keep": keep})
-            self._db.execute(sa.text("DELETE FROM stories WHERE id IN :ids").bindparams(ids), {"ids": others})
+            first, last = self._sql.first(_SQL["story_days"], {"ids": stories})
+            self._sql.run(_SQL["move_story"], {"keep": keep, "ids": others})
+            self._sql.run(_SQL["set_days"], {"first": first, "last": last, "keep": keep})
+            self._sql.run(_SQL["drop_stories"], {"ids": others})
         return keep
-
-    def _new_group(self) -> int:
-        return self._db.execute(sa.text(
-            "INSERT INTO copy_groups (origin, origin_kind) VALUES ('', 'earliest') RETURNING id")).scalar_one()
 
     def _merge_groups(self, groups: list[int]) -> int:
         keep, others = groups[0], groups[1:]
         if others:
-            ids = sa.bindparam("ids", expanding=True)
-            self._db.execute(sa.text("UPDATE story_articles SET copy_group = :keep WHERE copy_group IN :ids")
-                             .bindparams(ids), {"keep": keep, "ids": others})
-            self._db.execute(sa.text("DELETE FROM copy_groups WHERE id IN :ids").bindparams(ids), {"ids": others})
+            self._sql.run(_SQL["move_group"], {"keep": keep, "ids": others})
+            self._sql.run(_SQL["drop_groups"], {"ids": others})
         return keep
 
-    def _attribute(self, group: int) -> None:
-        """The group's origin, and whether each member credits it."""
-        members = self._db.execute(sa.text("SELECT id, outlet, site_name, credit, published, day FROM story_articles "
-                                           "WHERE copy_group = :group"), {"group": group}).all()
+    def _attribute(self, group: int, article_id: int) -> tuple[str, bool]:
+        """The group's origin, and whether each member credits it; returns the article's (origin, credited)."""
+        members = self._sql.rows(_SQL["group_members"], {"group": group})
         credited = {row[0]: self._credited_origin(row[3] or "", row[2] or "", row[1]) for row in members}
         named = Counter(origin for origin in credited.values() if origin)
         if named:
@@ -312,13 +433,14 @@ class StoryIndex:
         else:
             earliest = min(members, key=lambda row: (_when(row[4], row[5]), row[0]))
             origin, kind = earliest[1], "earliest"
-        self._db.execute(sa.text("UPDATE copy_groups SET origin = :origin, origin_kind = :kind WHERE id = :group"),
-                         {"origin": origin, "kind": kind, "group": group})
-        for article_id, outlet, *_ in members:
+        self._sql.run(_SQL["group_origin"], {"origin": origin, "kind": kind, "group": group})
+        decided = {}
+        for member_id, outlet, *_ in members:
             own = outlet == origin
-            self._db.execute(sa.text("UPDATE story_articles SET origin = :origin, credited = :credited WHERE id = :id"),
-                             {"origin": "" if own else origin, "credited": not own and credited[article_id] == origin,
-                              "id": article_id})
+            decided[member_id] = ("" if own else origin, not own and credited[member_id] == origin)
+        self._sql.run(_SQL["member_origin"], [{"id": member_id, "origin": origin_of, "credited": is_credited}
+                                                 for member_id, (origin_of, is_credited) in decided.items()])
+        return decided[article_id]
 
     def _credited_origin(self, credit: str, site_name: str, outlet: str) -> str:
         """Who an article credits: a known agency, or an archived outlet (by the site name its articles carry);
@@ -328,16 +450,22 @@ class StoryIndex:
             return ""
         if wire := agency(credit):
             return wire
-        found = self._db.execute(sa.text("SELECT outlet FROM story_articles WHERE site_name = :name AND outlet <> :own "
-                                         "LIMIT 1"), {"name": credit.casefold(), "own": outlet}).first()
+        found = self._sql.first(_SQL["credited_outlet"], {"name": credit.casefold(), "own": outlet})
         return found[0] if found is not None else ""
 
     # -- reading
 
     def membership(self) -> dict[str, Assignment]:
         """Where every article is now (by the record id of its latest version)."""
-        rows = self._db.execute(sa.text("SELECT record_id, story_id, copy_group, origin, credited FROM story_articles"))
-        return {row[0]: Assignment(row[1], row[2], row[3], bool(row[4])) for row in rows}
+        return {row[0]: Assignment(row[1], row[2], row[3], bool(row[4])) for row in self._sql.rows(_SQL["membership"])}
+
+
+_ARTICLE_COLUMNS = ("outlet", "url_key", "record_id", "url", "title", "published", "day", "site_name", "credit",
+                    "shingles", "signature", "terms", "copy_group", "story_id", "origin", "credited")
+_INSERT_ARTICLE = (f"INSERT INTO story_articles ({', '.join(_ARTICLE_COLUMNS)}) "
+                   f"VALUES ({', '.join(':' + name for name in _ARTICLE_COLUMNS)}) RETURNING id")
+_UPDATE_ARTICLE = (f"UPDATE story_articles SET {', '.join(f'{name} = :{name}' for name in _ARTICLE_COLUMNS)} "
+                   "WHERE id = :id")
 
 
 def _day(article: StoryArticle) -> str:

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
-import sqlalchemy as sa
+import redis
 from rensa import RMinHash
+
+from pipelines.stories.sql import Driver
 
 PERMUTATIONS = 128
 SEED = 20240327
@@ -72,31 +74,46 @@ class BandStore(Protocol):
     """Where the LSH index lives."""
 
     def candidates(self, keys: list[int]) -> Counter[int]: ...
-    def add(self, article_id: int, keys: list[int]) -> None: ...
+    def add(self, entries: list[tuple[int, list[int]]]) -> None: ...  # (article id, its band keys)
     def remove(self, article_id: int, keys: Iterable[int]) -> None: ...
+    def clear(self) -> None: ...
+
+
+_CANDIDATES = "SELECT article_id FROM story_bands WHERE key IN :keys"
+_ADD_BAND = ("INSERT INTO story_bands (key, article_id) VALUES (:key, :article_id) "
+             "ON CONFLICT (key, article_id) DO NOTHING")
+_BUCKET_SIZES = "SELECT key, count(*) FROM story_bands WHERE key IN :keys GROUP BY key"
+_REMOVE_BANDS = "DELETE FROM story_bands WHERE article_id = :article_id"
+_CLEAR = "DELETE FROM story_bands"
 
 
 class SqlBands:
     """The index in the catalog's ``story_bands`` table."""
 
-    def __init__(self, connection: sa.Connection) -> None:
-        self.connection = connection
+    def __init__(self, sql: Driver) -> None:
+        self.sql = sql
 
     def candidates(self, keys: list[int]) -> Counter[int]:
-        rows = self.connection.execute(
-            sa.text("SELECT article_id FROM story_bands WHERE key IN :keys").bindparams(
-                sa.bindparam("keys", expanding=True)), {"keys": keys})
-        return Counter(row[0] for row in rows)
+        return Counter(row[0] for row in self.sql.rows(_CANDIDATES, {"keys": keys}))
 
-    def add(self, article_id: int, keys: list[int]) -> None:
-        self.connection.execute(sa.text(
-            "INSERT INTO story_bands (key, article_id) SELECT :key, :article_id "
-            "WHERE (SELECT count(*) FROM story_bands WHERE key = :key) < :cap"),
-            [{"key": key, "article_id": article_id, "cap": BUCKET_CAP} for key in keys])
+    def add(self, entries: list[tuple[int, list[int]]]) -> None:
+        keys = sorted({key for _, article_keys in entries for key in article_keys})
+        sizes: Counter[int] = Counter()
+        for start in range(0, len(keys), 5000):  # how full the buckets are, a query per 5,000 keys
+            sizes.update(dict(self.sql.rows(_BUCKET_SIZES, {"keys": keys[start:start + 5000]})))
+        rows = []
+        for article_id, article_keys in entries:
+            for key in article_keys:
+                if sizes[key] < BUCKET_CAP:
+                    sizes[key] += 1
+                    rows.append({"key": key, "article_id": article_id})
+        self.sql.run(_ADD_BAND, rows)
 
     def remove(self, article_id: int, keys: Iterable[int]) -> None:
-        self.connection.execute(sa.text("DELETE FROM story_bands WHERE article_id = :article_id"),
-                                {"article_id": article_id})
+        self.sql.run(_REMOVE_BANDS, {"article_id": article_id})
+
+    def clear(self) -> None:
+        self.sql.run(_CLEAR)
 
 
 #: Add to a bucket unless it is full (atomic in Redis).
@@ -109,10 +126,22 @@ return 0
 class RedisBands:
     """The index in Redis (``REDIS_URL``): one set of article ids per band bucket, shared by every worker."""
 
-    def __init__(self, client: Any, prefix: str = "newsarchive:stories:band") -> None:
+    def __init__(self, client: Any, prefix: str) -> None:
         self.client = client
         self.prefix = prefix
         self.capped_add = client.register_script(_CAPPED_ADD)
+
+    @classmethod
+    def connect(cls, url: str, prefix: str) -> RedisBands:
+        """The index at ``url`` (``redis://host:6379/0``) under ``prefix``; ``ValueError`` on a malformed URL."""
+        return cls(redis.Redis.from_url(url), prefix)
+
+    @property
+    def location(self) -> str:
+        """Which server and database hold the index (no credentials): ``redis://host:port/db``."""
+        options = self.client.connection_pool.connection_kwargs
+        where = options.get("path") or f"{options.get('host', 'localhost')}:{options.get('port', 6379)}"
+        return f"redis://{where}/{options.get('db', 0)}"
 
     def _key(self, key: int) -> str:
         return f"{self.prefix}:{key}"
@@ -123,10 +152,11 @@ class RedisBands:
             pipe.smembers(self._key(key))
         return Counter(int(member) for members in pipe.execute() for member in members)
 
-    def add(self, article_id: int, keys: list[int]) -> None:
+    def add(self, entries: list[tuple[int, list[int]]]) -> None:
         pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            self.capped_add(keys=[self._key(key)], args=[article_id, BUCKET_CAP], client=pipe)
+        for article_id, keys in entries:
+            for key in keys:
+                self.capped_add(keys=[self._key(key)], args=[article_id, BUCKET_CAP], client=pipe)
         pipe.execute()
 
     def remove(self, article_id: int, keys: Iterable[int]) -> None:
@@ -134,3 +164,18 @@ class RedisBands:
         for key in keys:
             pipe.srem(self._key(key), article_id)
         pipe.execute()
+
+    def clear(self) -> None:
+        for keys in _chunks(self.client.scan_iter(match=f"{self.prefix}:*", count=1000), 1000):
+            self.client.delete(*keys)
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

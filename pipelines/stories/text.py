@@ -38,7 +38,7 @@ read more click subscribe newsletter advertisement share follow
 
 
 def words(text: str) -> list[str]:
-    return [word.lower() for word in _WORD.findall(text)]
+    return _WORD.findall(text.lower())
 
 
 def shingles(standfirst: str, body: str) -> set[str]:

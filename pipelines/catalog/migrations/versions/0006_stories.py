@@ -5,11 +5,14 @@
 - ``stories`` and ``copy_groups``: one row each (a story's first and last day; a group's origin);
 - ``story_bands``: the MinHash LSH index, one row per band of a signature (with ``REDIS_URL`` it lives in Redis);
 - ``story_terms`` and ``story_df``: key terms by day (candidate write-ups of one event), and how many articles
-  have each term (their weights).
+  have each term (their weights);
+- ``story_settings``: ``index_id``, naming this catalog's LSH index in Redis (a rebuilt catalog gets a new one).
 
 Revision ID: 0006
 Revises: 0005
 """
+
+import uuid
 
 import sqlalchemy as sa
 from alembic import op
@@ -77,8 +80,15 @@ def upgrade() -> None:
         sa.Column("term", sa.Text, primary_key=True),
         sa.Column("articles", sa.Integer, nullable=False),
     )
+    settings = op.create_table(
+        "story_settings",
+        sa.Column("name", sa.Text, primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
+    op.bulk_insert(settings, [{"name": "index_id", "value": uuid.uuid4().hex}])
 
 
 def downgrade() -> None:
-    for table in ("story_df", "story_terms", "story_bands", "story_articles", "copy_groups", "stories"):
+    tables = ("story_settings", "story_df", "story_terms", "story_bands", "story_articles", "copy_groups", "stories")
+    for table in tables:
         op.drop_table(table)

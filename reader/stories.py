@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+
 from pipelines.capture import warc_datetime
 from pipelines.extract.syndication import agency
 from pipelines.stories.queries import recent_stories, story

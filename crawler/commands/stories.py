@@ -108,7 +108,8 @@ class Command(ScrapyCommand):
         engine = _read_only_engine(target)
         if engine is None:
             self._say(opts, f"The archive is empty: there is no catalog at {where} yet (no crawl has recorded "
-                            "anything). `scrapy crawlall` or `make run` start archiving.", [] if story_id is None else None)
+                            "anything). `scrapy crawlall` or `make run` start archiving.",
+                      [] if story_id is None else None)
             self.exitcode = 0 if story_id is None else 1
             return
         try:
@@ -375,14 +376,14 @@ def _story_lines(found: dict[str, Any]) -> list[str]:
                 "earliest": "no credit: the member published first"}.get(group["origin_kind"], group["origin_kind"])
         holders = ", ".join(by_record[r]["outlet"] for r in group["members"] if r in by_record)
         lines.append(f"  group {group['id']}: origin {group['origin']} ({kind}); members {holders}")
-    lines += ["", "Syndication graph (republished from; --credited--> or --uncredited-->)"]
+    lines += ["", "Syndication graph (each article's outlet ← the origin it republished, credited or not)"]
     order = {m["record_id"]: n for n, m in enumerate(members)}
     for edge in sorted(found["edges"], key=lambda e: order.get(e["from"], 0)):
         source = by_record[edge["from"]]["outlet"]
-        style = "--credited-->" if edge["credited"] else "--uncredited-->"
         target = edge["origin"]
         kind = _origin_kind(outlets, target)
-        lines.append(f"  {source} {style} {target}" + (f" ({kind})" if kind != "outlet" else ""))
+        notes = ["credited" if edge["credited"] else "uncredited"] + ([kind] if kind != "outlet" else [])
+        lines.append(f"  {source} ← republished from {target} ({'; '.join(notes)})")
     republishers = {by_record[edge["from"]]["outlet"] for edge in found["edges"]}
     origins = {edge["origin"] for edge in found["edges"]}
     for outlet in found["outlet_names"]:
@@ -402,5 +403,6 @@ def _story_lines(found: dict[str, Any]) -> list[str]:
             how = f"from {member['origin']} ({'credited' if member['credited'] else 'uncredited'})"
         elif member["copy_group"] is not None:
             how = f"copy group {member['copy_group']}: origin"
-        lines.append(f"    {clock}  {member['outlet']:<14} {_after(entry['after_seconds']) if entry['after_seconds'] else 'first':<10} {how}".rstrip())
+        after = _after(entry["after_seconds"]) if entry["after_seconds"] else "first"
+        lines.append(f"    {clock}  {member['outlet']:<14} {after:<10} {how}".rstrip())
     return lines

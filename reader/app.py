@@ -36,7 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipelines.search import MAX_PER_PAGE, ORDERS, QueryError, Search, SearchQuery
-from reader import export, feed, views
+from reader import export, feed, stories, views
 from reader.catalog import CatalogMissing, ReadCatalog
 from reader.config import ReaderConfig
 from reader.views import BadRequest, NotFound, check_value
@@ -61,7 +61,8 @@ ASSETS = {
 }
 #: Part of the stylesheet's address, so a browser never keeps an older one.
 CSS_VERSION = hashlib.sha256(ASSETS["reader.css"][1]).hexdigest()[:10]
-NAV = (("search", "/search", "Search"), ("changes", "/changes", "Changes"), ("outlets", "/outlets", "Outlets"),
+NAV = (("search", "/search", "Search"), ("stories", "/stories", "Stories"), ("changes", "/changes", "Changes"),
+       ("outlets", "/outlets", "Outlets"),
        ("runs", "/runs", "Runs"), ("api", "/api", "API"))
 
 
@@ -248,6 +249,13 @@ Record = Annotated[str, Query(description="a capture's WARC-Record-ID (<urn:uuid
 Outlet = Annotated[str, Query(description="the outlet (with url)")]
 Url = Annotated[str, Query(description="any URL of the article (with outlet): its latest version")]
 RunId = Annotated[int, PathParam(description="the run's id", ge=1, le=2**53)]
+StoryId = Annotated[int, PathParam(description="the story's id (as /api/stories lists them)", ge=1, le=2**53)]
+StoryOutlet = Annotated[str, Query(description="only stories this outlet carried")]
+Since = Annotated[str, Query(description="only stories running on or after this day (YYYY-MM-DD)")]
+MinOutlets = Annotated[int, Query(description="only stories at least this many outlets carried (1: every story, "
+                                              "single articles included)", ge=1, le=10_000)]
+Limit = Annotated[int, Query(description="at most this many stories, the latest-running first",
+                             ge=1, le=stories.MAX_LIMIT)]
 
 
 def create_app(config: ReaderConfig) -> FastAPI:
@@ -257,8 +265,8 @@ def create_app(config: ReaderConfig) -> FastAPI:
         title="newsarchive reading room", version=_version(), docs_url=None, redoc_url=None,
         openapi_url="/api/openapi.json",
         description="Read-only access to the news archive: full-text search with facets and counts per day, "
-                    "articles with every version and its diff, changed articles, outlets, runs, exports. Each "
-                    "HTML page of the reading room has its JSON twin here. Errors are JSON "
+                    "articles with every version and its diff, stories across outlets, changed articles, outlets, "
+                    "runs, exports. Each HTML page of the reading room has its JSON twin here. Errors are JSON "
                     '`{"error": message, "status": code}`.',
     )
     app.state.catalog = catalog
@@ -398,16 +406,22 @@ def create_app(config: ReaderConfig) -> FastAPI:
             return views.find_article(catalog, outlet, url)
         raise BadRequest("name the article: record=<WARC-Record-ID>, or outlet=<outlet> and url=<its URL>")
 
+    def article_view(record_id: str) -> dict[str, Any]:
+        """The article's page data, with the story it is in (when it holds other articles too)."""
+        view = views.article_view(catalog, config, record_id)
+        view["story"] = stories.article_story(catalog, view["outlet"], view["url_key"])
+        return view
+
     @app.get("/article/{ref}", include_in_schema=False)
     def article_page(request: Request, ref: str) -> Response:
-        view = views.article_view(catalog, config, views.record_of(ref))
+        view = article_view(views.record_of(ref))
         return render(request, "article.html", "search", {"view": view})
 
     @app.get("/article", include_in_schema=False)
     def article_lookup(request: Request, record: Record = "", outlet: Outlet = "", url: Url = "") -> Response:
         found = article_by(record, outlet, url)
         if record:
-            return render(request, "article.html", "search", {"view": views.article_view(catalog, config, found)})
+            return render(request, "article.html", "search", {"view": article_view(found)})
         return RedirectResponse(views.article_href(found), 303)
 
     @app.get("/api/article/{ref}", summary="One capture of an article",
@@ -415,11 +429,45 @@ def create_app(config: ReaderConfig) -> FastAPI:
                          "unchanged revisits, provenance (WARC file and offset) and the pywb link. The same as "
                          "/article/{ref}.")
     def article_api(ref: RecordRef) -> dict[str, Any]:
-        return views.article_view(catalog, config, views.record_of(ref))
+        return article_view(views.record_of(ref))
 
     @app.get("/api/article", summary="An article by record id, or by outlet and URL (its latest version)")
     def article_lookup_api(record: Record = "", outlet: Outlet = "", url: Url = "") -> dict[str, Any]:
-        return views.article_view(catalog, config, article_by(record, outlet, url))
+        return article_view(article_by(record, outlet, url))
+
+    # -- stories
+
+    @app.get("/stories", include_in_schema=False)
+    def stories_page(request: Request, outlet: StoryOutlet = "", since: Since = "",
+                     min_outlets: MinOutlets = stories.DEFAULT_MIN_OUTLETS, limit: Limit = stories.DEFAULT_LIMIT
+                     ) -> Response:
+        view = stories.stories_view(catalog, outlet, since, min_outlets, limit)
+        return render(request, "stories.html", "stories", {"view": view})
+
+    @app.get("/api/stories", summary="The recent stories: the same event across outlets, the latest first",
+             description="Each story with its days, headline (of its first article), outlets, articles, copies "
+                         "(members republishing another member's text), attributed and credited members, when and "
+                         "where it was first seen, and its members (outlet, url, record_id, published, copy group, "
+                         "origin, credited). By default only stories carried by two outlets or more "
+                         "(min_outlets=1: every story). The same as /stories.")
+    def stories_api(outlet: StoryOutlet = "", since: Since = "",
+                    min_outlets: MinOutlets = stories.DEFAULT_MIN_OUTLETS,
+                    limit: Limit = stories.DEFAULT_LIMIT) -> dict[str, Any]:
+        return stories.stories_view(catalog, outlet, since, min_outlets, limit)
+
+    @app.get("/story/{story_id}", include_in_schema=False)
+    def story_page(request: Request, story_id: StoryId) -> Response:
+        view = stories.story_view(catalog, story_id)
+        return render(request, "story.html", "stories", {"view": view, **stories.story_html(view)})
+
+    @app.get("/api/story/{story_id}", summary="One story: members, copy groups, syndication graph, timeline",
+             description="Its members in publication order (outlet, url, record_id, headline, published and its UTC "
+                         "instant, copy group, origin, credited), its copy groups and their origins, the "
+                         '"republished from" edges between members (to: the origin\'s member, or null for an '
+                         "agency or an outlet whose write-up is elsewhere), the graph by outlet and agency, and the "
+                         "timeline. The same as /story/{story_id}.")
+    def story_api(story_id: StoryId) -> dict[str, Any]:
+        return stories.story_view(catalog, story_id)
 
     # -- changes
 

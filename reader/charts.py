@@ -6,7 +6,7 @@ figures through SVG's own ``<title>``.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -159,3 +159,171 @@ def health_chart(rows: list[dict[str, Any]], outlet: str) -> Markup:
         body += [_text(left, height - 3, rows[0]["finished"][:10], "start"),
                  _text(width - right, height - 3, rows[-1]["finished"][:10], "end")]
     return _svg(width, height, f"extraction coverage of {outlet} per run", body)
+
+
+# -- stories
+
+
+def _layers(names: list[str], targets: dict[str, set[str]]) -> dict[str, int]:
+    """Each node's column: 0 for a node republishing from nobody (an origin, or a write-up of its own), else one
+    right of the furthest origin it republishes from (a cycle is cut where it closes)."""
+    column: dict[str, int] = {}
+
+    def depth(name: str, seen: frozenset[str]) -> int:
+        if name in column:
+            return column[name]
+        ahead = [t for t in targets.get(name, ()) if t not in seen and t != name]
+        value = 1 + max(depth(t, seen | {name}) for t in ahead) if ahead else 0
+        column[name] = value
+        return value
+
+    for name in names:
+        depth(name, frozenset())
+    return column
+
+
+def syndication_graph(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], story_id: int) -> Markup:
+    """A story's "republished from" graph: a box per outlet or agency (origins highlighted, agencies that are
+    not archived dashed), an arrow from each republisher to its origin, solid when it credits the origin and
+    dashed when it does not. Origins stand on the left, their republishers to the right."""
+    box_w, box_h, gap_x, gap_y, pad = 176, 42, 120, 16, 14
+    names = [node["name"] for node in nodes]
+    targets: dict[str, set[str]] = {}
+    for edge in edges:
+        targets.setdefault(edge["from"], set()).add(edge["to"])
+    column = _layers(names, targets)
+    columns = max(column.values(), default=0) + 1
+    placed: dict[str, tuple[int, int]] = {}  # name -> (column, row)
+    for c in range(columns):
+        here = [name for name in names if column[name] == c]
+        if c:  # beside the origins they republish from
+            here.sort(key=lambda name: min((placed[t][1] for t in targets.get(name, ()) if t in placed),
+                                           default=len(names)))
+        else:  # the most republished origins first, write-ups of their own last
+            incoming = {name: sum(1 for e in edges if e["to"] == name) for name in here}
+            here.sort(key=lambda name: (-incoming[name], names.index(name)))
+        for row, name in enumerate(here):
+            placed[name] = (c, row)
+    rows = max((row for _, row in placed.values()), default=0) + 1
+    width = pad * 2 + columns * box_w + (columns - 1) * gap_x
+    height = pad * 2 + rows * box_h + (rows - 1) * gap_y
+
+    def box(name: str) -> tuple[float, float]:
+        c, row = placed[name]
+        return pad + c * (box_w + gap_x), pad + row * (box_h + gap_y)
+
+    body = ['<defs><marker id="story-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+            'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head"/>'
+            "</marker></defs>"]
+    pairs: dict[tuple[str, str], int] = {}
+    for edge in edges:
+        source, target = edge["from"], edge["to"]
+        n = pairs.get((source, target), 0)
+        pairs[(source, target)] = n + 1
+        shift = 6 * n
+        sx, sy = box(source)
+        tx, ty = box(target)
+        if placed[source][0] > placed[target][0]:  # the usual way: right to left
+            x1, y1, x2, y2 = sx, sy + box_h / 2 + shift, tx + box_w + 2, ty + box_h / 2 + shift
+            middle = (x1 + x2) / 2
+            path = f"M {_fmt(x1)} {_fmt(y1)} C {_fmt(middle)} {_fmt(y1)}, {_fmt(middle)} {_fmt(y2)}, " \
+                   f"{_fmt(x2)} {_fmt(y2)}"
+            label_x, label_y = middle, (y1 + y2) / 2 - 4
+        else:  # a cycle, or within one column: an arc over the boxes
+            x1, y1 = sx + box_w * 0.3 + shift, sy
+            x2, y2 = tx + box_w * 0.7 + shift, ty - 2
+            lift = min(y1, y2) - 28
+            path = f"M {_fmt(x1)} {_fmt(y1)} C {_fmt(x1)} {_fmt(lift)}, {_fmt(x2)} {_fmt(lift)}, " \
+                   f"{_fmt(x2)} {_fmt(y2)}"
+            label_x, label_y = (x1 + x2) / 2, lift + 8
+        kind = "credited" if edge["credited"] else "uncredited"
+        count = edge.get("articles", 1)
+        tip = (f"{source} republished from {target} ({kind})" + (f": {count} articles" if count > 1 else ""))
+        dash = "" if edge["credited"] else ' stroke-dasharray="6 4"'
+        label = kind + (f" ×{count}" if count > 1 else "")
+        body.append(f'<g class="edge {kind}" data-from="{escape(source)}" data-to="{escape(target)}">'
+                    f"<title>{escape(tip)}</title>"
+                    f'<path d="{path}" fill="none" class="edge-line"{dash} marker-end="url(#story-arrow)"/>'
+                    + _text(label_x, label_y, label, css="edge-label") + "</g>")
+    for node in nodes:
+        x, y = box(node["name"])
+        classes = ["node", node["kind"].replace(" ", "-")] + (["origin"] if node["origin"] else [])
+        if node["kind"] == "agency":
+            note = "agency, not archived"
+        elif node["kind"] == "outlet elsewhere":
+            note = "archived outlet; not in this story"
+        else:
+            note = f"{node['articles']} article{'s' if node['articles'] != 1 else ''}"
+        if node["origin"]:
+            note = "origin · " + note
+        dash = ' stroke-dasharray="4 3"' if node["kind"] != "outlet" else ""
+        tip = f"{node['name']}: {note}"
+        body.append(f'<g class="{" ".join(classes)}" data-name="{escape(node["name"])}"><title>{escape(tip)}</title>'
+                    f'<rect x="{_fmt(x)}" y="{_fmt(y)}" width="{box_w}" height="{box_h}" rx="6"{dash}/>'
+                    + _text(x + box_w / 2, y + 17, node["name"], css="node-name")
+                    + _text(x + box_w / 2, y + 33, note, css="node-note") + "</g>")
+    return Markup(f'<svg class="chart story-graph" viewBox="0 0 {width} {height}" width="{width}" '
+                  f'height="{height}" role="img" aria-label="syndication graph of story {int(story_id)}" '
+                  'xmlns="http://www.w3.org/2000/svg">' + "".join(body) + "</svg>")
+
+
+#: Tick spacings for the timeline, in seconds: the first giving at most 8 ticks is used.
+_STEPS = (3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400,
+          91 * 86400, 365 * 86400)
+
+
+def story_timeline(rows: list[dict[str, Any]], outlets: list[str], story_id: int) -> Markup:
+    """A story's timeline: one row per outlet (in the order they first published), a mark at each member's
+    publication time (UTC) in its copy group's colour (hollow: a text of its own; square: a day without a time)."""
+    width, left, right, top, row_h, bottom = 760, 120, 24, 10, 28, 30
+    moments = [datetime.fromisoformat(row["utc"]) for row in rows if row["utc"]]
+    start = min(moments, default=datetime(1970, 1, 1, tzinfo=UTC))
+    end = max(moments, default=start)
+    span = (end - start).total_seconds()
+    if span < 3600:
+        start, end = start - timedelta(minutes=30), end + timedelta(minutes=30)
+        span = (end - start).total_seconds()
+    plot_w = width - left - right
+    height = top + row_h * max(len(outlets), 1) + bottom
+
+    def x_of(moment: datetime) -> float:
+        return left + 8 + (plot_w - 16) * (moment - start).total_seconds() / span
+
+    step = next((s for s in _STEPS if span / s <= 8), _STEPS[-1])
+    body = []
+    if step < 86400:  # on the hour (every 1, 2, 3, 6 or 12 hours of the UTC day)
+        tick = datetime.fromtimestamp(-(-start.timestamp() // step) * step, UTC)
+    else:  # at midnight
+        tick = datetime(start.year, start.month, start.day, tzinfo=UTC)
+        tick += timedelta(days=1) if tick < start else timedelta()
+    while tick <= end:
+        x = x_of(tick)
+        body.append(f'<line x1="{_fmt(x)}" y1="{top}" x2="{_fmt(x)}" y2="{height - bottom}" class="grid"/>')
+        body.append(_text(x, height - bottom + 14, tick.strftime("%m-%d %H:%M" if step < 86400 else "%Y-%m-%d")))
+        tick += timedelta(seconds=step)
+    body.append(_text(left + plot_w, height - 3, "UTC", "end"))
+    for n, outlet in enumerate(outlets):
+        y = top + row_h * n + row_h / 2
+        body.append(f'<line x1="{left}" y1="{_fmt(y)}" x2="{width - right}" y2="{_fmt(y)}" class="grid"/>')
+        body.append(_text(left - 8, y + 4, outlet, "end", css="row-label"))
+    for row in rows:
+        if not row["utc"]:
+            continue
+        moment = datetime.fromisoformat(row["utc"])
+        x, y = x_of(moment), top + row_h * outlets.index(row["outlet"]) + row_h / 2
+        when = moment.strftime("%Y-%m-%d") + " (day only)" if row["day_only"] else moment.strftime(
+            "%Y-%m-%d %H:%M UTC")
+        how = (f"; republished from {row['origin']} ({'credited' if row['credited'] else 'uncredited'})"
+               if row["origin"] else "")
+        group = f"; copy group {row['copy_group']}" if row["copy_group"] is not None else ""
+        tip = f"{row['outlet']}, {when}{group}{how}: {row['title'] or ''}"
+        fill = row["colour"] or "#ffffff"
+        css = "mark" + (" own" if row["colour"] is None else "")
+        if row["day_only"]:
+            shape = f'<rect x="{_fmt(x - 5)}" y="{_fmt(y - 5)}" width="10" height="10" fill="{fill}" class="{css}"/>'
+        else:
+            shape = f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="6" fill="{fill}" class="{css}"/>'
+        body.append(f'<g class="member" data-outlet="{escape(row["outlet"])}"><title>{escape(tip)}</title>{shape}</g>')
+    return Markup(f'<svg class="chart story-timeline" viewBox="0 0 {width} {height}" width="{width}" '
+                  f'height="{height}" role="img" aria-label="timeline of story {int(story_id)}" '
+                  'xmlns="http://www.w3.org/2000/svg">' + "".join(body) + "</svg>")

@@ -22,7 +22,13 @@ from tests.conftest import REPO, free_port, wait_for_port
 from tests.localweb import FIXTURES, LOCAL_CRAWL_SETTINGS, LocalWeb
 from tests.localweb.generate import BULK_HOST, article_html, write_bulk_site
 
-OUTLETS = ("almayadeen", "ndtv", "axios")
+OUTLETS = ("almayadeen", "ndtv", "axios", "inkl", "jns")
+#: Crawled before the other outlets: the outlet whose write-up of the seed story the others credit (Al Mayadeen's
+#: rewrite and inkl's copy credit Axios). Story assignment matches a rewrite crediting an archived outlet to that
+#: outlet's write-up only when the write-up is in the catalog already: with Al Mayadeen recorded before Axios, its
+#: rewrite stays in the seed story but with no copy group and no origin (a limit of pipelines/stories/index.py,
+#: seen by crawling Al Mayadeen first). Crawled at once, the outcome would depend on which crawl records first.
+ORIGINS_FIRST = ("axios",)
 # the bulk outlet: revisits due a second after a capture; a baseline after one run of one page (the degraded flag)
 BULK_SETTINGS = {"SPIDER_MODULES": "tests.outlets", "REVISIT_AFTER": "1s,1s", "HEALTH_MIN_RUNS": "1",
                  "HEALTH_MIN_PAGES": "1"}
@@ -70,8 +76,9 @@ def crawlall(archive: Path, web: LocalWeb, outlets: tuple[str, ...], settings: d
 
 
 def build_archive(archive: Path, outlets: tuple[str, ...] = OUTLETS) -> None:
-    """Crawl the bulk outlet, then ``outlets`` (at the same time, into one SQLite catalog, as the service does),
-    then the bulk outlet again (its article edited meanwhile) into ``archive``; no crawl may log an error."""
+    """Crawl the bulk outlet, then ``outlets`` (the origins of the seed story first, then the others at the same
+    time, into one SQLite catalog, as the service does), then the bulk outlet again (its article edited meanwhile)
+    into ``archive``; no crawl may log an error."""
     site = archive.parent / f"{archive.name}-site"
     write_bulk_site(site, 5)
     pages = site / "bulk" / "web" / BULK_HOST / "news"
@@ -80,8 +87,9 @@ def build_archive(archive: Path, outlets: tuple[str, ...] = OUTLETS) -> None:
         done = [crawlall(archive, web, ("bulk",), BULK_SETTINGS)]
         (pages / "story-2").write_text(edited_article(2), "utf-8")
         started = time.monotonic()
-        if outlets:
-            done.append(crawlall(archive, web, outlets, jobs=len(outlets)))
+        for batch in ([o for o in outlets if o in ORIGINS_FIRST], [o for o in outlets if o not in ORIGINS_FIRST]):
+            if batch:
+                done.append(crawlall(archive, web, tuple(batch), jobs=len(batch)))
         time.sleep(max(0.0, 1.2 - (time.monotonic() - started)))  # REVISIT_AFTER
         done.append(crawlall(archive, web, ("bulk",), BULK_SETTINGS))
     for crawl in done:

@@ -73,10 +73,13 @@ def seed_story(catalog: Catalog) -> dict:
         return story(connection, wanted["id"])
 
 
-def test_the_seed_story_from_the_outlets_fixture_pages(database: str) -> None:
+@pytest.mark.parametrize("order", ["published", "reversed"])
+def test_the_seed_story_from_the_outlets_fixture_pages(database: str, order: str) -> None:
+    """In publication order, or the other way round (a crawl meets a rewrite before the article it credits)."""
     catalog = Catalog(database)
     index = StoryIndex.of(catalog)
-    for found in fixture_articles():
+    articles = fixture_articles()
+    for found in articles if order == "published" else reversed(articles):
         index.add(found)
     seed = seed_story(catalog)
     members = {member["outlet"]: member for member in seed["members"]}

@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pipelines.capture import warc_datetime
@@ -47,7 +48,7 @@ from pipelines.stories.text import key_terms, shingles
 #: A candidate is a copy when the texts' Jaccard similarity reaches this...
 COPY_JACCARD = 0.5
 #: ...or when this share of the smaller text is in the larger (an excerpt, a trimmed copy)...
-COPY_CONTAINMENT = 0.8
+COPY_CONTAINMENT = 0.5
 #: ...if the smaller has at least this many shingles (a short passage in common is a quotation, not a copy).
 MIN_CONTAINED = 40
 #: An article crediting an archived outlet copies that outlet's write-up when their key terms are this alike (a
@@ -59,14 +60,21 @@ STORY_DAYS = 2
 STORY_SIMILARITY = 0.35
 #: The rarest key terms of an article used to find candidate write-ups, and how many candidates are scored.
 SEARCH_TERMS, MAX_CANDIDATES = 8, 60
+#: Articles looked at per search term: the latest in the window that have it (a term a thousand pages share
+#: that day, an outlet's boilerplate or a big event's word, costs no more than a rare one).
+POSTINGS = 200
 #: Terms whose article counts a process keeps in memory (beyond, it forgets them and reads them again).
 FREQUENCY_CACHE = 500_000
 #: Index rows (band entries count 32 each) assignment holds back before writing them together.
 FLUSH_ROWS = 20_000
+#: Full LSH buckets a process keeps in memory (BUCKET_CAP ids each).
+FULL_BUCKETS = 10_000
 #: Articles whose texts a process keeps in memory (about 3 kB each).
 MEMBER_CACHE = 20_000
-#: Near-identical texts of one outlet: boilerplate or the same page twice, never joined into a story.
+#: Near-identical texts of one outlet: boilerplate or the same page twice, never joined into a story...
 SAME_OUTLET_DUPLICATE = 0.8
+#: ...and a text on this many of the outlet's pages already is its boilerplate: no story is looked for.
+BOILERPLATE_PAGES = 3
 logger = logging.getLogger(__name__)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 #: The name of a catalog's story index among the writers attached to it.
@@ -118,13 +126,11 @@ _SQL = {
     "member": f"SELECT {_COLUMNS}, copy_group, story_id FROM story_articles WHERE outlet = :outlet "
               "AND url_key = :url_key",
     "placements": "SELECT id, copy_group, story_id FROM story_articles WHERE id IN :ids",
+    "crediting": f"SELECT {_COLUMNS} FROM story_articles WHERE credit = :name AND outlet <> :outlet "
+                 "AND day BETWEEN :first AND :last ORDER BY id LIMIT :limit",
+    "groups_with": "SELECT DISTINCT copy_group FROM story_articles WHERE copy_group IN :groups AND outlet = :outlet",
     "members": f"SELECT {_COLUMNS} FROM story_articles WHERE id IN :ids",
     "frequencies": "SELECT term, articles FROM story_df WHERE term IN :terms",
-    "writeups": "SELECT article_id, count(*) AS shared FROM story_terms WHERE term IN :terms "
-                "AND day BETWEEN :first AND :last GROUP BY article_id ORDER BY shared DESC, article_id LIMIT :limit",
-    "writeups_of": "SELECT t.article_id, count(*) AS shared FROM story_terms t JOIN story_articles a "
-                   "ON a.id = t.article_id WHERE t.term IN :terms AND t.day BETWEEN :first AND :last "
-                   "AND a.outlet = :of_outlet GROUP BY t.article_id ORDER BY shared DESC, t.article_id LIMIT :limit",
     "credited_outlet": "SELECT outlet FROM story_articles WHERE site_name = :name AND outlet <> :own LIMIT 1",
     "new_story": "INSERT INTO stories (first_day, last_day) VALUES (:day, :day) RETURNING id",
     "extend_story": "UPDATE stories SET first_day = CASE WHEN :day < first_day THEN :day ELSE first_day END, "
@@ -182,6 +188,9 @@ class StoryIndex:
         # The texts of the articles last stored or read (the candidates of the next ones, published around
         # the same days), oldest first.
         self._member_cache: dict[int, _Member] = {}
+        # The LSH buckets found full: they take no more articles, so what they hold is read once (a text many
+        # pages repeat, an outlet's boilerplate, then costs no query).
+        self._full_buckets: dict[int, list[int]] = {}
 
     @classmethod
     def of(cls, catalog: Catalog, redis_url: str = "") -> StoryIndex:
@@ -280,23 +289,32 @@ class StoryIndex:
             self.flush()
             self._forget(member)
         keys = band_keys(values) if values else []
-        copies, room = self._copies(article.outlet, values, size, keys) if values else ([], [])
+        copies, room, repeats = self._copies(article.outlet, values, size, keys) if values else ([], [], 0)
         credited = self._credited_origin(article.source, article.site_name, article.outlet)
         frequencies = self._frequencies([*terms, _ARTICLES])
         if credited and not agency(credited) and all(copy.outlet != credited for copy in copies):
             # a rewrite that credits an archived outlet: a copy of that outlet's write-up of the event, if any
-            source, score = self._best_writeup(article.outlet, terms, frequencies, day, values, of_outlet=credited)
+            writeups = self._writeups(terms, frequencies, day, of_outlet=credited)
+            source, score = self._best_writeup(article.outlet, terms, frequencies, values, writeups)
             if source is not None and score >= CREDITED_COPY_SIMILARITY:
                 copies.append(source)
-        placements = self._placements([copy.id for copy in copies])
+        copies += self._crediting(article.outlet, article.site_name, terms, frequencies, day, copies)
+        placements = list(self._placements([copy.id for copy in copies]).values())
         if previous is not None:
             placements.append(previous[-2:])
         groups = sorted({group for group, _ in placements if group is not None})
         stories = sorted({story for _, story in placements})
-        if not stories:
-            best, score = self._best_writeup(article.outlet, terms, frequencies, day, values)
-            if best is not None and score >= STORY_SIMILARITY:
-                stories = [story for _, story in self._placements([best.id])]
+        if not stories and repeats < BOILERPLATE_PAGES:  # a text its outlet repeats is no write-up of an event
+            writeups = self._writeups(terms, frequencies, day)
+            found = self._term_copies(article.outlet, values, size, writeups)
+            best, score = self._best_writeup(article.outlet, terms, frequencies, values, writeups)
+            if found:  # copies after all
+                copies += found
+                placed = self._placements([copy.id for copy in found]).values()
+                groups = sorted({group for group, _ in placed if group is not None})
+                stories = sorted({story for _, story in placed})
+            elif best is not None and score >= STORY_SIMILARITY:
+                stories = [story for _, story in self._placements([best.id]).values()]
         if stories:
             story_id = self._merge_stories(stories)
             self._sql.run(_SQL["extend_story"], {"day": day, "id": story_id})
@@ -306,7 +324,8 @@ class StoryIndex:
                                                            if copies else None)
         row = {"outlet": article.outlet, "url_key": article.url_key, "record_id": article.record_id,
                "url": article.url, "title": article.title, "published": article.published, "day": day,
-               "site_name": article.site_name.casefold(), "credit": article.source, "shingles": size,
+               "site_name": article.site_name.casefold(), "credit": article.source.strip().casefold(),
+               "shingles": size,
                "signature": pack(values) if values else None, "terms": json.dumps(terms, sort_keys=True),
                "copy_group": group, "story_id": story_id, "origin": credited, "credited": bool(credited)}
         if member is None:
@@ -314,7 +333,7 @@ class StoryIndex:
         else:
             article_id = member.id
             self._sql.run(_UPDATE_ARTICLE, {**row, "id": article_id})
-        self._remember(_Member(article_id, article.outlet, row["site_name"], article.source, article.published,
+        self._remember(_Member(article_id, article.outlet, row["site_name"], row["credit"], article.published,
                                day, size, row["signature"], terms))
         if copies and group is not None:
             self._sql.run(_SQL["join_group"], {"group": group, "ids": [copy.id for copy in copies]})
@@ -337,30 +356,38 @@ class StoryIndex:
                     self._frequency_cache[term] -= 1
             self._sql.run(_SQL["forget_terms"], {"terms": list(member.terms), "day": member.day, "id": member.id})
 
-    def _copies(self, outlet: str, values: list[int], size: int, keys: list[int]) -> tuple[list[_Member], list[int]]:
-        """The stored articles of other outlets whose text this article's copies or is copied from, and the
-        article's band keys whose buckets have room for it (:data:`BUCKET_CAP`)."""
-        buckets, overlay = self.bands.buckets(keys), self._band_overlay
+    def _copies(self, outlet: str, values: list[int], size: int,
+                 keys: list[int]) -> tuple[list[_Member], list[int], int]:
+        """The stored articles of other outlets whose text this article's copies or is copied from, the
+        article's band keys whose buckets have room for it (:data:`BUCKET_CAP`), and how many pages of its own
+        outlet have nearly its text."""
+        full, overlay = self._full_buckets, self._band_overlay
+        buckets = self.bands.buckets([key for key in keys if key not in full])
         met: list[int] = []
         room = []
         for key in keys:
-            stored, pending = buckets.get(key, ()), overlay.get(key, ())
+            stored, pending = full.get(key) or buckets.get(key, ()), overlay.get(key, ())
             met += stored
             met += pending
-            if len(stored) + len(pending) < BUCKET_CAP:
+            if len(stored) >= BUCKET_CAP and key not in full:
+                if len(full) >= FULL_BUCKETS:
+                    full.clear()
+                full[key] = stored
+            elif len(stored) + len(pending) < BUCKET_CAP:
                 room.append(key)
         hits = Counter(met)
         members = self._members([article_id for article_id, _ in hits.most_common(MAX_CANDIDATES)])
-        copies = []
+        copies, repeats = [], 0
         for member in members:
-            if member.outlet == outlet or member.packed is None:
+            if member.packed is None:
                 continue
             similarity = jaccard(values, unpack(member.packed))
-            contained = containment(similarity, size, member.shingles)
-            excerpt = contained >= COPY_CONTAINMENT and min(size, member.shingles) >= MIN_CONTAINED
-            if similarity >= COPY_JACCARD or excerpt:
+            if member.outlet == outlet:
+                repeats += similarity >= SAME_OUTLET_DUPLICATE
+                continue
+            if _copied(similarity, size, member.shingles):
                 copies.append(member)
-        return copies, room
+        return copies, room, repeats
 
     def _members(self, ids: list[int]) -> list[_Member]:
         """The texts of these stored articles (those not in memory read in one query)."""
@@ -379,43 +406,85 @@ class StoryIndex:
             for article_id in list(itertools.islice(cache, MEMBER_CACHE // 10)):
                 del cache[article_id]
 
-    def _placements(self, ids: list[int]) -> list[tuple[int | None, int]]:
-        """Where these articles are now: (copy group, story) each."""
-        return [(group, story) for _, group, story in self._sql.rows(_SQL["placements"], {"ids": ids})] if ids else []
+    def _placements(self, ids: list[int]) -> dict[int, tuple[int | None, int]]:
+        """Where these articles are now: their (copy group, story) by id."""
+        return {row[0]: row[1:] for row in self._sql.rows(_SQL["placements"], {"ids": ids})} if ids else {}
 
-    def _best_writeup(self, outlet: str, terms: dict[str, float], frequencies: dict[str, int], day: str,
-                      values: list[int] | None, of_outlet: str = "") -> tuple[_Member | None, float]:
-        """The stored write-up within the window whose key terms are most like these (of one outlet, if
-        given), and how alike (cosine of the terms weighed by rarity)."""
+    def _writeups(self, terms: dict[str, float], frequencies: dict[str, int], day: str,
+                  of_outlet: str = "") -> list[_Member]:
+        """The stored write-ups within the window sharing most of these key terms' rarest (of one outlet, if
+        given)."""
         known = [term for term in terms if frequencies.get(term)]  # a term no article has finds no candidate
         search = sorted(known, key=lambda term: (frequencies[term], -terms[term]))[:SEARCH_TERMS]
         if not search:
-            return None, 0.0
+            return []
         first, last = _shift(day, -STORY_DAYS), _shift(day, STORY_DAYS)
-        parameters = {"terms": search, "first": first, "last": last, "limit": MAX_CANDIDATES, "of_outlet": of_outlet}
-        found = [row[0] for row in self._sql.rows(_SQL["writeups_of" if of_outlet else "writeups"], parameters)]
-        pending: set[int] = set()
+        parameters = {"first": first, "last": last, "postings": POSTINGS, "of_outlet": of_outlet,
+                      **{f"term_{n}": term for n, term in enumerate(search)}}
+        shared = Counter(row[0] for row in self._sql.rows(_writeups(len(search), bool(of_outlet)), parameters))
         for term in search:
-            for when, article_id, its_outlet in self._term_overlay.get(term, ()):
-                if first <= when <= last and (not of_outlet or its_outlet == of_outlet):
-                    pending.add(article_id)
-        members = self._members(found + sorted(pending - set(found)))
+            pending = self._term_overlay.get(term, ())
+            shared.update(itertools.islice((article_id for when, article_id, its_outlet in reversed(pending)
+                                            if first <= when <= last and (not of_outlet or its_outlet == of_outlet)),
+                                           POSTINGS))
+        ranked = sorted(shared.items(), key=lambda item: (-item[1], item[0]))[:MAX_CANDIDATES]
+        return self._members([article_id for article_id, _ in ranked])
+
+    def _best_writeup(self, outlet: str, terms: dict[str, float], frequencies: dict[str, int],
+                      values: list[int] | None, members: list[_Member]) -> tuple[_Member | None, float]:
+        """The write-up among ``members`` whose key terms are most like these, and how alike (cosine of the
+        terms weighed by rarity)."""
         if not members:
             return None, 0.0
+        best, best_score = None, 0.0
+        for member, score in zip(members, self._similarities(terms, frequencies, members), strict=True):
+            if member.outlet == outlet and values is not None and member.packed is not None \
+                    and jaccard(values, unpack(member.packed)) >= SAME_OUTLET_DUPLICATE:
+                continue  # the outlet's boilerplate, or the same page twice: not a write-up of an event
+            if score > best_score:
+                best, best_score = member, score
+        return best, best_score
+
+    def _term_copies(self, outlet: str, values: list[int] | None, size: int, members: list[_Member]) -> list[_Member]:
+        """The copies among write-ups found by their key terms: the LSH index misses some pairs sharing a
+        quarter of their text or less (an excerpt with an outlet's own lines around it)."""
+        if values is None:
+            return []
+        return [member for member in members if member.outlet != outlet and member.packed is not None
+                and _copied(jaccard(values, unpack(member.packed)), size, member.shingles)]
+
+    def _similarities(self, terms: dict[str, float], frequencies: dict[str, int],
+                      members: list[_Member]) -> list[float]:
+        """How alike each member's key terms are to these: the cosine of the terms weighed by their rarity."""
         unknown = {term for member in members for term in member.terms if term not in frequencies}
         frequencies = {**frequencies, **self._frequencies(list(unknown))}
         total = frequencies.get(_ARTICLES, 0)
         rarity = {term: math.log(1 + (total + 1) / (1 + count)) for term, count in frequencies.items()}
         vector = _weighted(terms, rarity)
-        best, best_score = None, 0.0
-        for member in members:
-            if member.outlet == outlet and values is not None and member.packed is not None \
-                    and jaccard(values, unpack(member.packed)) >= SAME_OUTLET_DUPLICATE:
-                continue  # the outlet's boilerplate, or the same page twice: not a write-up of an event
-            score = _cosine(vector, _weighted(member.terms, rarity))
-            if score > best_score:
-                best, best_score = member, score
-        return best, best_score
+        return [_cosine(vector, _weighted(member.terms, rarity)) for member in members]
+
+    def _crediting(self, outlet: str, site_name: str, terms: dict[str, float], frequencies: dict[str, int],
+                   day: str, copies: list[_Member]) -> list[_Member]:
+        """Rewrites stored before this article that credit its outlet and are of its event (as alike as
+        :data:`CREDITED_COPY_SIMILARITY`) but hold no copy of the outlet's yet: they copy this article (the
+        outlets' pages seldom arrive in publication order)."""
+        name = site_name.strip().casefold()
+        if not name:
+            return []
+        parameters = {"name": name, "outlet": outlet, "first": _shift(day, -STORY_DAYS),
+                      "last": _shift(day, STORY_DAYS), "limit": MAX_CANDIDATES}
+        found = [_Member.of(row) for row in self._sql.rows(_SQL["crediting"], parameters)]
+        known = {copy.id for copy in copies}
+        found = [member for member in found if member.id not in known]
+        if not found:
+            return []
+        groups = {article_id: group for article_id, (group, _) in self._placements([m.id for m in found]).items()}
+        held = [group for group in groups.values() if group is not None]
+        sourced = {row[0] for row in self._sql.rows(_SQL["groups_with"], {"groups": held, "outlet": outlet})} \
+            if held else set()
+        candidates = [member for member in found if member.id in groups and groups[member.id] not in sourced]
+        return [member for member, score in zip(candidates, self._similarities(terms, frequencies, candidates),
+                                                strict=True) if score >= CREDITED_COPY_SIMILARITY]
 
     def _frequencies(self, terms: list[str]) -> dict[str, int]:
         """How many articles have each term (``_ARTICLES``: how many articles there are), pending ones included."""
@@ -509,6 +578,17 @@ _UPDATE_ARTICLE = (f"UPDATE story_articles SET {', '.join(f'{name} = :{name}' fo
                    "WHERE id = :id")
 
 
+@lru_cache(maxsize=2 * SEARCH_TERMS + 2)
+def _writeups(terms: int, of_outlet: bool) -> str:
+    """Candidate write-ups: for each of ``terms`` search terms (``:term_0``...), the ids of the latest
+    :data:`POSTINGS` articles within the window that have it (of one outlet, ``:of_outlet``), one row each."""
+    join = " JOIN story_articles a ON a.id = t.article_id AND a.outlet = :of_outlet" if of_outlet else ""
+    return " UNION ALL ".join(
+        f"SELECT article_id FROM (SELECT t.article_id FROM story_terms t{join} WHERE t.term = :term_{n} "
+        f"AND t.day BETWEEN :first AND :last ORDER BY t.day DESC, t.article_id DESC LIMIT :postings) p{n}"
+        for n in range(terms))
+
+
 def _day(article: StoryArticle) -> str:
     for value in (article.published, article.fetched):
         if value and _DAY.match(value):
@@ -523,6 +603,14 @@ def _shift(day: str, days: int) -> str:
 def _when(published: str, day: str) -> datetime:
     """When an article came out, for "published first": its stated time in UTC, else its day."""
     return warc_datetime(published) or warc_datetime(day) or datetime.min.replace(tzinfo=UTC)
+
+
+def _copied(similarity: float, size: int, other_size: int) -> bool:
+    """Whether two texts of these shingle counts and Jaccard similarity are copies: alike, or one mostly
+    holding the other (an excerpt, a trimmed copy)."""
+    if similarity >= COPY_JACCARD:
+        return True
+    return containment(similarity, size, other_size) >= COPY_CONTAINMENT and min(size, other_size) >= MIN_CONTAINED
 
 
 def _weighted(terms: dict[str, float], rarity: dict[str, float]) -> dict[str, float]:

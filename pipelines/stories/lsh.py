@@ -14,6 +14,7 @@ worker on every machine assigns to the same copy groups.
 
 from __future__ import annotations
 
+import operator
 from array import array
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
@@ -58,7 +59,7 @@ def band_keys(values: list[int]) -> list[int]:
 
 def jaccard(one: list[int], other: list[int]) -> float:
     """The Jaccard similarity of two shingle sets, as their signatures estimate it."""
-    return sum(a == b for a, b in zip(one, other, strict=True)) / len(one)
+    return sum(map(operator.eq, one, other)) / len(one)
 
 
 def containment(similarity: float, size: int, other_size: int) -> float:

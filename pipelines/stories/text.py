@@ -54,7 +54,7 @@ def key_terms(title: str, standfirst: str, body: str) -> dict[str, float]:
     paragraphs = [line for line in body.splitlines() if line.strip()]
     lede = " ".join([standfirst, *paragraphs[:2]])
     for source, weight in ((title, HEADLINE), (lede, LEDE)):
-        for word in set(words(source)):
+        for word in dict.fromkeys(words(source)):  # each once, in the text's order: ties rank the same in every run
             if _term(word):
                 weights[word] += weight
     names: Counter[str] = Counter()

@@ -47,7 +47,7 @@ def upgrade() -> None:
         sa.Column("published", sa.Text),
         sa.Column("day", sa.Text, nullable=False),  # published, else fetched: YYYY-MM-DD
         sa.Column("site_name", sa.Text),  # how its outlet credits itself
-        sa.Column("credit", sa.Text),  # the source it credits (as extracted)
+        sa.Column("credit", sa.Text),  # the source it credits (as extracted, case-folded)
         sa.Column("shingles", sa.Integer, nullable=False),  # 0: too short to compare as a copy
         sa.Column("signature", sa.LargeBinary),  # MinHash, 128 x uint32 little-endian
         sa.Column("terms", sa.Text, nullable=False),  # JSON: key term -> weight
@@ -61,6 +61,7 @@ def upgrade() -> None:
     op.create_index("story_articles_by_group", "story_articles", ["copy_group"])
     op.create_index("story_articles_by_record", "story_articles", ["record_id"])
     op.create_index("story_articles_by_site_name", "story_articles", ["site_name"])
+    op.create_index("story_articles_by_credit", "story_articles", ["credit", "day"])
     op.create_table(
         "story_bands",
         sa.Column("key", sa.BigInteger, nullable=False),  # band number and the band's values, hashed

@@ -23,12 +23,10 @@ from tests.localweb import FIXTURES, LOCAL_CRAWL_SETTINGS, LocalWeb
 from tests.localweb.generate import BULK_HOST, article_html, write_bulk_site
 
 OUTLETS = ("almayadeen", "ndtv", "axios", "inkl", "jns")
-#: Crawled before the other outlets: the outlet whose write-up of the seed story the others credit (Al Mayadeen's
-#: rewrite and inkl's copy credit Axios). Story assignment matches a rewrite crediting an archived outlet to that
-#: outlet's write-up only when the write-up is in the catalog already: with Al Mayadeen recorded before Axios, its
-#: rewrite stays in the seed story but with no copy group and no origin (a limit of pipelines/stories/index.py,
-#: seen by crawling Al Mayadeen first). Crawled at once, the outcome would depend on which crawl records first.
-ORIGINS_FIRST = ("axios",)
+#: Crawled after the other outlets: the outlet whose write-up of the seed story the others credit (Al Mayadeen's
+#: rewrite and inkl's copy credit Axios). The catalog meets the rewrites first and the write-up they credit last,
+#: the order a crawl of several outlets cannot rule out: story assignment must join them when Axios comes.
+CREDITED_LAST = ("axios",)
 # the bulk outlet: revisits due a second after a capture; a baseline after one run of one page (the degraded flag)
 BULK_SETTINGS = {"SPIDER_MODULES": "tests.outlets", "REVISIT_AFTER": "1s,1s", "HEALTH_MIN_RUNS": "1",
                  "HEALTH_MIN_PAGES": "1"}
@@ -87,7 +85,7 @@ def build_archive(archive: Path, outlets: tuple[str, ...] = OUTLETS) -> None:
         done = [crawlall(archive, web, ("bulk",), BULK_SETTINGS)]
         (pages / "story-2").write_text(edited_article(2), "utf-8")
         started = time.monotonic()
-        for batch in ([o for o in outlets if o in ORIGINS_FIRST], [o for o in outlets if o not in ORIGINS_FIRST]):
+        for batch in ([o for o in outlets if o not in CREDITED_LAST], [o for o in outlets if o in CREDITED_LAST]):
             if batch:
                 done.append(crawlall(archive, web, tuple(batch), jobs=len(batch)))
         time.sleep(max(0.0, 1.2 - (time.monotonic() - started)))  # REVISIT_AFTER

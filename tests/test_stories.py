@@ -193,13 +193,15 @@ def test_ten_thousand_near_identical_pages_of_one_outlet_make_no_giant_cluster(t
         sizes = Counter(row[0] for row in connection.execute(sa.text("SELECT story_id FROM story_articles")))
         grouped = connection.execute(sa.text("SELECT count(*) FROM story_articles WHERE copy_group IS NOT NULL"))
         assert grouped.scalar() == 2  # the wire copy and its original only
-        fullest = connection.execute(sa.text("SELECT max(n) FROM (SELECT count(*) AS n FROM story_bands GROUP BY key) b"))
+        fullest = connection.execute(sa.text(
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM story_bands GROUP BY key) b"))
         assert fullest.scalar() <= BUCKET_CAP
     assert max(sizes.values()) == 2 and copy.copy_group is not None
     catalog.close()
 
 
-def test_workers_share_the_lsh_index_in_redis_and_it_moves_back(database: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_workers_share_the_lsh_index_in_redis_and_it_moves_back(database: str,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
     """Two workers (two catalog connections) with REDIS_URL assign to the same copy groups; a catalog opened
     without it later rebuilds the bands in its own table from the signatures it keeps."""
     text = prose(8)

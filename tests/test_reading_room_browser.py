@@ -114,7 +114,7 @@ def test_a_reader_searches_reads_the_seed_article_replays_it_and_sees_a_diff(
 
             # a search across outlets: facets, the chart, the snippets (the README's picture)
             page.goto(room.base + "/search?q=rafah+OR+delegation")
-            assert page.locator("article.hit").count() == 3 and page.locator("svg.chart").count() == 2
+            assert page.locator("article.hit").count() == 5 and page.locator("svg.chart").count() == 2
             page.screenshot(path=str(ARTIFACTS / "5-search-across-outlets.png"), full_page=True)
         finally:
             browser.close()

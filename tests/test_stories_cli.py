@@ -12,6 +12,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -122,11 +123,13 @@ def test_bad_ids_and_options_are_said_plainly(reading_room_archive: Path, tmp_pa
     missing = stories(reading_room_archive, "999999")
     assert missing.returncode == 1 and "no story 999999 in the catalog" in missing.stderr
     assert "Traceback" not in missing.stderr
-    for args, said in ((["abc"], "a story id is a whole number"), (["1", "2"], "name one story at most"),
-                       (["--since", "yesterday"], "--since takes a day"), (["--limit", "0"], "--limit must be"),
-                       (["--outlet", "nowhere"], "unknown outlet 'nowhere'"),
-                       (["1", "--outlet", "jns"], "narrow the list of stories")):
-        done = stories(reading_room_archive, *args)
+    bad = ((["abc"], "a story id is a whole number"), (["1", "2"], "name one story at most"),
+           (["--since", "yesterday"], "--since takes a day"), (["--limit", "0"], "--limit must be"),
+           (["--outlet", "nowhere"], "unknown outlet 'nowhere'"),
+           (["1", "--outlet", "jns"], "narrow the list of stories"))
+    with ThreadPoolExecutor(4) as pool:  # each a process of its own, run side by side
+        runs = list(pool.map(lambda args: stories(reading_room_archive, *args), [args for args, _ in bad]))
+    for (args, said), done in zip(bad, runs, strict=True):
         assert done.returncode == 2 and said in done.stderr, (args, done.stderr[-2000:])
         assert "Traceback" not in done.stderr
     empty = stories(tmp_path / "nothing", "--json")

@@ -60,7 +60,7 @@ def articles(count: int, seed: int = 11) -> Iterator[StoryArticle]:
     """``count`` generated articles in publication order (deterministic for a seed)."""
     rng = random.Random(seed)
     background = vocabulary(30_000, rng)
-    weights = [1 / (rank + 1) for rank in range(len(background))]
+    cumulative = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(background))))  # Zipf
     names = vocabulary(5_000, rng, capitalised=True)
     events: list[tuple[list[str], list[str]]] = []
     recent: list[StoryArticle] = []
@@ -85,7 +85,7 @@ def articles(count: int, seed: int = 11) -> Iterator[StoryArticle]:
         event_names, event_words = events[-1 - min(int(rng.expovariate(0.05)), len(events) - 1)]
         paragraphs = []
         for _ in range(rng.randint(5, 10)):
-            words = rng.choices(background, weights, k=rng.randint(30, 60))
+            words = rng.choices(background, cum_weights=cumulative, k=rng.randint(30, 60))
             for _ in range(4):
                 words.insert(rng.randrange(len(words)), rng.choice(event_names + event_words))
             paragraphs.append(" ".join(words) + ".")

@@ -75,11 +75,6 @@ def _figures(entry: dict[str, Any]) -> dict[str, Any]:
     return {
         **entry,
         "members": members,
-        "articles": len(members),
-        "outlets": len({m["outlet"] for m in members}),
-        "copies": sum(1 for m in members if m["copy_group"] is not None and m["origin"]),
-        "attributed": sum(1 for m in members if m["origin"]),
-        "credited": sum(1 for m in members if m["origin"] and m["credited"]),
         "first_seen": {"outlet": first["outlet"], "published": first["published"], "utc": first["utc"],
                        "record_id": first["record_id"]},
         "href": f"/story/{entry['id']}",

@@ -6,13 +6,11 @@ then record, which keeps the search index in step), from pages written as news s
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from html import escape
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from pipelines.capture import Capture, WarcLocation
 from pipelines.catalog import Catalog
@@ -21,9 +19,6 @@ from pipelines.process import extract, record
 from pipelines.search import MAX_OFFSET, QueryError, Search, SearchQuery, marked_spans
 from pipelines.search.query import parse, to_fts5, to_tsquery
 from tests.localweb.generate import news_article_html
-from tests.servers import postgres_server
-
-_databases = itertools.count()
 
 #: (outlet, slug, title, paragraphs, author, published, site)
 ARTICLES = [
@@ -55,25 +50,9 @@ ARTICLES = [
 SHOWS_MARKUP = {"xss"}
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalog]:
+@pytest.fixture
+def catalog(database: str, tmp_path: Path) -> Iterator[Catalog]:
     """A catalog holding ARTICLES (the first one also in an earlier, different version), on either engine."""
-    if request.param == "sqlite":
-        database = str(tmp_path / "catalog.sqlite")
-    else:
-        server = request.getfixturevalue("postgres")
-        name = f"search_{next(_databases)}"
-        engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(sa.text(f"CREATE DATABASE {name}"))
-        engine.dispose()
-        database = server.rsplit("/", 1)[0] + f"/{name}"
     store = Catalog(database)
     first = ARTICLES[0]
     capture_article(store, tmp_path, 0, first[:2] + ("Draft headline about a meeting",) + first[3:], "2024-03-27")

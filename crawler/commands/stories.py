@@ -252,18 +252,13 @@ def _in_order(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _figures(entry: dict[str, Any]) -> dict[str, Any]:
-    """A story with its figures: articles, outlets, copies, attributed and credited members, and first seen."""
+    """A story in publication order (UTC) and where it was first seen (its figures come with it: queries)."""
     members = _in_order(entry["members"])
     first = members[0]
     moment = _instant(first)
     return {
         **entry,
         "members": members,
-        "articles": len(members),
-        "outlets": len({m["outlet"] for m in members}),
-        "copies": sum(1 for m in members if m["copy_group"] is not None and m["origin"]),
-        "attributed": sum(1 for m in members if m["origin"]),
-        "credited": sum(1 for m in members if m["origin"] and m["credited"]),
         "first_seen": {"outlet": first["outlet"], "published": first["published"], "record_id": first["record_id"],
                        "utc": moment.isoformat() if moment else None},
     }

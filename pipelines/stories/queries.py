@@ -30,8 +30,7 @@ def recent_stories(connection: sa.Connection, limit: int = 20, outlet: str = "",
         conditions.append("s.last_day >= :since")
         parameters["since"] = since
     rows = connection.execute(sa.text(
-        "SELECT s.id, s.first_day, s.last_day, count(*) AS articles, count(DISTINCT m.outlet) AS outlets, "
-        "sum(CASE WHEN m.origin <> '' THEN 1 ELSE 0 END) AS attributed FROM stories s "
+        "SELECT s.id, s.first_day, s.last_day FROM stories s "
         f"JOIN story_articles m ON m.story_id = s.id WHERE {' AND '.join(conditions)} GROUP BY s.id, s.first_day, "
         "s.last_day HAVING count(DISTINCT m.outlet) >= :min_outlets ORDER BY s.last_day DESC, s.id DESC LIMIT :limit"),
         parameters).mappings().all()
@@ -43,6 +42,7 @@ def recent_stories(connection: sa.Connection, limit: int = 20, outlet: str = "",
             story["title"] = _first(mine)["title"]
             story["outlet_names"] = sorted({member["outlet"] for member in mine})
             story["members"] = mine
+            story.update(_counts(mine))
     return stories
 
 
@@ -61,7 +61,7 @@ def story(connection: sa.Connection, story_id: int) -> dict[str, Any] | None:
                 "members": []})
             group["members"].append(member["record_id"])
     return {**dict(row), "title": _first(members)["title"], "outlet_names": sorted({m["outlet"] for m in members}),
-            "members": members, "copy_groups": list(groups.values()), "edges": _edges(members)}
+            "members": members, "copy_groups": list(groups.values()), "edges": _edges(members), **_counts(members)}
 
 
 def story_of(connection: sa.Connection, record_id: str) -> int | None:
@@ -80,6 +80,15 @@ def _members(connection: sa.Connection, condition: str, parameters: dict[str, An
         member["credited"] = bool(member["credited"])
         member["republished_from"] = member["origin"] or None
     return members
+
+
+def _counts(members: list[dict[str, Any]]) -> dict[str, int]:
+    """A story's figures: articles, outlets, copies (members republishing another's text), attributed members
+    (republished from an outlet or agency) and those crediting it."""
+    return {"articles": len(members), "outlets": len({m["outlet"] for m in members}),
+            "copies": sum(1 for m in members if m["copy_group"] is not None and m["origin"]),
+            "attributed": sum(1 for m in members if m["origin"]),
+            "credited": sum(1 for m in members if m["origin"] and m["credited"])}
 
 
 def _first(members: list[dict[str, Any]]) -> dict[str, Any]:

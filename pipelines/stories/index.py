@@ -24,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from pipelines.capture import warc_datetime
@@ -98,7 +99,7 @@ class StoryFeatures:
         return cls(signature(found) if found else None, len(found), key_terms(title, standfirst, body))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Member:
     """A stored article's text, as assignment compares it (its site name case-folded: what credits are matched
     with). Only a new version of the article changes it; where the article is (its copy group and story) is
@@ -264,9 +265,9 @@ class StoryIndex:
         """Write what the articles added since the last flush put in the indexes (before a commit)."""
         if self._bands:
             self.bands.add(self._bands)
-        if self._terms:
-            self._sql.run(_SQL["add_terms"], self._terms)
-        counts = [{"term": term, "change": change} for term, change in self._counts.items() if change]
+        if self._terms:  # each table's rows in its key's order: each page of its B-tree is written once
+            self._sql.run(_SQL["add_terms"], sorted(self._terms, key=itemgetter("term", "day", "id")))
+        counts = [{"term": term, "change": change} for term, change in sorted(self._counts.items()) if change]
         if counts:
             self._sql.run(_SQL["count_terms"], counts)
             for term, change in self._counts.items():
@@ -459,12 +460,16 @@ class StoryIndex:
     def _similarities(self, terms: dict[str, float], frequencies: dict[str, int],
                       members: list[_Member]) -> list[float]:
         """How alike each member's key terms are to these: the cosine of the terms weighed by their rarity."""
+        if not members:
+            return []
         unknown = {term for member in members for term in member.terms if term not in frequencies}
-        frequencies = {**frequencies, **self._frequencies(list(unknown))}
-        total = frequencies.get(_ARTICLES, 0)
-        rarity = {term: math.log(1 + (total + 1) / (1 + count)) for term, count in frequencies.items()}
-        vector = _weighted(terms, rarity)
-        return [_cosine(vector, _weighted(member.terms, rarity)) for member in members]
+        if unknown:
+            frequencies = {**frequencies, **self._frequencies(list(unknown))}
+        total = frequencies.get(_ARTICLES, 0) + 1
+        rarity = {term: math.log(1 + total / (1 + count)) for term, count in frequencies.items()}
+        vector = {term: weight * rarity[term] for term, weight in terms.items()}
+        norm = math.sqrt(sum(value * value for value in vector.values()))
+        return [_cosine(vector, norm, member.terms, rarity) for member in members]
 
     def _crediting(self, outlet: str, site_name: str, terms: dict[str, float], frequencies: dict[str, int],
                    day: str, copies: list[_Member]) -> list[_Member]:
@@ -609,14 +614,12 @@ def _copied(similarity: float, size: int, other_size: int) -> bool:
     return containment(similarity, size, other_size) >= COPY_CONTAINMENT and min(size, other_size) >= MIN_CONTAINED
 
 
-def _weighted(terms: dict[str, float], rarity: dict[str, float]) -> dict[str, float]:
-    """Terms weighed by how rare they are (``rarity``: their inverse document frequency)."""
-    return {term: weight * rarity[term] for term, weight in terms.items()}
-
-
-def _cosine(one: dict[str, float], other: dict[str, float]) -> float:
-    shared = one.keys() & other.keys()
-    if not shared:
-        return 0.0
-    dot = sum(one[term] * other[term] for term in shared)
-    return dot / (math.sqrt(sum(v * v for v in one.values())) * math.sqrt(sum(v * v for v in other.values())))
+def _cosine(vector: dict[str, float], norm: float, terms: dict[str, float], rarity: dict[str, float]) -> float:
+    """The cosine of ``vector`` (of norm ``norm``) and ``terms`` weighed by their ``rarity``."""
+    dot = squares = 0.0
+    for term, weight in terms.items():
+        value = weight * rarity[term]
+        squares += value * value
+        if term in vector:
+            dot += value * vector[term]
+    return dot / (norm * math.sqrt(squares)) if dot else 0.0

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from pipelines.catalog.schema import articles_table, captures, coverage_table, runs_table
-from pipelines.catalog.store import latest_per_outlet, newest
+from pipelines.catalog.store import describe, latest_per_outlet, newest, read_only_engine, sqlite_file
 
 #: The most text shown of one file (page texts of enormous pages are cut, and say so).
 MAX_TEXT_BYTES = 4 * 1024 * 1024
@@ -27,34 +27,6 @@ MAX_TEXT_BYTES = 4 * 1024 * 1024
 
 class CatalogMissing(Exception):
     """There is no catalog yet (no crawl has recorded anything)."""
-
-
-def sqlite_file(target: str) -> Path | None:
-    """The SQLite file a catalog target names (a path or a ``sqlite:///`` URL); None for other databases."""
-    if "://" not in target:
-        return Path(target)
-    url = make_url(target)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database)
-    return None
-
-
-def read_only_engine(target: str) -> Engine:
-    """An engine on the catalog that cannot write, whatever is asked of it."""
-    path = sqlite_file(target)
-    if path is None:
-        url = make_url(target)
-        options: dict[str, Any] = {}
-        if url.get_backend_name() == "postgresql":
-            options["connect_args"] = {"options": "-c default_transaction_read_only=on"}
-        return sa.create_engine(url, pool_pre_ping=True, **options)
-    engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
-
-    @sa.event.listens_for(engine, "connect")
-    def _read_only(connection: Any, _record: Any) -> None:
-        connection.execute("PRAGMA query_only = ON")
-
-    return engine
 
 
 class ReadCatalog:
@@ -84,10 +56,7 @@ class ReadCatalog:
 
     def describe(self) -> str:
         """Where the catalog is, for messages (a PostgreSQL URL without its password)."""
-        path = sqlite_file(self.target)
-        if path is not None:
-            return str(path)
-        return make_url(self.target).render_as_string(hide_password=True)
+        return describe(self.target)
 
     def close(self) -> None:
         if self._engine is not None:

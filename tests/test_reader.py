@@ -30,7 +30,7 @@ import pytest
 import sqlalchemy as sa
 
 from pipelines.catalog import migrate
-from reader.catalog import read_only_engine
+from pipelines.catalog.store import read_only_engine
 from tests.conftest import REPO, SHARED, free_port, run_crawl
 from tests.localweb import FIXTURES, LocalWeb
 from tests.reading_room import (

@@ -32,7 +32,7 @@ from crawler.commands.schedule import schedule_rows
 from crawler.schedule.crawl_process import archive_root
 from crawler.schedule.jobstore import JobStore, Scheduler, job_store_url
 from pipelines.catalog import catalog_url, engine_for, migrate
-from reader.catalog import sqlite_file
+from pipelines.catalog.store import describe, sqlite_file
 from reader.config import LOOPBACK_NAMES, ReaderConfig, is_loopback
 
 
@@ -114,14 +114,10 @@ def prepare_catalog(target: str) -> str:
     try:
         migrate(engine)
     except Exception as error:  # unreachable database, read-only file system: the pages say so, per request
-        return f"catalog {_describe(target)} not brought up to date ({type(error).__name__}: {error})"
+        return f"catalog {describe(target)} not brought up to date ({type(error).__name__}: {error})"
     finally:
         engine.dispose()
-    return f"catalog {_describe(target)}"
-
-
-def _describe(target: str) -> str:
-    return target if "://" not in target else sa.engine.make_url(target).render_as_string(hide_password=True)
+    return f"catalog {describe(target)}"
 
 
 def schedule_reader(settings: Any) -> Callable[[], list[dict[str, Any]]]:

@@ -28,17 +28,16 @@ import re
 import shutil
 import sys
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
-from sqlalchemy.engine import Engine, make_url
 
 from pipelines.capture import warc_datetime
 from pipelines.catalog import catalog_url
+from pipelines.catalog.store import describe, read_only_engine, sqlite_file
 from pipelines.extract.syndication import agency
 from pipelines.stories.queries import recent_stories, story
 
@@ -104,14 +103,15 @@ class Command(ScrapyCommand):
         if opts.since and not _is_day(opts.since):
             raise UsageError(f"--since takes a day as YYYY-MM-DD (2024-03-27), not {opts.since!r}")
         target = catalog_url(self.settings)
-        where = _describe(target)
-        engine = _read_only_engine(target)
-        if engine is None:
+        where = describe(target)
+        path = sqlite_file(target)
+        if path is not None and not path.is_file():  # never created here
             self._say(opts, f"The archive is empty: there is no catalog at {where} yet (no crawl has recorded "
                             "anything). `scrapy crawlall` or `make run` start archiving.",
                       [] if story_id is None else None)
             self.exitcode = 0 if story_id is None else 1
             return
+        engine = read_only_engine(target)
         try:
             with engine.connect() as connection:
                 if not all(sa.inspect(connection).has_table(table) for table in STORY_TABLES):
@@ -206,32 +206,6 @@ def _is_day(text: str) -> bool:
 
 def _root(settings: Any) -> str:
     return str(settings.get("ARCHIVE_ROOT") or "archive")
-
-
-def _describe(target: str) -> str:
-    return target if "://" not in target else make_url(target).render_as_string(hide_password=True)
-
-
-def _read_only_engine(target: str) -> Engine | None:
-    """An engine on the catalog that refuses writes (SQLite ``query_only``, PostgreSQL read-only transactions);
-    None when a SQLite catalog does not exist (it is never created here)."""
-    if "://" in target:
-        url = make_url(target)
-        if url.get_backend_name() != "sqlite":
-            options: dict[str, Any] = {}
-            if url.get_backend_name() == "postgresql":
-                options["connect_args"] = {"options": "-c default_transaction_read_only=on"}
-            return sa.create_engine(url, pool_pre_ping=True, **options)
-        target = url.database or ""
-    if not target or not Path(target).is_file():
-        return None
-    engine = sa.create_engine(f"sqlite:///{target}", connect_args={"timeout": 30})
-
-    @sa.event.listens_for(engine, "connect")
-    def _read_only(connection: Any, _record: Any) -> None:
-        connection.execute("PRAGMA query_only = ON")
-
-    return engine
 
 
 # -- figures

@@ -28,7 +28,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from pipelines.capture import WarcLocation, warc_datetime
 from pipelines.catalog.schema import (
@@ -101,6 +101,41 @@ def engine_for(target: Path | str) -> Engine:
     @sa.event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.info.pop(WRITING, False) else "BEGIN")
+
+    return engine
+
+
+def sqlite_file(target: str) -> Path | None:
+    """The SQLite file a catalog target names (a path or a ``sqlite:///`` URL); None for other databases."""
+    if "://" not in target:
+        return Path(target)
+    url = make_url(target)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database)
+    return None
+
+
+def describe(target: str) -> str:
+    """Where a catalog is, for messages: its SQLite file, or its database URL without the password."""
+    path = sqlite_file(target)
+    return str(path) if path is not None else make_url(target).render_as_string(hide_password=True)
+
+
+def read_only_engine(target: str) -> Engine:
+    """An engine on the catalog that cannot write, whatever is asked of it (SQLite ``query_only``, PostgreSQL
+    read-only transactions). It never creates a SQLite file: check :func:`sqlite_file` exists first."""
+    path = sqlite_file(target)
+    if path is None:
+        url = make_url(target)
+        options: dict[str, Any] = {}
+        if url.get_backend_name() == "postgresql":
+            options["connect_args"] = {"options": "-c default_transaction_read_only=on"}
+        return sa.create_engine(url, pool_pre_ping=True, **options)
+    engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _read_only(connection: Any, _record: Any) -> None:
+        connection.execute("PRAGMA query_only = ON")
 
     return engine
 

@@ -1,0 +1,316 @@
+"""Sharing the archive as WACZ: Webrecorder's package of WARCs, a CDXJ index, a page list and a datapackage,
+which ReplayWeb.page opens in a browser and pywb imports (https://specs.webrecorder.net/wacz/1.1.1/).
+
+:func:`choose` picks the captures to share from the catalog (outlets, a range of capture times): each
+article's latest extracted capture in the range becomes one line of ``pages/pages.jsonl`` (url, ts, title, and
+our byline, credited source, published date and article text), and the WARC files holding them go in whole,
+byte for byte (the WARCs are the source of truth: no record is rewritten; a file may so hold a few captures
+outside the range, listed as no page). :func:`package` checks those WARCs (a damaged one stays out and is
+reported), then has py-wacz write the package — its CDXJ index, ``datapackage.json`` and digest — under a
+temporary name in the output's folder, renamed only when whole: a stopped run, a full disk or a failure leaves
+no half-made package (and a killed run's leftover is removed by the next run).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from pipelines.catalog.schema import captures
+from pipelines.warc_reader import Damage, read_archive
+
+#: ReplayWeb.page searches page texts, and indexes at most 1 MiB of them: an article's text is cut to this
+#: many UTF-8 bytes (at a word), which keeps every article of a package findable by its opening.
+TEXT_LIMIT = 1024 * 1024
+#: Seconds between progress lines on long work.
+PROGRESS_EVERY = 2.0
+#: The page list's header line (pages.jsonl, WACZ 1.1.1).
+PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Articles", "hasText": True}
+#: What :func:`package` calls the unfinished package beside the output (its process id inside).
+_PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.partial$")
+EXTRACTED = "extracted"
+logger = logging.getLogger(__name__)
+
+
+class PackageError(Exception):
+    """Nothing to package, or a package that cannot be written (the message says why, for a person)."""
+
+
+@dataclass
+class Selection:
+    """What a package will hold: its pages (pages.jsonl lines) and the WARC files holding them."""
+
+    pages: list[dict[str, Any]] = field(default_factory=list)
+    warcs: dict[Path, list[int]] = field(default_factory=dict)  # WARC file -> its pages (indexes into pages)
+    missing: dict[str, list[int]] = field(default_factory=dict)  # WARC files named by the catalog, not on disk
+    texts_missing: int = 0  # pages whose article text file is gone (listed with their title only)
+    texts_cut: int = 0  # article texts cut to TEXT_LIMIT
+
+
+@dataclass
+class Report:
+    """What :func:`package` wrote, and what it left out."""
+
+    output: Path
+    pages: int
+    warcs: list[Path]
+    warc_bytes: int
+    package_bytes: int
+    seconds: float
+    damaged: dict[Path, list[Damage]]  # WARCs left out, with their damaged stretches
+    missing: list[str]  # WARC files the catalog names that the archive lacks
+    pages_left_out: int  # pages whose WARC is damaged or missing
+    texts_missing: int
+    texts_cut: int
+
+    @property
+    def complete(self) -> bool:
+        """Everything chosen is in the package."""
+        return not self.damaged and not self.missing
+
+
+def day_range(since: str = "", until: str = "") -> tuple[str, str]:
+    """Capture-time bounds for :func:`choose` from days (``YYYY-MM-DD``, ``until`` inclusive) or UTC times
+    (``YYYY-MM-DDTHH:MM[:SS]``, ``until`` exclusive); ``ValueError`` for anything else or an empty range."""
+    first = _bound(since, "--since", end=False) if since else ""
+    last = _bound(until, "--until", end=True) if until else ""
+    if first and last and first >= last:
+        raise ValueError(f"the range is empty: --since {since} is not before --until {until}")
+    return first, last
+
+
+def _bound(text: str, option: str, end: bool) -> str:
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return (day + timedelta(days=1) if end else day).isoformat()
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{option} takes a day (2024-03-27) or a UTC time (2024-03-27T15:00), not {text!r}") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat()
+
+
+def choose(connection: sa.Connection, root: Path, outlets: Iterable[str] = (), since: str = "",
+           until: str = "") -> Selection:
+    """Each article's latest extracted capture fetched in [``since``, ``until``) (bounds from :func:`day_range`;
+    empty: open), of ``outlets`` (none: every one), and where its WARC is under ``root``."""
+    query = sa.select(captures.c.record_id, captures.c.outlet, captures.c.url_key, captures.c.url,
+                      captures.c.fetched, captures.c.warc_file, captures.c.title, captures.c.byline,
+                      captures.c.source, captures.c.published, captures.c.version,
+                      captures.c.article_text_path).where(captures.c.status == EXTRACTED)
+    if chosen := sorted(set(outlets)):
+        query = query.where(captures.c.outlet.in_(chosen))
+    if since:
+        query = query.where(captures.c.fetched >= since)
+    if until:
+        query = query.where(captures.c.fetched < until)
+    latest: dict[tuple[str, str], Any] = {}
+    for row in connection.execute(query.order_by(captures.c.fetched, captures.c.record_id)):
+        latest[(row.outlet, row.url_key or row.url)] = row  # the latest fetch of each article wins
+    selection = Selection()
+    finder = _WarcFinder(root)
+    for row in sorted(latest.values(), key=lambda row: (row.fetched, row.record_id)):
+        text, cut, found = _article_text(root, row.article_text_path)
+        selection.texts_cut += cut
+        selection.texts_missing += not found
+        number = len(selection.pages)
+        selection.pages.append({
+            "id": _page_id(row.record_id), "url": row.url, "ts": _iso(row.fetched), "title": row.title or "",
+            "text": text, "outlet": row.outlet, "byline": row.byline or "", "source": row.source or "",
+            "published": row.published or "", "version": row.version or 1, "record_id": row.record_id,
+        })
+        path = finder.find(row.outlet, row.warc_file or "")
+        if path is None:
+            selection.missing.setdefault(row.warc_file or "(no WARC recorded)", []).append(number)
+        else:
+            selection.warcs.setdefault(path, []).append(number)
+    return selection
+
+
+def package(selection: Selection, output: Path, force: bool = False, title: str = "", description: str = "",
+            progress: Callable[[str], None] | None = None) -> Report:
+    """Write ``selection`` as a WACZ at ``output`` (refused when it exists, unless ``force``).
+
+    Damaged WARCs (any stretch :func:`~pipelines.warc_reader.read_archive` cannot read whole) stay out, with
+    their pages; :class:`PackageError` when nothing whole is left, the output exists, or writing fails.
+    """
+    say = progress or (lambda _message: None)
+    started = time.monotonic()
+    output = Path(output)
+    if output.exists() and not force:
+        raise PackageError(f"{output} exists: choose another name, or --force to replace it")
+    if not output.parent.is_dir():
+        raise PackageError(f"no folder {output.parent} to write {output.name} in")
+    _remove_leftovers(output)
+    damaged: dict[Path, list[Damage]] = {}
+    whole: list[Path] = []
+    total = sum(path.stat().st_size for path in selection.warcs)
+    checked, said = 0, time.monotonic()
+    for path in sorted(selection.warcs):
+        damages = [item for item in read_archive(path) if isinstance(item, Damage)]
+        checked += path.stat().st_size
+        if time.monotonic() - said >= PROGRESS_EVERY:
+            said = time.monotonic()
+            say(f"checked {len(whole) + len(damaged) + 1:,}/{len(selection.warcs):,} WARC files "
+                f"({checked / 2**20:,.0f} of {total / 2**20:,.0f} MB)")
+        if damages:
+            damaged[path] = damages
+            logger.warning("%s is damaged (%d stretch(es), first: %s at offset %d): left out of the package",
+                           path, len(damages), damages[0].error, damages[0].offset)
+        else:
+            whole.append(path)
+    kept = sorted(number for path in whole for number in selection.warcs[path])
+    if not kept:
+        raise PackageError("nothing to package: " + ("no article capture matches" if not selection.pages else
+                                                     "every WARC holding the chosen captures is damaged or missing"))
+    pages = [selection.pages[number] for number in kept]
+    partial = output.parent / f".{output.name}.{os.getpid()}.partial"
+    try:
+        with tempfile.TemporaryDirectory(prefix="wacz-pages-") as folder:
+            pages_file = Path(folder) / "pages.jsonl"
+            with open(pages_file, "w", encoding="utf-8") as fh:
+                for line in [PAGES_HEADER, *pages]:
+                    fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+            arguments = ["create", "-o", str(partial), "-p", str(pages_file), "--copy-pages",
+                         *(["--title", title] if title else []), *(["--desc", description] if description else []),
+                         *map(str, whole)]
+            with _Watch(partial, sum(path.stat().st_size for path in whole), say):
+                _py_wacz(arguments)
+        if force:
+            os.replace(partial, output)
+        else:
+            try:
+                os.link(partial, output)  # never replaces a file made meanwhile
+            except FileExistsError:
+                raise PackageError(f"{output} appeared while packaging: left as it was; --force replaces it") from None
+            partial.unlink()
+    except BaseException as error:
+        partial.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise PackageError(f"could not write {output}: {error.strerror or error}") from error
+        raise
+    missing = sorted(selection.missing)
+    return Report(output, len(pages), whole, sum(path.stat().st_size for path in whole), output.stat().st_size,
+                  time.monotonic() - started, damaged, missing,
+                  sum(len(selection.warcs[path]) for path in damaged) + sum(map(len, selection.missing.values())),
+                  selection.texts_missing, selection.texts_cut)
+
+
+def _py_wacz(arguments: list[str]) -> None:
+    """py-wacz's ``wacz create``, in this process; what it prints goes to the log."""
+    from wacz.main import main as wacz_main
+
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said):
+        try:
+            status = wacz_main(arguments)
+        except SystemExit as exit_:  # its argument parser's way of failing
+            status = exit_.code
+    for line in said.getvalue().splitlines():
+        logger.debug("py-wacz: %s", line)
+    if status:
+        raise PackageError(f"py-wacz failed (status {status}): {said.getvalue().strip()[-500:]}")
+
+
+class _Watch:
+    """Says every few seconds how far the package being written has got (py-wacz itself says nothing)."""
+
+    def __init__(self, path: Path, expected: int, say: Callable[[str], None], every: float = PROGRESS_EVERY) -> None:
+        self.path, self.expected, self.say, self.every = path, expected, say, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wacz-progress", daemon=True)
+
+    def __enter__(self) -> _Watch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            with contextlib.suppress(OSError):
+                written = self.path.stat().st_size
+                self.say(f"packaging: {written / 2**20:,.0f} of about {self.expected / 2**20:,.0f} MB written")
+
+
+def _remove_leftovers(output: Path) -> None:
+    """Remove unfinished packages of ``output`` whose process is gone (a run killed before it could)."""
+    for candidate in output.parent.glob(f".{output.name}.*.partial"):
+        match = _PARTIAL.match(candidate.name)
+        if match and match["name"] == output.name and not _alive(int(match["pid"])):
+            candidate.unlink(missing_ok=True)
+            logger.info("removed %s, left by a packaging run that was stopped", candidate)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _WarcFinder:
+    """Where a WARC named by the catalog is: ``<root>/<outlet>/warc/<name>``, else anywhere under the root (a
+    catalog rebuilt from WARCs kept elsewhere)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._elsewhere: dict[str, Path] | None = None
+
+    def find(self, outlet: str, name: str) -> Path | None:
+        if not name or "/" in name or name.startswith("."):
+            return None
+        usual = self.root / outlet / "warc" / name
+        if usual.is_file():
+            return usual
+        if self._elsewhere is None:
+            self._elsewhere = {}
+            for path in sorted(self.root.rglob("*.warc.gz")):
+                self._elsewhere.setdefault(path.name, path)
+        return self._elsewhere.get(name)
+
+
+def _article_text(root: Path, relative: str | None) -> tuple[str, bool, bool]:
+    """The article text at ``relative`` (under ``root`` only), cut to :data:`TEXT_LIMIT`; (text, cut, found)."""
+    if not relative:
+        return "", False, False
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root.resolve()) or not path.is_file():
+        return "", False, False
+    data = path.read_bytes()
+    if len(data) <= TEXT_LIMIT:
+        return data.decode("utf-8", "replace"), False, True
+    cut = data[:TEXT_LIMIT].decode("utf-8", "ignore")
+    return cut[:cut.rfind(" ")] if " " in cut else cut, True, True
+
+
+def _page_id(record_id: str) -> str:
+    """A page id from the capture's WARC-Record-ID (``<urn:uuid:…>``): its uuid."""
+    return record_id.strip("<>").rsplit(":", 1)[-1]
+
+
+def _iso(fetched: str) -> str:
+    """The capture time as ReplayWeb.page reads a page's ``ts``: ISO 8601 in UTC."""
+    return fetched if fetched.endswith("Z") or "+" in fetched[10:] else f"{fetched}Z"

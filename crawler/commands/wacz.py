@@ -14,6 +14,7 @@ an unknown outlet, a malformed or empty range, or an output that exists without 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -90,6 +91,7 @@ class Command(ScrapyCommand):
         say = None if opts.quiet else (lambda message: print(f"  {message}", file=sys.stderr, flush=True))
         print(f"Packaging {len(selection.pages):,} articles ({chosen}) from {len(selection.warcs):,} WARC file(s) "
               f"into {opts.output}", file=sys.stderr)
+        previous = signal.signal(signal.SIGTERM, _stop)  # stopped: the unfinished package is removed on the way out
         try:
             report = package(selection, opts.output, force=opts.force, progress=say,
                              title=opts.title or f"newsarchive: {chosen}",
@@ -98,8 +100,22 @@ class Command(ScrapyCommand):
             print(f"No package written: {error}", file=sys.stderr)
             self.exitcode = 1
             return
+        except _Stopped:
+            print(f"No package written: stopped (SIGTERM) before {opts.output} was whole", file=sys.stderr)
+            self.exitcode = 1
+            return
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         _summary(report)
         self.exitcode = 0 if report.complete else 1
+
+
+class _Stopped(BaseException):
+    """SIGTERM while packaging (a BaseException: nothing on the way catches it as an error)."""
+
+
+def _stop(_signal: int, _frame: object) -> None:
+    raise _Stopped
 
 
 def _range_words(since: str, until: str) -> str:

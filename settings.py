@@ -147,6 +147,11 @@ CRAWL_KILL_GRACE = 60  # seconds between SIGTERM and SIGKILL
 LOG_KEEP = 50  # crawl logs kept per outlet
 SERVICE_LOG_MAX_BYTES = 10 * 1024 * 1024  # service.log rotates at this size...
 SERVICE_LOG_BACKUPS = 5  # ...keeping this many old files
+# Daily WACZ packages (README "Sharing the archive"): the service packages each outlet's previous UTC day as
+# <ARCHIVE_ROOT>/<outlet>/wacz/<outlet>-<YYYY-MM-DD>.wacz at WACZ_DAILY_AT (UTC), and at start when it missed that.
+WACZ_DAILY = False
+WACZ_DAILY_AT = "00:30"
+WACZ_DAILY_TIMEOUT = 3600  # seconds one outlet's package may take
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("NEWSARCHIVE_LOG_LEVEL", "INFO")

@@ -14,12 +14,15 @@ import subprocess
 import sys
 import time
 import zipfile
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from crawler.schedule.packages import package_day, package_path, previous_day
 from tests.conftest import REPO
 from tests.reading_room import OUTLETS
+from tests.test_service import ServiceProcess, wait_for
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 
@@ -203,3 +206,39 @@ def test_a_stopped_run_leaves_nothing_half_made(archive: Path, tmp_path: Path) -
     assert not package.exists() and not leftovers(out)
     done = wacz(archive, "-o", str(package))
     assert done.returncode == 0 and validate(package).returncode == 0
+
+
+def captured_yesterday(archive: Path, outlet: str) -> date:
+    """Say in the catalog that ``outlet``'s captures were made a day earlier (what the service packages)."""
+    with sqlite3.connect(archive / "catalog.sqlite") as connection:
+        rows = connection.execute("SELECT record_id, fetched FROM captures WHERE outlet = ?", (outlet,)).fetchall()
+        for record_id, fetched in rows:
+            earlier = datetime.fromisoformat(fetched.replace("Z", "+00:00")) - timedelta(days=1)
+            connection.execute("UPDATE captures SET fetched = ? WHERE record_id = ?",
+                               (earlier.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), record_id))
+    return previous_day()
+
+
+def test_daily_packages_of_each_outlet_are_made_once(archive: Path) -> None:
+    day = captured_yesterday(archive, "ndtv")
+    results = package_day(archive, ["ndtv", "jns"], day, [], timeout=120)
+    assert results == {"ndtv": f"packaged: {package_path(archive, 'ndtv', day)}", "jns": "nothing to package"}
+    assert validate(package_path(archive, "ndtv", day)).returncode == 0
+    assert not package_path(archive, "jns", day).exists()
+    assert package_day(archive, ["ndtv"], day, [], timeout=120) == {}  # made once
+
+
+def test_the_service_makes_the_missed_daily_package_at_start(archive: Path) -> None:
+    day = captured_yesterday(archive, "ndtv")
+    service = ServiceProcess(archive, "http://127.0.0.1:9", {
+        "SCHEDULE_OUTLETS": "ndtv", "SCHEDULE_OVERRIDE": "every 1h", "WACZ_DAILY": "True", "WACZ_DAILY_AT": "00:00",
+    })
+    try:
+        service.start()
+        wait_for(lambda: package_path(archive, "ndtv", day).exists(), 90, "the daily package", service)
+        assert service.signal(signal.SIGTERM) == 0
+        assert validate(package_path(archive, "ndtv", day)).returncode == 0
+        assert f"Daily packages of {day}: 1 made" in service.log()
+        assert "wacz-daily" not in service.listing()  # the service's own job is no outlet's schedule
+    finally:
+        service.close()

@@ -32,6 +32,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from scrapy.settings import BaseSettings
 from scrapy.spiderloader import get_spider_loader
@@ -46,6 +48,7 @@ from crawler.schedule.crawl_process import (
     stop_process,
 )
 from crawler.schedule.jobstore import RUN_NOW, job_store_url, make_scheduler
+from crawler.schedule.packages import missing_packages, package_day, previous_day
 from crawler.schedule.triggers import job_schedule, outlet_schedules
 from pipelines.catalog import catalog_url
 from pipelines.catalog.runs import RunHistory
@@ -61,6 +64,9 @@ SERVICE_TRIGGERS = ("schedule", "run-now", FIRST_RUN)
 FIRST_RUN_MIN_GAP = 1.0
 #: Files in ``<ARCHIVE_ROOT>/<outlet>/warc/`` that show the outlet was crawled (an open one: a killed crawl).
 WARC_SUFFIXES = (".warc", ".warc.gz", ".warc.gz.open")
+#: The daily packages' job (``WACZ_DAILY``) lives in memory, beside the job store: it is the service's own work,
+#: not an outlet's schedule (``scrapy schedule --pause`` and the reading room list outlets).
+PACKAGES_STORE, PACKAGES_JOB = "service", "wacz-daily"
 
 
 def scheduled_crawl(outlet: str, trigger: str = "schedule") -> None:
@@ -166,7 +172,7 @@ class Service:
 
     def sync_jobs(self) -> None:
         """Make the job store match the registry, keeping next run times of unchanged schedules."""
-        jobs = {job.id: job for job in self.scheduler.get_jobs()}
+        jobs = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")}
         for outlet, (trigger, description) in self.schedules.items():
             job = jobs.get(outlet)
             if job is None:
@@ -210,7 +216,7 @@ class Service:
         """
         if not self.settings.getbool("SCHEDULE_FIRST_RUN_AT_ONCE"):
             return
-        jobs = {job.id: job for job in self.scheduler.get_jobs()}
+        jobs = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")}
         recorded = set(self.history.last_runs())
         due = []
         for outlet in sorted(self.schedules):
@@ -250,6 +256,37 @@ class Service:
             return False
         return True
 
+    # -- daily packages
+    def schedule_packages(self) -> None:
+        """With ``WACZ_DAILY``: package each outlet's previous day at ``WACZ_DAILY_AT`` UTC, and at once if that
+        hour has passed today without the packages (the service was down at it)."""
+        if not self.settings.getbool("WACZ_DAILY"):
+            return
+        at = str(self.settings.get("WACZ_DAILY_AT") or "")
+        try:
+            hour, minute = (int(part) for part in at.split(":"))
+            trigger = CronTrigger(hour=hour, minute=minute, timezone=UTC)
+        except ValueError:
+            logger.error("WACZ_DAILY_AT must be a UTC time HH:MM (00:30), not %r: no daily packages", at)
+            return
+        self.scheduler.add_jobstore(MemoryJobStore(), PACKAGES_STORE)
+        name = f"{PACKAGES_JOB}: daily at {hour:02d}:{minute:02d} UTC"
+        self.scheduler.add_job(self.package_previous_day, trigger, id=PACKAGES_JOB, name=name,
+                               jobstore=PACKAGES_STORE)
+        now = datetime.now(UTC)
+        if (now.hour, now.minute) >= (hour, minute) and missing_packages(self.root, sorted(self.schedules),
+                                                                         previous_day(now)):
+            self.scheduler.add_job(self.package_previous_day, DateTrigger(now), id=PACKAGES_JOB + RUN_NOW,
+                                   name=f"{PACKAGES_JOB}: missed", jobstore=PACKAGES_STORE)
+
+    def package_previous_day(self) -> None:
+        day = previous_day()
+        results = package_day(self.root, sorted(self.schedules), day, self.overrides,
+                              self.settings.getfloat("WACZ_DAILY_TIMEOUT"))
+        made = sum(result.startswith("packaged") for result in results.values())
+        logger.info("Daily packages of %s: %d made, %d outlet(s) with nothing to package", day, made,
+                    sum(result == "nothing to package" for result in results.values()))
+
     # -- the main loop
     def run(self) -> int:
         global _SERVICE
@@ -264,6 +301,7 @@ class Service:
             self.settle_unfinished()
             self.sync_jobs()
             self.start_never_crawled()
+            self.schedule_packages()
             _SERVICE = self
             self.scheduler.resume()
             logger.info("Scheduler running: %d outlet(s), job store %s, crawl timeout %gs; archive %s",

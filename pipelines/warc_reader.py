@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
@@ -80,12 +80,58 @@ def _read_wacz(path: Path) -> Iterator[Capture | Damage]:
         if not names:
             yield Damage(path.name, 0, "WACZ holds no WARC files")
         for name in sorted(names):
+            info = archive.getinfo(name)
             try:
+                if info.compress_type == zipfile.ZIP_STORED:  # as WACZ stores WARCs: read in place, not in memory
+                    with open(path, "rb") as fh:
+                        yield from _read_stream(io.BufferedReader(_Window(fh, _data_offset(fh, info), info.file_size)),
+                                                f"{path.name}!{Path(name).name}")
+                    continue
                 data = archive.read(name)
             except (zipfile.BadZipFile, OSError, zlib.error) as error:
                 yield Damage(f"{path.name}!{name}", 0, f"unreadable inside the WACZ: {error}")
                 continue
             yield from _read_stream(io.BytesIO(data), f"{path.name}!{Path(name).name}")
+
+
+def _data_offset(fh: BinaryIO, info: zipfile.ZipInfo) -> int:
+    """Where a zip member's data starts: after its local header (30 bytes, then its name and extra field)."""
+    fh.seek(info.header_offset)
+    header = fh.read(30)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"no local header for {info.filename} at offset {info.header_offset}")
+    return info.header_offset + 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
+
+
+class _Window(io.RawIOBase):
+    """``size`` bytes of a file from ``start``, as a file of their own (a WARC stored in a WACZ)."""
+
+    def __init__(self, fh: BinaryIO, start: int, size: int) -> None:
+        self.fh, self.start, self.size, self.position = fh, start, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = max(0, base + offset)
+        return self.position
+
+    def readinto(self, buffer: Any) -> int:
+        wanted = min(len(buffer), self.size - self.position)
+        if wanted <= 0:
+            return 0
+        self.fh.seek(self.start + self.position)
+        data = self.fh.read(wanted)
+        buffer[:len(data)] = data
+        self.position += len(data)
+        return len(data)
 
 
 def _read_stream(fh: BinaryIO, name: str) -> Iterator[Capture | Damage]:

@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 
 import trafilatura  # noqa: E402
 
+from bench.peak_memory import wait_measuring  # noqa: E402
 from tests.localweb.generate import BULK_HOST, article_html, write_warc  # noqa: E402
 
 CORPORA = REPO.parent / "shared" / "corpora"
@@ -42,44 +43,17 @@ def corpus_pages() -> list[tuple[str, bytes]]:
 
 
 def replay(warc: Path, output: Path, workers: int, *options: str) -> tuple[dict, int]:
-    """Run ``scrapy replay``; its stats and the peak RSS (MB) of its largest process.
-
-    The peak is each process's own high-water mark (``VmHWM``), polled over the process tree. Not
-    ``RUSAGE_CHILDREN``: on Linux a child's ``ru_maxrss`` starts at its parent's RSS at fork (kept across
-    exec), so it would report this benchmark's own memory, not the replay's.
-    """
+    """Run ``scrapy replay``; its stats and the peak RSS (MB) of its largest process (bench.peak_memory)."""
     stats = output / "stats.json"
     process = subprocess.Popen(
         [sys.executable, "-m", "scrapy", "replay", str(warc), "-o", str(output), "--stats", str(stats),
          "--workers", str(workers), *options],
         cwd=REPO, stderr=subprocess.DEVNULL,
     )
-    peaks: dict[int, int] = {}
-    while process.poll() is None:
-        for pid in _tree(process.pid):
-            peaks[pid] = max(peaks.get(pid, 0), _high_water_kb(pid))
-        time.sleep(0.05)
+    peak = wait_measuring(process)
     if process.returncode != 0:
         raise SystemExit(f"scrapy replay failed with exit code {process.returncode}")
-    return json.loads(stats.read_text()), max(peaks.values(), default=0) // 1024
-
-
-def _tree(pid: int) -> list[int]:
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return [pid]
-    return [pid] + [descendant for child in children for descendant in _tree(int(child))]
-
-
-def _high_water_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return json.loads(stats.read_text()), peak
 
 
 def main() -> None:

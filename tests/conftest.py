@@ -89,6 +89,15 @@ def local_web():
 
 
 @pytest.fixture(scope="session")
+def pywb_bin() -> Path:
+    """pywb's commands, in the virtual environment of its own (``make pywb``)."""
+    commands = REPO / ".venv-pywb" / "bin"
+    if not (commands / "wayback").exists():
+        pytest.skip("pywb is not installed: run `make pywb` (make test does)")
+    return commands
+
+
+@pytest.fixture(scope="session")
 def shared_corpora() -> Path:
     corpora = SHARED / "corpora"
     if not corpora.is_dir():

@@ -7,14 +7,9 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import REPO, free_port, run_crawl, wait_for_port
+from tests.conftest import free_port, run_crawl, wait_for_port
 from tests.localweb import LocalWeb
 from tests.localweb.generate import BULK_HOST, write_bulk_site
-
-PYWB_BIN = REPO / ".venv-pywb" / "bin"
-
 
 
 def fetch(url: str) -> tuple[int, bytes]:
@@ -23,13 +18,6 @@ def fetch(url: str) -> tuple[int, bytes]:
             return answer.status, answer.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
-
-
-@pytest.fixture(scope="module")
-def pywb_bin() -> Path:
-    if not (PYWB_BIN / "wayback").exists():
-        pytest.skip("pywb is not installed: run `make pywb` (make test does)")
-    return PYWB_BIN
 
 
 def test_pywb_indexes_and_replays_our_warcs(pywb_bin: Path, tmp_path: Path) -> None:

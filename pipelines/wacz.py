@@ -22,6 +22,8 @@ import re
 import tempfile
 import threading
 import time
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -47,18 +49,23 @@ logger = logging.getLogger(__name__)
 
 
 class PackageError(Exception):
-    """Nothing to package, or a package that cannot be written (the message says why, for a person)."""
+    """Nothing to package, or a package that cannot be written (the message says why, for a person), and the
+    WARCs that were left out, with why."""
+
+    def __init__(self, message: str, left_out: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.left_out = left_out or {}
 
 
 @dataclass
 class Selection:
     """What a package will hold: its pages (pages.jsonl lines) and the WARC files holding them."""
 
-    pages: list[dict[str, Any]] = field(default_factory=list)
+    pages: list[dict[str, Any]] = field(default_factory=list)  # without their texts (read as they are written)
+    texts: list[str] = field(default_factory=list)  # each page's article text file, relative to the archive root
     warcs: dict[Path, list[int]] = field(default_factory=dict)  # WARC file -> its pages (indexes into pages)
     missing: dict[str, list[int]] = field(default_factory=dict)  # WARC files named by the catalog, not on disk
-    texts_missing: int = 0  # pages whose article text file is gone (listed with their title only)
-    texts_cut: int = 0  # article texts cut to TEXT_LIMIT
+    being_written: list[str] = field(default_factory=list)  # WARC files a crawl is still writing (not chosen)
 
 
 @dataclass
@@ -74,8 +81,9 @@ class Report:
     damaged: dict[Path, list[Damage]]  # WARCs left out, with their damaged stretches
     missing: list[str]  # WARC files the catalog names that the archive lacks
     pages_left_out: int  # pages whose WARC is damaged or missing
-    texts_missing: int
-    texts_cut: int
+    texts_missing: int  # pages whose article text file is gone (listed with their title only)
+    texts_cut: int  # article texts cut to TEXT_LIMIT
+    being_written: list[str]  # WARC files a crawl was still writing: their captures wait for the next package
 
     @property
     def complete(self) -> bool:
@@ -126,27 +134,32 @@ def choose(connection: sa.Connection, root: Path, outlets: Iterable[str] = (), s
         latest[(row.outlet, row.url_key or row.url)] = row  # the latest fetch of each article wins
     selection = Selection()
     finder = _WarcFinder(root)
+    being_written = set()
     for row in sorted(latest.values(), key=lambda row: (row.fetched, row.record_id)):
-        text, cut, found = _article_text(root, row.article_text_path)
-        selection.texts_cut += cut
-        selection.texts_missing += not found
+        name = row.warc_file or ""
+        if finder.being_written(row.outlet, name):  # the crawl still writes it: whole only when it is closed
+            being_written.add(name)
+            continue
         number = len(selection.pages)
         selection.pages.append({
             "id": _page_id(row.record_id), "url": row.url, "ts": _iso(row.fetched), "title": row.title or "",
-            "text": text, "outlet": row.outlet, "byline": row.byline or "", "source": row.source or "",
+            "outlet": row.outlet, "byline": row.byline or "", "source": row.source or "",
             "published": row.published or "", "version": row.version or 1, "record_id": row.record_id,
         })
-        path = finder.find(row.outlet, row.warc_file or "")
+        selection.texts.append(row.article_text_path or "")
+        path = finder.find(row.outlet, name)
         if path is None:
-            selection.missing.setdefault(row.warc_file or "(no WARC recorded)", []).append(number)
+            selection.missing.setdefault(name or "(no WARC recorded)", []).append(number)
         else:
             selection.warcs.setdefault(path, []).append(number)
+    selection.being_written = sorted(being_written)
     return selection
 
 
-def package(selection: Selection, output: Path, force: bool = False, title: str = "", description: str = "",
-            progress: Callable[[str], None] | None = None) -> Report:
-    """Write ``selection`` as a WACZ at ``output`` (refused when it exists, unless ``force``).
+def package(selection: Selection, root: Path, output: Path, force: bool = False, title: str = "",
+            description: str = "", progress: Callable[[str], None] | None = None) -> Report:
+    """Write ``selection`` (of the archive at ``root``) as a WACZ at ``output`` (refused when it exists, unless
+    ``force``).
 
     Damaged WARCs (any stretch :func:`~pipelines.warc_reader.read_archive` cannot read whole) stay out, with
     their pages; :class:`PackageError` when nothing whole is left, the output exists, or writing fails.
@@ -164,7 +177,7 @@ def package(selection: Selection, output: Path, force: bool = False, title: str 
     total = sum(path.stat().st_size for path in selection.warcs)
     checked, said = 0, time.monotonic()
     for path in sorted(selection.warcs):
-        damages = [item for item in read_archive(path) if isinstance(item, Damage)]
+        damages = [item for item in read_archive(path) if isinstance(item, Damage)] or _cut_short(path)
         checked += path.stat().st_size
         if time.monotonic() - said >= PROGRESS_EVERY:
             said = time.monotonic()
@@ -178,20 +191,22 @@ def package(selection: Selection, output: Path, force: bool = False, title: str 
             whole.append(path)
     kept = sorted(number for path in whole for number in selection.warcs[path])
     if not kept:
+        left_out = {str(path): f"damaged at offset {damages[0].offset}: {damages[0].error}"
+                    for path, damages in damaged.items()}
+        left_out.update(dict.fromkeys(selection.missing, "named by the catalog, not in the archive"))
         raise PackageError("nothing to package: " + ("no article capture matches" if not selection.pages else
-                                                     "every WARC holding the chosen captures is damaged or missing"))
-    pages = [selection.pages[number] for number in kept]
+                                                     "every WARC holding the chosen captures is damaged or missing"),
+                           left_out)
     partial = output.parent / f".{output.name}.{os.getpid()}.partial"
     try:
         with tempfile.TemporaryDirectory(prefix="wacz-pages-") as folder:
             pages_file = Path(folder) / "pages.jsonl"
-            with open(pages_file, "w", encoding="utf-8") as fh:
-                for line in [PAGES_HEADER, *pages]:
-                    fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+            texts_cut, texts_missing = _write_pages(pages_file, root, selection, kept)
             arguments = ["create", "-o", str(partial), "-p", str(pages_file), "--copy-pages",
                          *(["--title", title] if title else []), *(["--desc", description] if description else []),
                          *map(str, whole)]
-            with _Watch(partial, sum(path.stat().st_size for path in whole), say):
+            expected = sum(path.stat().st_size for path in whole) + pages_file.stat().st_size
+            with _Watch(partial, expected, say):
                 _py_wacz(arguments)
         if force:
             os.replace(partial, output)
@@ -207,10 +222,46 @@ def package(selection: Selection, output: Path, force: bool = False, title: str 
             raise PackageError(f"could not write {output}: {error.strerror or error}") from error
         raise
     missing = sorted(selection.missing)
-    return Report(output, len(pages), whole, sum(path.stat().st_size for path in whole), output.stat().st_size,
+    return Report(output, len(kept), whole, sum(path.stat().st_size for path in whole), output.stat().st_size,
                   time.monotonic() - started, damaged, missing,
                   sum(len(selection.warcs[path]) for path in damaged) + sum(map(len, selection.missing.values())),
-                  selection.texts_missing, selection.texts_cut)
+                  texts_missing, texts_cut, selection.being_written)
+
+
+def _write_pages(target: Path, root: Path, selection: Selection, kept: list[int]) -> tuple[int, int]:
+    """The page list, each article's text read as its line is written (a package of a million articles
+    never holds their texts at once); how many texts were cut, and how many are gone."""
+    cut = missing = 0
+    with open(target, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(PAGES_HEADER) + "\n")
+        for number in kept:
+            text, was_cut, found = _article_text(root, selection.texts[number])
+            cut += was_cut
+            missing += not found
+            fh.write(json.dumps({**selection.pages[number], "text": text}, ensure_ascii=False) + "\n")
+    return cut, missing
+
+
+def _cut_short(path: Path) -> list[Damage]:
+    """A gzip WARC that ends inside a gzip member (a copy or a write cut short): the reader stops quietly at
+    such an end, as the record's content is what it could read; a package must not carry it."""
+    if not path.name.endswith(".gz"):
+        return []
+    inflater, member, fed = zlib.decompressobj(31), 0, 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            while chunk:
+                try:
+                    inflater.decompress(chunk, 1 << 16)
+                except zlib.error as error:
+                    return [Damage(path.name, member, f"not gzip after offset {member}: {error}")]
+                fed += len(chunk) - len(inflater.unconsumed_tail) - len(inflater.unused_data)
+                chunk = inflater.unconsumed_tail or inflater.unused_data
+                if inflater.eof:
+                    inflater, member = zlib.decompressobj(31), fed
+    if fed > member:
+        return [Damage(path.name, member, f"cut short: the file ends inside the gzip member at offset {member}")]
+    return []
 
 
 def _py_wacz(arguments: list[str]) -> None:
@@ -223,6 +274,8 @@ def _py_wacz(arguments: list[str]) -> None:
             status = wacz_main(arguments)
         except SystemExit as exit_:  # its argument parser's way of failing
             status = exit_.code
+        except (RuntimeError, ValueError, zipfile.LargeZipFile) as error:  # a page list over 2 GiB (zipfile), ...
+            raise PackageError(f"py-wacz could not write the package: {error}") from error
     for line in said.getvalue().splitlines():
         logger.debug("py-wacz: %s", line)
     if status:
@@ -278,6 +331,10 @@ class _WarcFinder:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._elsewhere: dict[str, Path] | None = None
+
+    def being_written(self, outlet: str, name: str) -> bool:
+        """Whether a crawl is still writing the WARC (``NAME.open``: renamed when closed)."""
+        return bool(name) and "/" not in name and (self.root / outlet / "warc" / f"{name}.open").is_file()
 
     def find(self, outlet: str, name: str) -> Path | None:
         if not name or "/" in name or name.startswith("."):

@@ -242,3 +242,22 @@ def test_the_service_makes_the_missed_daily_package_at_start(archive: Path) -> N
         assert "wacz-daily" not in service.listing()  # the service's own job is no outlet's schedule
     finally:
         service.close()
+
+
+def test_a_warc_still_being_written_waits_for_the_next_package(archive: Path, tmp_path: Path) -> None:
+    writing = sorted((archive / "jns" / "warc").glob("*.warc.gz"))[0]
+    writing.rename(writing.with_name(writing.name + ".open"))  # as a running crawl has it
+    package = tmp_path / "out.wacz"
+    done = wacz(archive, "-o", str(package))
+    assert done.returncode == 0, done.stderr
+    assert f"still writing ({writing.name})" in done.stderr
+    assert "jns" not in {page["outlet"] for page in pages(package)[1:]}
+
+
+def test_nothing_whole_to_package_names_what_was_left_out(archive: Path, tmp_path: Path) -> None:
+    for warc in (archive / "ndtv" / "warc").glob("*.warc.gz"):
+        warc.write_bytes(warc.read_bytes()[:200])  # truncated
+    done = wacz(archive, "ndtv", "-o", str(tmp_path / "out.wacz"))
+    assert done.returncode == 1 and "No package written" in done.stderr
+    assert "LEFT OUT: " in done.stderr and "ndtv-" in done.stderr
+    assert not list(tmp_path.glob("*.wacz")) and not leftovers(tmp_path)

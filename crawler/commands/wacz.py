@@ -83,6 +83,10 @@ class Command(ScrapyCommand):
         finally:
             engine.dispose()
         chosen = f"{', '.join(args) or 'every outlet'}, {_range_words(opts.since, opts.until)}"
+        if selection.being_written:
+            named = ", ".join(selection.being_written[:3]) + (", ..." if len(selection.being_written) > 3 else "")
+            print(f"Not packaged: the captures in {len(selection.being_written)} WARC file(s) a crawl is still "
+                  f"writing ({named}): package them once it has closed them.", file=sys.stderr)
         if not selection.pages:
             print(f"Nothing to package: no article capture of {chosen} in the catalog {describe(target)}.",
                   file=sys.stderr)
@@ -93,11 +97,13 @@ class Command(ScrapyCommand):
               f"into {opts.output}", file=sys.stderr)
         previous = signal.signal(signal.SIGTERM, _stop)  # stopped: the unfinished package is removed on the way out
         try:
-            report = package(selection, opts.output, force=opts.force, progress=say,
+            report = package(selection, root, opts.output, force=opts.force, progress=say,
                              title=opts.title or f"newsarchive: {chosen}",
                              description=f"Article captures of {chosen}, archived by newsarchive")
         except PackageError as error:
             print(f"No package written: {error}", file=sys.stderr)
+            for name, why in sorted(error.left_out.items()):
+                print(f"  LEFT OUT: {name}: {why}", file=sys.stderr)
             self.exitcode = 1
             return
         except _Stopped:
@@ -128,10 +134,14 @@ def _range_words(since: str, until: str) -> str:
     return "all time"
 
 
+def _size(count: float) -> str:
+    return f"{count / 2**20:,.1f} MB" if count >= 2**20 else f"{count / 1024:,.0f} KB"
+
+
 def _summary(report: Report) -> None:
-    rate = report.warc_bytes / 2**20 / report.seconds if report.seconds else 0.0
+    rate = report.warc_bytes / report.seconds if report.seconds else 0.0
     print(f"Wrote {report.output}: {report.pages:,} articles, {len(report.warcs):,} WARC file(s), "
-          f"{report.package_bytes / 2**20:,.1f} MB in {report.seconds:,.1f} s ({rate:,.1f} MB/s of WARCs)")
+          f"{_size(report.package_bytes)} in {report.seconds:,.1f} s ({_size(rate)}/s of WARCs)")
     if report.texts_cut:
         print(f"  {report.texts_cut:,} article text(s) cut to the 1 MiB ReplayWeb.page searches")
     if report.texts_missing:

@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PYWB_VENV := .venv-pywb
+REPLAYWEBPAGE := .replaywebpage
+REPLAYWEBPAGE_VERSION := 2.5.3
 DEMO_ARCHIVE ?= /tmp/newsarchive-demo
 
-.PHONY: install pywb chromium redis postgres wget lint run serve demo fixtures browse test reliability bench evaluate evaluate-stories clean
+.PHONY: install pywb replaywebpage chromium redis postgres wget lint run serve demo fixtures browse test reliability bench evaluate evaluate-stories clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +25,19 @@ $(PYWB_VENV)/.installed:
 	touch $@
 
 pywb: $(PYWB_VENV)/.installed
+
+## ReplayWeb.page (the npm package: its prebuilt ui.js and sw.js) in .replaywebpage/, for viewing a WACZ package
+## (python -m crawler.viewer FILE.wacz) and for its test; downloaded once (`npm pack`, no install: no dependencies).
+$(REPLAYWEBPAGE)/.installed-$(REPLAYWEBPAGE_VERSION):
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
+	rm -rf $(REPLAYWEBPAGE) && mkdir -p $(REPLAYWEBPAGE)
+	cd $(REPLAYWEBPAGE) && npm pack --silent replaywebpage@$(REPLAYWEBPAGE_VERSION) >/dev/null
+	tar -xzf $(REPLAYWEBPAGE)/replaywebpage-$(REPLAYWEBPAGE_VERSION).tgz -C $(REPLAYWEBPAGE) --strip-components=1
+	rm $(REPLAYWEBPAGE)/replaywebpage-$(REPLAYWEBPAGE_VERSION).tgz
+	test -s $(REPLAYWEBPAGE)/ui.js && test -s $(REPLAYWEBPAGE)/sw.js
+	touch $@
+
+replaywebpage: $(REPLAYWEBPAGE)/.installed-$(REPLAYWEBPAGE_VERSION)
 
 # Headless Chromium for the browsing test (Debian's package; needs root, as in CI).
 chromium:
@@ -70,7 +85,7 @@ fixtures: install
 browse: install pywb
 	$(BIN)/python -m crawler.browse
 
-test: install pywb chromium redis postgres wget lint
+test: install pywb replaywebpage chromium redis postgres wget lint
 	$(BIN)/python -m pytest
 
 ## Fault injection and SIGKILL trials with the full budget: prints what the service did with each fault.
@@ -98,4 +113,4 @@ evaluate-stories: install
 	$(BIN)/python -m evaluation.stories
 
 clean:
-	rm -rf $(VENV) $(PYWB_VENV) .pytest_cache
+	rm -rf $(VENV) $(PYWB_VENV) $(REPLAYWEBPAGE) .pytest_cache

@@ -35,9 +35,13 @@ import sqlalchemy as sa
 from pipelines.catalog.schema import captures
 from pipelines.warc_reader import Damage, read_archive
 
-#: ReplayWeb.page searches page texts, and indexes at most 1 MiB of them: an article's text is cut to this
-#: many UTF-8 bytes (at a word), which keeps every article of a package findable by its opening.
-TEXT_LIMIT = 1024 * 1024
+#: ReplayWeb.page (2.5) builds its text search from the first 1 MiB of a WACZ's ``pages/pages.jsonl`` alone, as
+#: stored: a line crossing that mark is dropped, and no page after it can be found, not even by its headline.
+#: So the whole page list is kept under it: every article's metadata in full, and the bytes left shared out among
+#: the texts — short ones whole, long ones cut (at a word) to one common length, the opening kept.
+SEARCH_LIMIT = 1024 * 1024
+#: What a text's JSON takes beyond its UTF-8 bytes (escaped line ends and quotes), allowed for in advance.
+_ESCAPES = 1.05
 #: Seconds between progress lines on long work.
 PROGRESS_EVERY = 2.0
 #: The page list's header line (pages.jsonl, WACZ 1.1.1).
@@ -82,7 +86,9 @@ class Report:
     missing: list[str]  # WARC files the catalog names that the archive lacks
     pages_left_out: int  # pages whose WARC is damaged or missing
     texts_missing: int  # pages whose article text file is gone (listed with their title only)
-    texts_cut: int  # article texts cut to TEXT_LIMIT
+    texts_cut: int  # article texts cut to share ReplayWeb.page's 1 MiB
+    text_bytes: int | None  # the length they were cut to (None: every text whole)
+    searchable: int  # the articles ReplayWeb.page's search finds (all, unless their metadata alone is over 1 MiB)
     being_written: list[str]  # WARC files a crawl was still writing: their captures wait for the next package
 
     @property
@@ -201,7 +207,7 @@ def package(selection: Selection, root: Path, output: Path, force: bool = False,
     try:
         with tempfile.TemporaryDirectory(prefix="wacz-pages-") as folder:
             pages_file = Path(folder) / "pages.jsonl"
-            texts_cut, texts_missing = _write_pages(pages_file, root, selection, kept)
+            written = _write_pages(pages_file, root, selection, kept)
             arguments = ["create", "-o", str(partial), "-p", str(pages_file), "--copy-pages",
                          *(["--title", title] if title else []), *(["--desc", description] if description else []),
                          *map(str, whole)]
@@ -225,21 +231,60 @@ def package(selection: Selection, root: Path, output: Path, force: bool = False,
     return Report(output, len(kept), whole, sum(path.stat().st_size for path in whole), output.stat().st_size,
                   time.monotonic() - started, damaged, missing,
                   sum(len(selection.warcs[path]) for path in damaged) + sum(map(len, selection.missing.values())),
-                  texts_missing, texts_cut, selection.being_written)
+                  written.missing, written.cut, written.text_bytes, written.searchable, selection.being_written)
 
 
-def _write_pages(target: Path, root: Path, selection: Selection, kept: list[int]) -> tuple[int, int]:
-    """The page list, each article's text read as its line is written (a package of a million articles
-    never holds their texts at once); how many texts were cut, and how many are gone."""
-    cut = missing = 0
-    with open(target, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(PAGES_HEADER) + "\n")
-        for number in kept:
-            text, was_cut, found = _article_text(root, selection.texts[number])
-            cut += was_cut
-            missing += not found
-            fh.write(json.dumps({**selection.pages[number], "text": text}, ensure_ascii=False) + "\n")
-    return cut, missing
+@dataclass
+class _PageList:
+    cut: int = 0
+    missing: int = 0
+    text_bytes: int | None = None
+    searchable: int = 0
+
+
+def _write_pages(target: Path, root: Path, selection: Selection, kept: list[int]) -> _PageList:
+    """The page list (:data:`SEARCH_LIMIT`), each article's text read as its line is written (a package of a
+    million articles never holds their texts at once)."""
+    written = _PageList()
+    lines = [json.dumps(PAGES_HEADER).encode() + b"\n"]
+    lines += [json.dumps({**selection.pages[number], "text": ""}, ensure_ascii=False).encode() + b"\n"
+              for number in kept]
+    sizes = [_file_size(root, selection.texts[number]) for number in kept]
+    written.text_bytes = _share(SEARCH_LIMIT - sum(map(len, lines)), [int(size * _ESCAPES) for size in sizes])
+    with open(target, "wb") as fh:
+        fh.write(lines[0])
+        total = len(lines[0])
+        for number, empty in zip(kept, lines[1:], strict=True):
+            text, found = _article_text(root, selection.texts[number])
+            written.missing += not found
+            if written.text_bytes is not None and len(text.encode()) * _ESCAPES > written.text_bytes:
+                text = _opening(text, int(written.text_bytes / _ESCAPES))
+                written.cut += 1
+            line = json.dumps({**selection.pages[number], "text": text}, ensure_ascii=False).encode() + b"\n" \
+                if text else empty
+            fh.write(line)
+            total += len(line)
+            written.searchable += total <= SEARCH_LIMIT
+    return written
+
+
+def _share(budget: int, sizes: list[int]) -> int | None:
+    """The length to cut texts of these sizes to so that together they take at most ``budget`` bytes, short
+    ones whole (None: all fit whole; 0: nothing fits)."""
+    if sum(sizes) <= budget:
+        return None
+    remaining, count = max(budget, 0), len(sizes)
+    for done, size in enumerate(sorted(sizes)):
+        if size * (count - done) > remaining:
+            return remaining // (count - done)
+        remaining -= size
+    return None
+
+
+def _opening(text: str, size: int) -> str:
+    """The text's opening in at most ``size`` UTF-8 bytes, ended at a word."""
+    cut = text.encode()[:size].decode("utf-8", "ignore")
+    return cut[:cut.rfind(" ")] if " " in cut else cut
 
 
 def _cut_short(path: Path) -> list[Damage]:
@@ -349,18 +394,23 @@ class _WarcFinder:
         return self._elsewhere.get(name)
 
 
-def _article_text(root: Path, relative: str | None) -> tuple[str, bool, bool]:
-    """The article text at ``relative`` (under ``root`` only), cut to :data:`TEXT_LIMIT`; (text, cut, found)."""
+def _text_file(root: Path, relative: str | None) -> Path | None:
+    """The article text file at ``relative``, only under ``root``."""
     if not relative:
-        return "", False, False
+        return None
     path = (root / relative).resolve()
-    if not path.is_relative_to(root.resolve()) or not path.is_file():
-        return "", False, False
-    data = path.read_bytes()
-    if len(data) <= TEXT_LIMIT:
-        return data.decode("utf-8", "replace"), False, True
-    cut = data[:TEXT_LIMIT].decode("utf-8", "ignore")
-    return cut[:cut.rfind(" ")] if " " in cut else cut, True, True
+    return path if path.is_relative_to(root.resolve()) and path.is_file() else None
+
+
+def _file_size(root: Path, relative: str | None) -> int:
+    path = _text_file(root, relative)
+    return path.stat().st_size if path is not None else 0
+
+
+def _article_text(root: Path, relative: str | None) -> tuple[str, bool]:
+    """The article text at ``relative``, and whether it is there."""
+    path = _text_file(root, relative)
+    return (path.read_text("utf-8", "replace"), True) if path is not None else ("", False)
 
 
 def _page_id(record_id: str) -> str:

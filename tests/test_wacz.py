@@ -261,3 +261,23 @@ def test_nothing_whole_to_package_names_what_was_left_out(archive: Path, tmp_pat
     assert done.returncode == 1 and "No package written" in done.stderr
     assert "LEFT OUT: " in done.stderr and "ndtv-" in done.stderr
     assert not list(tmp_path.glob("*.wacz")) and not leftovers(tmp_path)
+
+
+def test_long_texts_share_the_mebibyte_replaywebpage_searches(archive: Path, tmp_path: Path) -> None:
+    full = {}
+    with sqlite3.connect(archive / "catalog.sqlite") as connection:
+        for url, path in connection.execute("SELECT url, article_text_path FROM captures WHERE status = 'extracted'"):
+            text_file = archive / path
+            long_text = "\n".join([text_file.read_text("utf-8")] * 80)  # made long: the article's text 80 times
+            text_file.write_text(long_text, "utf-8")
+            full[url] = long_text
+    package = tmp_path / "long.wacz"
+    done = wacz(archive, "-o", str(package))
+    assert done.returncode == 0, done.stderr
+    assert "cut to their first" in done.stdout and "finds" not in done.stdout
+    with zipfile.ZipFile(package) as packaged:
+        assert packaged.getinfo("pages/pages.jsonl").file_size <= 1024 * 1024
+    listed = pages(package)[1:]
+    texts = [page["text"] for page in listed]
+    assert all(texts) and all(full[page["url"]].startswith(page["text"]) for page in listed)
+    assert sum(len(text.encode()) for text in texts) > 0.8 * 1024 * 1024  # the mebibyte is used, not wasted

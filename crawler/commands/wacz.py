@@ -142,8 +142,12 @@ def _summary(report: Report) -> None:
     rate = report.warc_bytes / report.seconds if report.seconds else 0.0
     print(f"Wrote {report.output}: {report.pages:,} articles, {len(report.warcs):,} WARC file(s), "
           f"{_size(report.package_bytes)} in {report.seconds:,.1f} s ({_size(rate)}/s of WARCs)")
-    if report.texts_cut:
-        print(f"  {report.texts_cut:,} article text(s) cut to the 1 MiB ReplayWeb.page searches")
+    if report.text_bytes is not None:
+        print(f"  ReplayWeb.page searches the first 1 MiB of the page list: {report.texts_cut:,} article text(s) "
+              f"cut to their first {_size(report.text_bytes)} to share it")
+    if report.searchable < report.pages:
+        print(f"  ReplayWeb.page's search finds {report.searchable:,} of the {report.pages:,} articles (their "
+              "headlines and metadata alone fill its 1 MiB): package fewer outlets or days to search them all")
     if report.texts_missing:
         print(f"  {report.texts_missing:,} article(s) listed without text: their text files are gone "
               "(`scrapy replay` rewrites them from the WARCs)")

@@ -100,6 +100,7 @@ bench: install
 	$(BIN)/python bench/scale_out.py
 	$(BIN)/python bench/search_speed.py
 	$(BIN)/python bench/stories_speed.py
+	$(BIN)/python bench/wacz_speed.py
 
 ## Extraction accuracy on the shared corpora (../shared/corpora), next to trafilatura's default run:
 ## a table on stdout, the full result in archive/evaluation.json (python -m evaluation --help).

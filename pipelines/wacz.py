@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -204,8 +205,10 @@ def package(selection: Selection, root: Path, output: Path, force: bool = False,
                                                      "every WARC holding the chosen captures is damaged or missing"),
                            left_out)
     partial = output.parent / f".{output.name}.{os.getpid()}.partial"
+    _UNFINISHED.add(partial)
     try:
         with tempfile.TemporaryDirectory(prefix="wacz-pages-") as folder:
+            _UNFINISHED.add(Path(folder))
             pages_file = Path(folder) / "pages.jsonl"
             written = _write_pages(pages_file, root, selection, kept)
             arguments = ["create", "-o", str(partial), "-p", str(pages_file), "--copy-pages",
@@ -227,6 +230,8 @@ def package(selection: Selection, root: Path, output: Path, force: bool = False,
         if isinstance(error, OSError):
             raise PackageError(f"could not write {output}: {error.strerror or error}") from error
         raise
+    finally:
+        _UNFINISHED.clear()
     missing = sorted(selection.missing)
     return Report(output, len(kept), whole, sum(path.stat().st_size for path in whole), output.stat().st_size,
                   time.monotonic() - started, damaged, missing,
@@ -285,6 +290,21 @@ def _opening(text: str, size: int) -> str:
     """The text's opening in at most ``size`` UTF-8 bytes, ended at a word."""
     cut = text.encode()[:size].decode("utf-8", "ignore")
     return cut[:cut.rfind(" ")] if " " in cut else cut
+
+
+#: What the package being written has on disk so far (its partial file, its page list's folder).
+_UNFINISHED: set[Path] = set()
+
+
+def abandon() -> None:
+    """Remove what the package being written has on disk so far: for a signal handler that ends the process at
+    once (py-wacz's indexer catches every exception around some of its steps, so an exception raised from a
+    handler may not stop it)."""
+    for path in list(_UNFINISHED):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _cut_short(path: Path) -> list[Damage]:

@@ -14,8 +14,10 @@ an unknown outlet, a malformed or empty range, or an output that exists without 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
@@ -24,7 +26,7 @@ from scrapy.exceptions import UsageError
 from crawler.commands import outlet_names
 from pipelines.catalog import catalog_url
 from pipelines.catalog.store import describe, read_only_engine, sqlite_file
-from pipelines.wacz import PackageError, Report, choose, day_range, package
+from pipelines.wacz import PackageError, Report, abandon, choose, day_range, package
 
 
 class Command(ScrapyCommand):
@@ -95,7 +97,8 @@ class Command(ScrapyCommand):
         say = None if opts.quiet else (lambda message: print(f"  {message}", file=sys.stderr, flush=True))
         print(f"Packaging {len(selection.pages):,} articles ({chosen}) from {len(selection.warcs):,} WARC file(s) "
               f"into {opts.output}", file=sys.stderr)
-        previous = signal.signal(signal.SIGTERM, _stop)  # stopped: the unfinished package is removed on the way out
+        stop = _stopper(opts.output)
+        previous = signal.signal(signal.SIGTERM, stop)  # stopped: the unfinished package is removed, then exit 1
         try:
             report = package(selection, root, opts.output, force=opts.force, progress=say,
                              title=opts.title or f"newsarchive: {chosen}",
@@ -106,22 +109,21 @@ class Command(ScrapyCommand):
                 print(f"  LEFT OUT: {name}: {why}", file=sys.stderr)
             self.exitcode = 1
             return
-        except _Stopped:
-            print(f"No package written: stopped (SIGTERM) before {opts.output} was whole", file=sys.stderr)
-            self.exitcode = 1
-            return
         finally:
             signal.signal(signal.SIGTERM, previous)
         _summary(report)
         self.exitcode = 0 if report.complete else 1
 
 
-class _Stopped(BaseException):
-    """SIGTERM while packaging (a BaseException: nothing on the way catches it as an error)."""
+def _stopper(output: Path) -> Callable[[int, object], None]:
+    """A SIGTERM handler: remove the unfinished package and end the process at once."""
 
+    def stop(_signal: int, _frame: object) -> None:
+        abandon()
+        print(f"No package written: stopped (SIGTERM) before {output} was whole", file=sys.stderr, flush=True)
+        os._exit(1)
 
-def _stop(_signal: int, _frame: object) -> None:
-    raise _Stopped
+    return stop
 
 
 def _range_words(since: str, until: str) -> str:

@@ -5,6 +5,8 @@ A developer's tool, not part of the product (it is not in the wheel): it may imp
 
 - :mod:`evaluation.corpora`: the corpora (``../shared/corpora``) and their loaders;
 - :mod:`evaluation.metrics`: each corpus's metric, page by page and over the corpus;
+- :mod:`evaluation.fields`: field comparisons against string-valued truth (bylines, titles with a site name,
+  dates, excerpts, first words) for the Readability and Postlight corpora;
 - :mod:`evaluation.run`: the extractors run on the pages, scored (:func:`evaluate`), and the table;
 - :mod:`evaluation.__main__`: the command line.
 """

@@ -1,5 +1,6 @@
 """``python -m evaluation``: score the article extractor on the shared corpora, beside trafilatura's
-default run.
+default run (and newspaper4k's, when it is installed: it is not a project dependency, its column is
+skipped with a note otherwise, or on ``--no-newspaper4k``).
 
 Prints one table (a row per metric, a column per extractor) and writes the full result, page by page,
 as JSON (``archive/evaluation.json`` under the current directory unless ``--json`` says otherwise). The
@@ -18,7 +19,14 @@ from importlib.metadata import version
 from pathlib import Path
 
 from evaluation.corpora import CORPORA, DEFAULT_CORPORA_DIR
-from evaluation.run import Extractor, evaluate, format_table, trafilatura_default
+from evaluation.run import (
+    Extractor,
+    evaluate,
+    format_table,
+    newspaper4k_available,
+    newspaper4k_default,
+    trafilatura_default,
+)
 
 OURS = "pipelines.extract:extract_article"
 DEFAULT_JSON = Path("archive") / "evaluation.json"
@@ -65,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ours", default=OURS,
                         help=f"our extractor as module:function (by default {OURS}); "
                              "'none' for trafilatura only")
+    parser.add_argument("--no-newspaper4k", action="store_true",
+                        help="leave newspaper4k out even when it is installed")
     return parser
 
 
@@ -88,10 +98,19 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             parser.error(str(exc))
     extractors["trafilatura"] = trafilatura_default
+    if opts.no_newspaper4k:
+        pass
+    elif newspaper4k_available():
+        extractors["newspaper4k"] = newspaper4k_default
+    else:
+        print("newspaper4k is not installed: its column is skipped (pip install newspaper4k to add it)",
+              file=sys.stderr)
 
     result = evaluate(extractors, corpora, opts.limit, corpora_dir, opts.jobs)
     specs = {"ours": opts.ours} if "ours" in extractors else {}
     specs["trafilatura"] = f"trafilatura {version('trafilatura')} defaults"
+    if "newspaper4k" in extractors:
+        specs["newspaper4k"] = f"newspaper4k {version('newspaper4k')} defaults, images not fetched"
     generated = datetime.now(UTC).isoformat(timespec="seconds")
     result = {"generated": generated, "extractor_specs": specs, **result}
     try:

@@ -19,6 +19,8 @@ CORPORA = {
     "aeb": "article-extraction-benchmark",
     "fundus": "fundus-test-data",
     "trafilatura": "trafilatura-eval",
+    "readability": "readability-test-pages",
+    "postlight": "postlight-parser-fixtures",
 }
 #: ``../shared/corpora`` beside the project (this package's parent directory)
 DEFAULT_CORPORA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
@@ -69,6 +71,7 @@ def load_fundus(root: Path) -> list[Page]:
             "title": expected.get("title", ""),
             "authors": expected.get("authors", []),
             "published": expected.get("publishing_date", ""),
+            "publisher": row.get("publisher", ""),
         }
         pages.append(Page(row["html"], row.get("url", ""), root / row["html"], True, truth))
     return pages
@@ -85,6 +88,52 @@ def load_trafilatura_eval(root: Path) -> list[Page]:
     ]
 
 
+def load_readability(root: Path) -> list[Page]:
+    """Mozilla Readability's test pages (one folder each, sorted by name): ``source.html.gz`` decoded as
+    UTF-8, truth from ``expected-metadata.json`` (``title``, ``byline``, ``excerpt``, ``publishedTime``,
+    ``siteName``; ``None`` where Readability found nothing). The suite records no URLs: ``url`` is ""."""
+    pages = []
+    for folder in sorted(p for p in root.iterdir() if (p / "expected-metadata.json").is_file()):
+        meta = json.loads((folder / "expected-metadata.json").read_text("utf-8"))
+        truth = {
+            "title": meta.get("title"), "byline": meta.get("byline"), "excerpt": meta.get("excerpt"),
+            "published": meta.get("publishedTime"), "site_name": meta.get("siteName"),
+        }
+        pages.append(Page(folder.name, "", folder / "source.html.gz", True, truth))
+    return pages
+
+
+#: expected.json key -> truth key, for the Postlight fixtures
+POSTLIGHT_FIELDS = {"title": "title", "author": "author", "date_published": "published", "dek": "dek",
+                    "content_first_words": "first_words"}
+
+
+def load_postlight(root: Path) -> list[Page]:
+    """Postlight (Mercury) parser fixtures, in ``expected.json`` order, decoded as UTF-8.
+
+    The truth holds only the fields the fixture's test asserted: a missing key is not scored, a ``None``
+    value means "the page has none" (e.g. ``author: null``). ``first_words`` is the first entry of
+    ``content_first_words``. Records asserting none of these fields are left out; a fixture file named
+    twice gets ``#2``... after its id.
+    """
+    pages: list[Page] = []
+    seen: dict[str, int] = {}
+    for record in json.loads((root / "expected.json").read_text("utf-8")):
+        expected = record.get("expected") or {}
+        truth = {ours: expected[theirs] for theirs, ours in POSTLIGHT_FIELDS.items() if theirs in expected}
+        if "first_words" in truth:
+            words = truth["first_words"] or []
+            truth["first_words"] = words[0] if words else None
+        if not truth:
+            continue
+        name = Path(record["fixture"]).name
+        seen[name] = seen.get(name, 0) + 1
+        page_id = name if seen[name] == 1 else f"{name}#{seen[name]}"
+        pages.append(Page(page_id, record.get("url", ""), root / record["fixture_file"], True, truth))
+    return pages
+
+
 LOADERS: dict[str, Callable[[Path], list[Page]]] = {
     "aeb": load_aeb, "fundus": load_fundus, "trafilatura": load_trafilatura_eval,
+    "readability": load_readability, "postlight": load_postlight,
 }

@@ -35,6 +35,10 @@ scores F1 0.954 on these 109 pages (README: 0.958 on all 181).
   prediction misses). For the other pages ("date only"): a hit when the calendar dates agree (an aware
   prediction is first converted to the truth's UTC offset). "date (day)" applies that date test to all pages.
   Percentages are of the pages in each group.
+- authors by publisher: the "authors equal" test per publisher (fundus has 1-2 English pages each), with
+  the number of publishers whose pages are all right / all wrong and the lowest and median publisher score.
+  This only shows the spread: a leave-one-publisher-out figure needs rules fitted on the other
+  publishers, and the extractor has no fitted rules yet.
 
 ``trafilatura`` - trafilatura-eval (``evaldata.json``, 990 pages, HTML passed as raw bytes as trafilatura's
 evaluation does). Scored like trafilatura's ``tests/eval_common.py`` (commit d5f6da0):
@@ -46,6 +50,24 @@ the corpus: precision = tp/(tp+fp), recall = tp/(tp+fn), accuracy = (tp+tn)/all,
 main content without the title, so ours is scored on ``standfirst`` + ``body`` (``Article.text`` minus the
 headline). Note that trafilatura's own benchmark runs ``extract`` with ``include_comments=False``;
 the "trafilatura" column here is the library default (comments included) on every corpus.
+
+``readability`` - Mozilla Readability's test pages (94 folders, ``source.html.gz`` decoded as UTF-8, truth
+``expected-metadata.json``: what Readability itself returned). ``postlight`` - Postlight (Mercury) parser
+fixtures (``expected.json``, 152 records with an expectation: what Mercury's site-specific extractors
+returned). Both are weak, string-valued truth, scored field by field with the rules of
+:mod:`evaluation.fields` (authors from a printed byline, titles with a site name reported apart, dates by
+day and minute, excerpt/dek by token containment, the body's first words):
+
+- title: share of the pages with a title in the truth that ``match``; ``site affix`` (the headline right
+  but for a site name added or missing) and ``wrong`` (or empty) are reported beside it;
+- authors: scored on pages whose truth names someone, plus pages whose truth has no byline (Readability
+  ``null``, Mercury ``author: null``), which are right only when the prediction is empty too (their number
+  is shown); a byline that yields no name (``"Last Updated: January 7, 2025"``) is not scored. ``exact``:
+  the same set of names; ``any name``: exact, or at least one name in common;
+- date: ``day`` on pages with a truth date, ``minute`` on pages whose truth has an aware time;
+- excerpt (Readability's ``excerpt``) / dek (Mercury's ``dek``): on pages with a non-empty truth, against
+  the prediction's ``excerpt`` (see :func:`evaluation.run.fields_of`);
+- first words (Mercury only): the body starts with Mercury's ``content_first_words``.
 
 The corpus scorers (``SCORERS``) take a corpus's pages, the extractors' outputs on them (as
 :func:`evaluation.run.run_page` gives them) and an extractor's name, and return its corpus metrics and
@@ -61,6 +83,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from evaluation.corpora import Page
+from evaluation.fields import (
+    authors_verdict,
+    byline_names,
+    date_verdict,
+    excerpt_verdict,
+    first_words_verdict,
+    title_verdict,
+)
 
 # ---------------------------------------------------------------- article-extraction-benchmark metric
 
@@ -252,7 +282,19 @@ def score_fundus(pages: list[Page], outputs: list[dict], name: str) -> tuple[dic
         return 100.0 * hits / total if total else 0.0
 
     body = shingle_scores(matches)
+    by_publisher: dict[str, dict[str, int]] = {}
+    for page, detail in zip(pages, details, strict=True):
+        tally = by_publisher.setdefault(page.truth.get("publisher") or "?", {"ok": 0, "pages": 0})
+        tally["ok"] += detail["authors_ok"]
+        tally["pages"] += 1
+    shares = [100.0 * t["ok"] / t["pages"] for t in by_publisher.values()]
     metrics = {
+        "authors_by_publisher": dict(sorted(by_publisher.items())),
+        "publishers": len(by_publisher),
+        "publishers_authors_all_right": sum(t["ok"] == t["pages"] for t in by_publisher.values()),
+        "publishers_authors_all_wrong": sum(t["ok"] == 0 for t in by_publisher.values()),
+        "publisher_authors_min_pct": min(shares, default=0.0),
+        "publisher_authors_median_pct": statistics.median(shares) if shares else 0.0,
         "body_f1": body["f1"], "body_precision": body["precision"], "body_recall": body["recall"],
         "title_exact_pct": pct(counts["title_ok"], len(pages)),
         "authors_equal_pct": pct(counts["authors_ok"], len(pages)),
@@ -279,5 +321,79 @@ def score_snippets(pages: list[Page], outputs: list[dict], name: str) -> tuple[d
     return {**snippet_scores(tp, fp, fn, tn), "tp": tp, "fp": fp, "fn": fn, "tn": tn}, details
 
 
-SCORERS = {"aeb": score_aeb, "fundus": score_fundus, "trafilatura": score_snippets}
+# ---------------------------------------------------------------- string-valued metadata (readability, postlight)
+
+
+def _pct(hits: int, total: int) -> float:
+    return 100.0 * hits / total if total else 0.0
+
+
+def score_metadata_page(truth: dict[str, Any], f: dict[str, Any], byline_key: str) -> dict[str, Any]:
+    """One page's verdicts on the fields its truth holds (a missing truth key: that field is not scored).
+
+    ``byline_key`` names the truth's byline (``byline`` or ``author``); ``excerpt``/``dek`` are compared
+    with the prediction's ``excerpt``; ``first_words`` with its standfirst and body.
+    """
+    detail: dict[str, Any] = {}
+    if truth.get("title"):
+        detail["title"] = title_verdict(truth["title"], f["title"])
+    if byline_key in truth:
+        names = byline_names(truth[byline_key])
+        if truth[byline_key] and not names:
+            detail["authors"] = "unscored"  # a byline that names no one
+        else:
+            detail["authors"] = authors_verdict(names, f["authors"])
+            detail["expected_authors"] = names
+            detail["empty_truth"] = not names
+    if truth.get("published"):
+        when = date_verdict(truth["published"], f["published"])
+        detail.update({f"date_{k}": v for k, v in when.items() if v is not None})
+    for key in ("excerpt", "dek"):
+        if truth.get(key):
+            detail[key] = excerpt_verdict(truth[key], f["excerpt"])
+    if truth.get("first_words"):
+        detail["first_words"] = first_words_verdict(truth["first_words"], _main_text(f))
+    detail.update({"pred_title": f["title"], "pred_authors": f["authors"], "pred_published": f["published"],
+                   "pred_excerpt": f["excerpt"][:300]})
+    return detail
+
+
+def metadata_metrics(details: list[dict[str, Any]]) -> dict[str, Any]:
+    """Corpus percentages of the page verdicts, each with the number of pages it is over (``<field>_n``)."""
+    titles = [d["title"] for d in details if "title" in d]
+    authors = [d for d in details if d.get("authors", "unscored") != "unscored"]
+    empty = [d for d in authors if d["empty_truth"]]
+    metrics: dict[str, Any] = {
+        "title_n": len(titles),
+        "title_match_pct": _pct(titles.count("match"), len(titles)),
+        "title_site_affix_pct": _pct(titles.count("site_affix"), len(titles)),
+        "title_wrong_pct": _pct(titles.count("wrong") + titles.count("empty"), len(titles)),
+        "authors_n": len(authors),
+        "authors_exact_pct": _pct(sum(d["authors"] == "exact" for d in authors), len(authors)),
+        "authors_any_pct": _pct(sum(d["authors"] in ("exact", "partial") for d in authors), len(authors)),
+        "authors_empty_truth": len(empty),
+        "authors_empty_truth_ok": sum(d["authors"] == "exact" for d in empty),
+        "authors_unscored": sum(d.get("authors") == "unscored" for d in details),
+    }
+    for key in ("date_day", "date_minute", "excerpt", "dek", "first_words"):
+        scored = [d[key] for d in details if key in d]
+        metrics[f"{key}_n"] = len(scored)
+        metrics[f"{key}_pct"] = _pct(sum(scored), len(scored))
+    return metrics
+
+
+def score_readability(pages: list[Page], outputs: list[dict], name: str) -> tuple[dict[str, Any], list[dict]]:
+    details = [score_metadata_page(p.truth, o[name]["fields"], "byline") for p, o in zip(pages, outputs, strict=True)]
+    return metadata_metrics(details), details
+
+
+def score_postlight(pages: list[Page], outputs: list[dict], name: str) -> tuple[dict[str, Any], list[dict]]:
+    details = [score_metadata_page(p.truth, o[name]["fields"], "author") for p, o in zip(pages, outputs, strict=True)]
+    return metadata_metrics(details), details
+
+
+SCORERS = {
+    "aeb": score_aeb, "fundus": score_fundus, "trafilatura": score_snippets,
+    "readability": score_readability, "postlight": score_postlight,
+}
 

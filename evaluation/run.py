@@ -5,7 +5,10 @@ Every extractor is a callable ``(html, url) -> article | None`` whose result has
 a missing attribute counts as empty, ``None`` as "nothing extracted". ``trafilatura_default`` wraps
 trafilatura's own default run in that shape: ``trafilatura.extract(html, url=url)`` for the body and
 ``trafilatura.extract_metadata(html, default_url=url)`` for title, authors (its ``"; "``-joined author
-string, split) and date. Each page gets the same input for every extractor. A page whose extraction
+string, split), date and description (as ``excerpt``). ``newspaper4k_default`` does the same for newspaper4k
+(``Article.download(input_html=...)``, ``parse()``, images not fetched; bytes decoded with trafilatura's
+``decode_file``); it is optional: :func:`newspaper4k_available` says whether it can run. Each page gets
+the same input for every extractor. A page whose extraction
 raises counts as a failure (the error is recorded, the prediction scored as empty); the run goes on.
 
 The corpora are read by :mod:`evaluation.corpora` and scored by :mod:`evaluation.metrics`;
@@ -14,6 +17,7 @@ The corpora are read by :mod:`evaluation.corpora` and scored by :mod:`evaluation
 
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
 import os
 import sys
@@ -28,7 +32,7 @@ from evaluation.metrics import SCORERS
 
 Extractor = Callable[[str | bytes, str], Any]
 
-FIELDS = ("title", "authors", "published", "standfirst", "body", "text")
+FIELDS = ("title", "authors", "published", "standfirst", "excerpt", "body", "text")
 
 # ---------------------------------------------------------------- extractors
 
@@ -41,6 +45,7 @@ class Prediction:
     authors: list[str] = field(default_factory=list)
     published: str = ""
     standfirst: str = ""
+    excerpt: str = ""  # the page's summary (description, dek); an Article has none: its standfirst stands in
     body: str = ""
     text: str = ""
 
@@ -54,7 +59,29 @@ def trafilatura_default(html: str | bytes, url: str) -> Prediction:
     authors = [a.strip() for a in ((meta.author if meta else None) or "").split(";") if a.strip()]
     return Prediction(
         title=(meta.title if meta else None) or "", authors=authors,
-        published=(meta.date if meta else None) or "", body=body, text=body,
+        published=(meta.date if meta else None) or "", excerpt=(meta.description if meta else None) or "",
+        body=body, text=body,
+    )
+
+
+def newspaper4k_available() -> bool:
+    """Whether newspaper4k (``import newspaper``) is installed; it is not a project dependency."""
+    return importlib.util.find_spec("newspaper") is not None
+
+
+def newspaper4k_default(html: str | bytes, url: str) -> Prediction:
+    """newspaper4k's default parse of the given HTML (no download, images not fetched)."""
+    from newspaper import Article
+    from trafilatura.utils import decode_file
+
+    article = Article(url or "https://example.invalid/", fetch_images=False)
+    article.download(input_html=decode_file(html) if isinstance(html, bytes) else html)
+    article.parse()
+    published = article.publish_date
+    return Prediction(
+        title=article.title or "", authors=list(article.authors or []),
+        published=published.isoformat() if published else "", excerpt=article.meta_description or "",
+        body=article.text or "", text=article.text or "",
     )
 
 
@@ -62,6 +89,7 @@ def fields_of(article: Any) -> dict[str, Any]:
     """The metric fields of an extractor's result (all empty for ``None``)."""
     values = {name: getattr(article, name, None) or "" for name in FIELDS}
     values["authors"] = [str(a) for a in values["authors"] or []]
+    values["excerpt"] = values["excerpt"] or values["standfirst"]  # an Article's summary is its standfirst
     return values
 
 
@@ -154,7 +182,7 @@ def evaluate(
             "folder": CORPORA[corpus], "pages": len(pages), "seconds": round(time.monotonic() - started, 1),
             "metrics": {}, "errors": {}, "per_page": [{"id": p.id, "url": p.url} for p in pages],
         }
-        if corpus == "fundus":  # the metadata truth, beside each extractor's values
+        if corpus in ("fundus", "readability", "postlight"):  # the metadata truth, beside each extractor's values
             for row, page in zip(entry["per_page"], pages, strict=False):
                 row["truth"] = {k: v for k, v in page.truth.items() if k != "body"}
         for name in extractors:
@@ -182,6 +210,59 @@ TABLE_ROWS: dict[str, list[tuple[str, str]]] = {
     "trafilatura": [("f_score", "snippet F-score"), ("precision", "snippet precision"),
                     ("recall", "snippet recall"), ("accuracy", "snippet accuracy")],
 }
+TABLE_ROWS["fundus"] += [
+    ("publishers_authors_all_right", "authors: publishers all right"),
+    ("publishers_authors_all_wrong", "authors: publishers all wrong"),
+    ("publisher_authors_min_pct", "authors: lowest publisher"),
+    ("publisher_authors_median_pct", "authors: median publisher"),
+]
+_METADATA_ROWS = [
+    ("title_match_pct", "title match"), ("title_site_affix_pct", "title site affix only"),
+    ("title_wrong_pct", "title wrong or empty"),
+    ("authors_exact_pct", "authors exact"), ("authors_any_pct", "authors any name right"),
+    ("authors_empty_truth_ok", "authors: empty truth, empty prediction"),
+    ("date_day_pct", "date (day)"), ("date_minute_pct", "date (minute)"),
+]
+TABLE_ROWS["readability"] = _METADATA_ROWS + [("excerpt_pct", "excerpt")]
+TABLE_ROWS["postlight"] = _METADATA_ROWS + [("dek_pct", "dek"), ("first_words_pct", "body first words")]
+_METADATA_COUNTS = {
+    "title_match_pct": "title_n", "title_site_affix_pct": "title_n", "title_wrong_pct": "title_n",
+    "authors_exact_pct": "authors_n", "authors_any_pct": "authors_n",
+    "authors_empty_truth_ok": "authors_empty_truth",
+    "date_day_pct": "date_day_n", "date_minute_pct": "date_minute_n", "excerpt_pct": "excerpt_n",
+    "dek_pct": "dek_n", "first_words_pct": "first_words_n",
+}
+#: per corpus, the metric giving a row's number of scored pages, shown in its label
+ROW_COUNTS: dict[str, dict[str, str]] = {
+    "fundus": {"time_minute_pct": "pages_with_time",
+               "date_only_equal_pct": "pages_date_only", "publishers_authors_all_right": "publishers",
+               "publishers_authors_all_wrong": "publishers"},
+    "readability": _METADATA_COUNTS, "postlight": _METADATA_COUNTS,
+}
+PUBLISHER_NOTE = ("fundus authors by publisher (pages right/pages): the spread only - not a leave-one-publisher-out "
+                  "figure, which needs rules fitted on the other publishers; the extractor has none fitted yet")
+
+
+def _cell(key: str, value: Any) -> str:
+    if key.endswith("_pct"):
+        return f"{value:.1f}%"
+    return str(value) if isinstance(value, int) else f"{value:.3f}"
+
+
+def _publisher_lines(entry: dict[str, Any], names: list[str]) -> list[str]:
+    """Per-publisher author scores of the fundus corpus, one line each."""
+    tallies = {n: entry["metrics"][n].get("authors_by_publisher", {}) for n in names}
+    publishers = sorted({p for t in tallies.values() for p in t})
+    if not publishers:
+        return []
+    width = max(len(p) for p in publishers)
+    lines = ["", PUBLISHER_NOTE]
+    for publisher in publishers:
+        cells = [f"{tallies[n][publisher]['ok']}/{tallies[n][publisher]['pages']}" if publisher in tallies[n]
+                 else "-" for n in names]
+        lines.append("  ".join([f"  {publisher:<{width}}"] + [f"{c:>{max(len(n), 5)}}" for c, n in
+                                                              zip(cells, names, strict=True)]))
+    return lines
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -193,12 +274,10 @@ def format_table(result: dict[str, Any]) -> str:
         first = metrics[names[0]] if names else {}
         rows.append((f"{corpus}: pages", [str(entry["pages"])] * len(names)))
         for key, label in TABLE_ROWS[corpus]:
-            if key == "time_minute_pct":
-                label += f" (n={first.get('pages_with_time', 0)})"
-            elif key == "date_only_equal_pct":
-                label += f" (n={first.get('pages_date_only', 0)})"
-            pattern = "{:.1f}%" if key.endswith("_pct") else "{:.3f}"
-            cells = [pattern.format(metrics[n][key]) for n in names]
+            count = ROW_COUNTS.get(corpus, {}).get(key)
+            if count:
+                label += f" (n={first.get(count, 0)})"
+            cells = [_cell(key, metrics[n][key]) for n in names]
             rows.append((f"{corpus}: {label}", cells))
         rows.append((f"{corpus}: failures", [str(metrics[n]["failures"]) for n in names]))
         rows.append((f"{corpus}: extraction seconds",
@@ -208,4 +287,6 @@ def format_table(result: dict[str, Any]) -> str:
     lines = ["  ".join([f"{'metric':<{width}}"] + [f"{n:>{w}}" for n, w in zip(names, cols, strict=False)])]
     for label, cells in rows:
         lines.append("  ".join([f"{label:<{width}}"] + [f"{c:>{w}}" for c, w in zip(cells, cols, strict=False)]))
+    if "fundus" in result["corpora"]:
+        lines += _publisher_lines(result["corpora"]["fundus"], names)
     return "\n".join(lines)

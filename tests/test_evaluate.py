@@ -232,14 +232,23 @@ def assert_usage_error(done: subprocess.CompletedProcess, *message: str) -> None
         assert part in done.stderr, (part, done.stderr)
 
 
+#: the columns of a default run: newspaper4k's only where it is installed (not a project dependency)
+COLUMNS = ["ours", "trafilatura"] + (["newspaper4k"] if importlib.util.find_spec("newspaper") else [])
+METADATA_METRICS = {"title_match_pct", "title_site_affix_pct", "title_wrong_pct", "authors_exact_pct",
+                    "authors_any_pct", "authors_empty_truth", "date_day_pct", "date_minute_pct"}
+
+
 def check_structure(result: dict, extractors: list[str], pages: int) -> None:
     assert result["extractors"] == extractors
-    assert set(result["corpora"]) == {"aeb", "fundus", "trafilatura"}
+    assert set(result["corpora"]) == {"aeb", "fundus", "trafilatura", "readability", "postlight"}
     expected = {
         "aeb": {"f1", "precision", "recall", "accuracy"},
         "fundus": {"body_f1", "body_precision", "body_recall", "title_exact_pct", "authors_equal_pct",
-                   "time_minute_pct", "pages_with_time", "date_only_equal_pct", "date_day_pct"},
+                   "time_minute_pct", "pages_with_time", "date_only_equal_pct", "date_day_pct",
+                   "publishers_authors_all_right", "publisher_authors_median_pct"},
         "trafilatura": {"f_score", "precision", "recall", "accuracy", "tp", "fp", "fn", "tn"},
+        "readability": METADATA_METRICS | {"excerpt_pct"},
+        "postlight": METADATA_METRICS | {"dek_pct", "first_words_pct"},
     }
     for corpus, entry in result["corpora"].items():
         assert entry["pages"] == pages and len(entry["per_page"]) == pages
@@ -257,10 +266,12 @@ def test_cli_end_to_end(shared_corpora: Path, tmp_path: Path):
     done = run_evaluate("--limit", "3", "--json", str(out), "--corpora-dir", str(shared_corpora))
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text("utf-8"))
-    check_structure(result, ["ours", "trafilatura"], 3)
+    check_structure(result, COLUMNS, 3)
     assert result["extractor_specs"]["ours"] == "pipelines.extract:extract_article"
-    assert done.stdout.splitlines()[0].split() == ["metric", "ours", "trafilatura"]
+    assert done.stdout.splitlines()[0].split() == ["metric", *COLUMNS]
     assert "aeb: body F1" in done.stdout and "3/3 pages" in done.stderr
+    assert "readability: authors exact (n=" in done.stdout and "postlight: body first words (n=" in done.stdout
+    assert "not a leave-one-publisher-out figure" in done.stdout
     assert f"JSON written to {out}" in done.stderr
 
 
@@ -271,7 +282,7 @@ def failing_extract(html: str | bytes, url: str) -> None:
 def test_cli_survives_a_failing_extractor(shared_corpora: Path, tmp_path: Path):
     out = tmp_path / "evaluation.json"
     done = run_evaluate("--limit", "3", "--json", str(out), "--ours", "tests.test_evaluate:failing_extract",
-                        "--corpora-dir", str(shared_corpora))
+                        "--corpora-dir", str(shared_corpora), "--no-newspaper4k")
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text("utf-8"))
     check_structure(result, ["ours", "trafilatura"], 3)
@@ -322,7 +333,7 @@ def test_cli_refuses_a_directory_as_json_output(tiny_corpora: Path):
 
 def test_cli_writes_archive_evaluation_json_by_default(tiny_corpora: Path):
     """Without --json the result goes to archive/evaluation.json under the current directory."""
-    done = run_evaluate("--corpora-dir", str(tiny_corpora), "--corpus", "aeb",
+    done = run_evaluate("--corpora-dir", str(tiny_corpora), "--corpus", "aeb", "--no-newspaper4k",
                         "--ours", "tests.test_evaluate:echo_extract", cwd=tiny_corpora, timeout=120)
     assert done.returncode == 0, done.stderr
     out = tiny_corpora / "archive" / "evaluation.json"

@@ -8,6 +8,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from pipelines.urls import url_key
 from tests.conftest import run_crawl
 from tests.localweb import LocalWeb
@@ -39,6 +41,7 @@ def article_records(archive: Path) -> list:
             if r.type in {"response", "revisit"} and "/news/" in r.uri]
 
 
+@pytest.mark.slow
 def test_runs_fetch_only_what_is_new_and_revisit_what_is_due(tmp_path: Path) -> None:
     site, archive = tmp_path / "site", tmp_path / "archive"
     write_bulk_site(site, 5)

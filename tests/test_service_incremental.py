@@ -8,6 +8,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.localweb import LocalWeb
 from tests.localweb.generate import BULK_HOST, article_html, write_bulk_site
 from tests.test_service import ServiceProcess, finished, wait_for
@@ -18,6 +20,7 @@ SETTINGS = {"SPIDER_MODULES": "tests.outlets", "SCHEDULE_OUTLETS": "bulk", "SCHE
             "REVISIT_AFTER": f"{REVISIT_AFTER}s"}
 
 
+@pytest.mark.slow
 def test_service_archives_the_news_once_and_revisits(tmp_path: Path) -> None:
     site, archive = tmp_path / "site", tmp_path / "archive"
     urls = write_bulk_site(site, 4)

@@ -316,7 +316,9 @@ def test_a_hanging_outlet_is_stopped_at_the_timeout_while_the_others_keep_their_
 ) -> None:
     archive = tmp_path / "archive"
     proxy = HangingProxy(local_web.port, "axios.com")
-    timeout, grace = 8, 2  # long enough for several ndtv runs even on a loaded 2-core machine
+    # long enough for several ndtv runs even on a loaded 2-core machine: with the suite on both cores (pytest-xdist)
+    # or a busy machine, a crawl's start-up alone takes seconds, and 8 s saw a single ndtv run end during the hang
+    timeout, grace = 20, 2
     service = ServiceProcess(archive, proxy.url, {
         "SCHEDULE_OUTLETS": "ndtv,axios", "SCHEDULE_OVERRIDE": "every 1s",
         "CRAWL_TIMEOUT": str(timeout), "CRAWL_KILL_GRACE": str(grace),

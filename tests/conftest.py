@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,65 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.2)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+# --- running in parallel (pytest-xdist: ``-n 2 --dist loadfile`` in pyproject.toml) --------------------------
+#
+# A unit of work is a test module: its tests run on one worker, in order, so that a module-scoped fixture (a crawl,
+# an archive, a PostgreSQL server) is set up once. Modules that share an expensive session-scoped fixture are one
+# unit too (below), or each worker would build it. (xdist's own ``--dist loadgroup`` cannot do this here: it renames
+# tests by setting ``item._nodeid``, which pytest 9 no longer reads.) The units run longest first: see the hooks.
+SHARED_SESSION_FIXTURE_MODULES = {  # module -> its unit: the modules that read the reading room's test archive
+    "tests/test_reader.py": "reading_room_archive",
+    "tests/test_reading_room_browser.py": "reading_room_archive",
+    "tests/test_stories_cli.py": "reading_room_archive",
+}
+CHEAP_SHARED_FIXTURES = {"local_web", "shared_corpora"}  # set up by each worker that needs them
+
+
+def work_unit(nodeid: str) -> str:
+    """The unit of work of a test: its module, or the name of the expensive session fixture its module shares."""
+    module = nodeid.split("::", 1)[0]
+    return SHARED_SESSION_FIXTURE_MODULES.get(module, module)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # noqa: ANN201 - xdist's scheduler
+    """``--dist loadfile``, with the modules that share an expensive session fixture in one unit."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ModulesAndSharedFixtures(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return ModulesAndSharedFixtures(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Order the units of work longest first (``slow`` tests weigh 30, others 1), so that the two workers end at
+    about the same time; a unit's tests keep their order. Warn of an expensive session fixture that two units
+    share (each worker would set it up): its modules belong in SHARED_SESSION_FIXTURE_MODULES."""
+    units: dict[str, list[int]] = {}
+    users: dict[str, set[str]] = {}
+    for index, item in enumerate(items):
+        unit = work_unit(item.nodeid)
+        units.setdefault(unit, []).append(index)
+        info = getattr(item, "_fixtureinfo", None)
+        for name, definitions in (info.name2fixturedefs.items() if info else ()):
+            where = getattr(definitions[-1].func, "__module__", "") or ""
+            if definitions[-1].scope == "session" and where.startswith("tests") and name not in CHEAP_SHARED_FIXTURES:
+                users.setdefault(name, set()).add(unit)
+    for name, shared_by in users.items():
+        if len(shared_by) > 1:
+            warnings.warn(pytest.PytestWarning(
+                f"the session fixture {name} is set up by each worker that runs one of {sorted(shared_by)}: "
+                "name their modules in SHARED_SESSION_FIXTURE_MODULES (tests/conftest.py)"), stacklevel=1)
+    weight = {unit: sum(30 if items[i].get_closest_marker("slow") else 1 for i in members)
+              for unit, members in units.items()}
+    order = sorted(units, key=lambda unit: (-weight[unit], units[unit][0]))
+    items[:] = [items[index] for unit in order for index in units[unit]]
 
 
 @pytest.fixture(scope="session")

@@ -229,17 +229,22 @@ def _fault_check(run: FaultRun, fault: Fault) -> Check:
 # --- SIGKILL trials ----------------------------------------------------------------------------------
 
 
-def _env() -> dict[str, str]:
+def _env(temporary: Path | None = None) -> dict[str, str]:
+    """The environment of the processes under test; ``temporary``, their temporary folder (TMPDIR)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("http_proxy", None), env.pop("https_proxy", None)
+    if temporary is not None:
+        env["TMPDIR"] = str(temporary)
     return env
 
 
-def _kill_after(command: list[str], ready: Callable[[], bool], delay: float, log: Path) -> tuple[bool, list[str]]:
+def _kill_after(
+    command: list[str], ready: Callable[[], bool], delay: float, log: Path, temporary: Path | None = None
+) -> tuple[bool, list[str]]:
     """Start ``command``, wait until ``ready()`` then ``delay`` seconds more, SIGKILL it; (killed? False if it
     ended first, and the processes it had started that were still alive 5 seconds after the kill)."""
     with open(log, "ab") as sink:
-        process = subprocess.Popen(command, cwd=REPO, env=_env(), stdout=sink, stderr=sink)
+        process = subprocess.Popen(command, cwd=REPO, env=_env(temporary), stdout=sink, stderr=sink)
     deadline = time.monotonic() + 60
     while not ready() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -374,6 +379,10 @@ def replay_kill_trials(workdir: Path, trials: int, seed: int, articles: int = 20
         [(f"https://www.bulk.test/news/story-{n}", article_html(n).encode()) for n in range(articles)],
     )
     reference, output = workdir / "reference", workdir / "output"
+    # the replays' own temporary folder: what a killed one leaves there is its own, not that of another process
+    # (tests run side by side, say) writing the system's temporary folder at the same time
+    temporary = workdir / "tmp"
+    temporary.mkdir()
     replay = [
         sys.executable,
         "-m",
@@ -385,20 +394,20 @@ def replay_kill_trials(workdir: Path, trials: int, seed: int, articles: int = 20
         "-s",
         "SPIDER_MODULES=tests.outlets",
     ]
-    subprocess.run([*replay, "-o", str(reference)], cwd=REPO, env=_env(), capture_output=True, check=True)
+    subprocess.run([*replay, "-o", str(reference)], cwd=REPO, env=_env(temporary), capture_output=True, check=True)
     problems: list[str] = []
     killed = 0
-    temporary = _replay_temporaries()
+    before = _replay_temporaries(temporary)
     for trial in range(trials):
         # from the start of the process: some kills land in start-up, most in the extraction
         stopped, orphans = _kill_after(
-            [*replay, "-o", str(output)], lambda: True, rng.uniform(1.0, 6.0), workdir / "replay.log"
+            [*replay, "-o", str(output)], lambda: True, rng.uniform(1.0, 6.0), workdir / "replay.log", temporary
         )
         killed += stopped
         problems += [f"trial {trial}: left running after the kill: {orphan}" for orphan in orphans]
         problems += [f"trial {trial}: {p}" for p in _no_partial_outputs(output)]
-    problems += [f"a killed replay left {path} behind" for path in sorted(_replay_temporaries() - temporary)]
-    done = subprocess.run([*replay, "-o", str(output)], cwd=REPO, env=_env(), capture_output=True, text=True)
+    problems += [f"a killed replay left {path} behind" for path in sorted(_replay_temporaries(temporary) - before)]
+    done = subprocess.run([*replay, "-o", str(output)], cwd=REPO, env=_env(temporary), capture_output=True, text=True)
     ours, theirs = _tree(output / "bulk"), _tree(reference / "bulk")
     rows, expected = _catalog_rows(output), _catalog_rows(reference)
     same = done.returncode == 0 and ours == theirs and rows == expected
@@ -413,9 +422,8 @@ def replay_kill_trials(workdir: Path, trials: int, seed: int, articles: int = 20
     return TrialReport("replay", trials, killed, problems, final)
 
 
-def _replay_temporaries() -> set[Path]:
-    """Temporary files and folders of replays (their indexes) in the system's temporary folder."""
-    folder = Path(tempfile.gettempdir())
+def _replay_temporaries(folder: Path) -> set[Path]:
+    """Temporary files and folders of replays (their indexes) in their temporary folder."""
     return {path for pattern in ("replay-index-*", "etilqs_*") for path in folder.glob(pattern)}
 
 

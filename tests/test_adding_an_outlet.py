@@ -91,6 +91,7 @@ def scrapy(env: dict[str, str], *args: str, proxy: str = "") -> subprocess.Compl
     return subprocess.run(command, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=180)
 
 
+@pytest.mark.slow
 def test_scaffold_crawl_capture_check_and_the_registry_picks_the_outlet_up(
     tmp_path: Path, project: dict[str, str]
 ) -> None:

@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.warc.recovery import complete_fetches_length
@@ -34,6 +35,7 @@ def readable_records(path: Path) -> int:
     return count
 
 
+@pytest.mark.slow
 def test_sigkill_mid_crawl_then_restart(tmp_path: Path) -> None:
     site, archive = tmp_path / "site", tmp_path / "archive"
     urls = write_bulk_site(site, 300)

@@ -95,6 +95,7 @@ class Frontier:
             worker.wait(60)
 
 
+@pytest.mark.slow
 def test_three_workers_one_killed_archive_every_article_once_and_keep_per_host_politeness(
     tmp_path: Path, redis_url: str
 ) -> None:

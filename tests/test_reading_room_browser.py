@@ -52,6 +52,7 @@ def servers(reading_room_archive: Path) -> Iterator[tuple[ReadingRoom, int]]:
         pywb.wait(10)
 
 
+@pytest.mark.slow
 def test_a_reader_searches_reads_the_seed_article_replays_it_and_sees_a_diff(
         servers: tuple[ReadingRoom, int], capsys: pytest.CaptureFixture) -> None:
     from playwright.sync_api import sync_playwright

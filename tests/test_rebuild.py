@@ -78,6 +78,7 @@ def replay(archive: Path, catalog: str) -> dict:
     return json.loads(done.stdout)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_replaying_the_warcs_rebuilds_the_catalog(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     site, archive = tmp_path / "site", tmp_path / "archive"

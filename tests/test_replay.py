@@ -25,6 +25,7 @@ def run_replay(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_replay_reproduces_the_crawl_byte_for_byte(tmp_path: Path) -> None:
     """Every outlet crawled (``scrapy crawlall``, 4 at once), then its texts and catalog deleted: replay writes
     the same files, byte for byte, and the same catalog rows (see tests/test_rebuild.py)."""

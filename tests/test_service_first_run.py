@@ -54,6 +54,7 @@ def pending(service: Service) -> dict[str, tuple[str, datetime]]:
             for job in service.scheduler.get_jobs() if job.id.endswith(RUN_NOW)}
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_a_fresh_service_crawls_each_never_crawled_outlet_at_once_and_once_only(
     tmp_path: Path, local_web: LocalWeb

@@ -8,16 +8,19 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.localweb import LocalWeb
 from tests.localweb.generate import BULK_HOST, article_html, write_bulk_site
 from tests.test_service import ServiceProcess, finished, wait_for
 from tests.warc_reading import read_records
 
-REVISIT_AFTER = 6  # seconds after the first capture
+REVISIT_AFTER = 12  # seconds after the first capture: the news run must start before the first articles fall due
 SETTINGS = {"SPIDER_MODULES": "tests.outlets", "SCHEDULE_OUTLETS": "bulk", "SCHEDULE_OVERRIDE": "every 2s",
             "REVISIT_AFTER": f"{REVISIT_AFTER}s"}
 
 
+@pytest.mark.slow
 def test_service_archives_the_news_once_and_revisits(tmp_path: Path) -> None:
     site, archive = tmp_path / "site", tmp_path / "archive"
     urls = write_bulk_site(site, 4)

@@ -173,6 +173,7 @@ def test_a_credit_naming_an_unknown_source(database: str) -> None:
     catalog.close()
 
 
+@pytest.mark.slow
 def test_ten_thousand_near_identical_pages_of_one_outlet_make_no_giant_cluster(tmp_path: Path) -> None:
     """An outlet's boilerplate (a cookie wall, a "page not found" template) on 10,000 pages, each a word apart:
     no copy group, no story of them, the index's buckets capped, and real copies still found afterwards."""

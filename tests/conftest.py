@@ -92,8 +92,10 @@ SHARED_SESSION_FIXTURE_MODULES = {  # module -> its unit: the modules that read 
     "tests/test_reader.py": "reading_room_archive",
     "tests/test_reading_room_browser.py": "reading_room_archive",
     "tests/test_stories_cli.py": "reading_room_archive",
+    "tests/test_wacz.py": "reading_room_archive",
+    "tests/test_replaywebpage.py": "reading_room_archive",
 }
-CHEAP_SHARED_FIXTURES = {"local_web", "shared_corpora"}  # set up by each worker that needs them
+CHEAP_SHARED_FIXTURES = {"local_web", "shared_corpora", "pywb_bin"}  # set up by each worker that needs them
 
 
 def work_unit(nodeid: str) -> str:

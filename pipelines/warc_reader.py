@@ -160,6 +160,9 @@ def _read_stream(fh: BinaryIO, name: str) -> Iterator[Capture | Damage]:
                 failed_at = max(iterator.offset, position)
                 yield from state.take(record, iterator)
             position = None
+            if compressed and state.records and (cut := _cut_after(fh, failed_at)) is not None:
+                failed_at = cut
+                raise ValueError(f"the file is cut short: it ends inside the gzip member at offset {cut}")
         except Exception as error:  # noqa: BLE001 - a damaged stretch, whatever the cause: skip past it
             damaged += 1
             yield Damage(name, failed_at, _describe(error))
@@ -169,6 +172,25 @@ def _read_stream(fh: BinaryIO, name: str) -> Iterator[Capture | Damage]:
         yield Damage(name, failed_at, f"gave up on the file after {damaged} damaged stretches")
     elif not state.records and not damaged and _has_content(fh):
         yield Damage(name, start, "no WARC or ARC record found")
+
+
+def _cut_after(fh: BinaryIO, offset: int) -> int | None:
+    """Where the file is cut, if it is, after the last record (its gzip member at ``offset``): that member
+    ends early (the record may be whole, but what followed is lost), or a partial member follows it."""
+    fh.seek(offset)
+    inflater, used = zlib.decompressobj(31), 0
+    try:
+        while not inflater.eof and (chunk := fh.read(1 << 16)):
+            while chunk and not inflater.eof:
+                inflater.decompress(chunk, 1 << 20)
+                used += len(chunk) - len(inflater.unconsumed_tail) - len(inflater.unused_data)
+                chunk = inflater.unconsumed_tail
+    except zlib.error:
+        return offset
+    if not inflater.eof:
+        return offset
+    fh.seek(offset + used)
+    return offset + used if fh.read(1 << 16).strip(b" \t\r\n\0") else None
 
 
 def _first_record(fh: BinaryIO) -> int:
@@ -201,14 +223,14 @@ class _FileState:
         headers = record.rec_headers
         if kind == "warcinfo":
             self.outlet = _warc_fields(record.raw_stream.read(1 << 20)).get("isPartOf", self.outlet)
-            return []
+            return _whole(record)
         if kind == "metadata" and self.pending is not None and self.pending.location is not None:
             if self.pending.location.record_id in {headers.get_header("WARC-Refers-To"),
                                                    headers.get_header("WARC-Concurrent-To")}:
                 self.pending = _described(self.pending, _warc_fields(record.raw_stream.read(1 << 20)))
-            return []
+            return _whole(record)
         if kind not in {"response", "revisit"}:
-            return []
+            return _whole(record)
         ordinal = self.responses
         self.responses += kind == "response"
         payload = record.raw_stream.read(MAX_PAYLOAD + 1)
@@ -250,6 +272,19 @@ class _FileState:
         pending, damage = self.pending, self.pending_damage
         self.pending = self.pending_damage = None
         return [item for item in (damage, pending) if item is not None]
+
+
+def _whole(record: ArcWarcRecord) -> list[Capture | Damage]:
+    """Nothing, once the rest of a record not kept is read (as the reader must, to reach the next one) and found
+    whole: ``ValueError`` for one cut short (the end of a file cut off inside a request or metadata record)."""
+    if record.format == "warc" and record.rec_headers.get_header("Content-Length") is None:
+        raise ValueError(f"{record.rec_type or 'a'} record without a Content-Length: its headers are cut short")
+    while record.raw_stream.read(1 << 16):
+        pass
+    if getattr(record.raw_stream, "limit", 0) > 0:
+        raise ValueError(f"{record.rec_type or 'a'} record truncated: {record.raw_stream.limit} bytes short of its "
+                         "Content-Length")
+    return []
 
 
 def _described(capture: Capture, fields: dict[str, str]) -> Capture:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import signal
+import zlib
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -82,3 +83,22 @@ def test_mutated_warcs_never_crash_or_hang(tmp_path_factory, steps) -> None:
     # whatever was lost is accounted for: a record is read, or damage is reported somewhere in the file
     if len(captures) < len(PAGES):
         assert any(isinstance(i, Damage) for i in items) or len(mutate(original, steps)) < len(original)
+
+
+def test_a_warc_cut_short_anywhere_is_reported(tmp_path: Path) -> None:
+    """Every cut that ends the file inside a record — a response's, a request's, a metadata record's, or
+    the headers of the first — is a damaged stretch (replay exits 1), whatever the record kind."""
+    data = valid_warc(tmp_path)
+    members, start = [], 0
+    while start < len(data):  # the gzip members: one per record
+        inflater = zlib.decompressobj(31)
+        inflater.decompress(data[start:])
+        end = len(data) - len(inflater.unused_data)
+        members.append((start, end))
+        start = end
+    assert len(members) > 6
+    for first, last in members:
+        for cut in (first + 40, (first + last) // 2, last - 9):  # the headers, the middle, the gzip trailer
+            items = read_all(data[:cut])
+            assert any(isinstance(item, Damage) and not item.used for item in items), (first, cut)
+    assert not any(isinstance(item, Damage) for item in read_all(data))

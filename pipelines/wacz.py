@@ -24,7 +24,6 @@ import tempfile
 import threading
 import time
 import zipfile
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -184,7 +183,7 @@ def package(selection: Selection, root: Path, output: Path, force: bool = False,
     total = sum(path.stat().st_size for path in selection.warcs)
     checked, said = 0, time.monotonic()
     for path in sorted(selection.warcs):
-        damages = [item for item in read_archive(path) if isinstance(item, Damage)] or _cut_short(path)
+        damages = [item for item in read_archive(path) if isinstance(item, Damage)]
         checked += path.stat().st_size
         if time.monotonic() - said >= PROGRESS_EVERY:
             said = time.monotonic()
@@ -305,28 +304,6 @@ def abandon() -> None:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
-
-
-def _cut_short(path: Path) -> list[Damage]:
-    """A gzip WARC that ends inside a gzip member (a copy or a write cut short): the reader stops quietly at
-    such an end, as the record's content is what it could read; a package must not carry it."""
-    if not path.name.endswith(".gz"):
-        return []
-    inflater, member, fed = zlib.decompressobj(31), 0, 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            while chunk:
-                try:
-                    inflater.decompress(chunk, 1 << 16)
-                except zlib.error as error:
-                    return [Damage(path.name, member, f"not gzip after offset {member}: {error}")]
-                fed += len(chunk) - len(inflater.unconsumed_tail) - len(inflater.unused_data)
-                chunk = inflater.unconsumed_tail or inflater.unused_data
-                if inflater.eof:
-                    inflater, member = zlib.decompressobj(31), fed
-    if fed > member:
-        return [Damage(path.name, member, f"cut short: the file ends inside the gzip member at offset {member}")]
-    return []
 
 
 def _py_wacz(arguments: list[str]) -> None:

@@ -89,7 +89,6 @@ class Report:
     texts_cut: int  # article texts cut to share ReplayWeb.page's 1 MiB
     text_bytes: int | None  # the length they were cut to (None: every text whole)
     searchable: int  # the articles ReplayWeb.page's search finds (all, unless their metadata alone is over 1 MiB)
-    being_written: list[str]  # WARC files a crawl was still writing: their captures wait for the next package
 
     @property
     def complete(self) -> bool:
@@ -180,15 +179,15 @@ def package(selection: Selection, root: Path, output: Path, force: bool = False,
     _remove_leftovers(output)
     damaged: dict[Path, list[Damage]] = {}
     whole: list[Path] = []
-    total = sum(path.stat().st_size for path in selection.warcs)
+    sizes = {path: path.stat().st_size for path in selection.warcs}
     checked, said = 0, time.monotonic()
     for path in sorted(selection.warcs):
         damages = [item for item in read_archive(path) if isinstance(item, Damage)]
-        checked += path.stat().st_size
+        checked += sizes[path]
         if time.monotonic() - said >= PROGRESS_EVERY:
             said = time.monotonic()
             say(f"checked {len(whole) + len(damaged) + 1:,}/{len(selection.warcs):,} WARC files "
-                f"({checked / 2**20:,.0f} of {total / 2**20:,.0f} MB)")
+                f"({checked / 2**20:,.0f} of {sum(sizes.values()) / 2**20:,.0f} MB)")
         if damages:
             damaged[path] = damages
             logger.warning("%s is damaged (%d stretch(es), first: %s at offset %d): left out of the package",
@@ -213,7 +212,8 @@ def package(selection: Selection, root: Path, output: Path, force: bool = False,
             arguments = ["create", "-o", str(partial), "-p", str(pages_file), "--copy-pages",
                          *(["--title", title] if title else []), *(["--desc", description] if description else []),
                          *map(str, whole)]
-            expected = sum(path.stat().st_size for path in whole) + pages_file.stat().st_size
+            warc_bytes = sum(sizes[path] for path in whole)
+            expected = warc_bytes + pages_file.stat().st_size
             with _Watch(partial, expected, say):
                 _py_wacz(arguments)
         if force:
@@ -232,10 +232,10 @@ def package(selection: Selection, root: Path, output: Path, force: bool = False,
     finally:
         _UNFINISHED.clear()
     missing = sorted(selection.missing)
-    return Report(output, len(kept), whole, sum(path.stat().st_size for path in whole), output.stat().st_size,
+    return Report(output, len(kept), whole, warc_bytes, output.stat().st_size,
                   time.monotonic() - started, damaged, missing,
                   sum(len(selection.warcs[path]) for path in damaged) + sum(map(len, selection.missing.values())),
-                  written.missing, written.cut, written.text_bytes, written.searchable, selection.being_written)
+                  written.missing, written.cut, written.text_bytes, written.searchable)
 
 
 @dataclass
@@ -250,26 +250,28 @@ def _write_pages(target: Path, root: Path, selection: Selection, kept: list[int]
     """The page list (:data:`SEARCH_LIMIT`), each article's text read as its line is written (a package of a
     million articles never holds their texts at once)."""
     written = _PageList()
-    lines = [json.dumps(PAGES_HEADER).encode() + b"\n"]
-    lines += [json.dumps({**selection.pages[number], "text": ""}, ensure_ascii=False).encode() + b"\n"
-              for number in kept]
+    header = json.dumps(PAGES_HEADER).encode() + b"\n"
+    metadata = len(header) + sum(len(_page_line(selection.pages[number], "")) for number in kept)
     sizes = [_file_size(root, selection.texts[number]) for number in kept]
-    written.text_bytes = _share(SEARCH_LIMIT - sum(map(len, lines)), [int(size * _ESCAPES) for size in sizes])
+    written.text_bytes = _share(SEARCH_LIMIT - metadata, [int(size * _ESCAPES) for size in sizes])
     with open(target, "wb") as fh:
-        fh.write(lines[0])
-        total = len(lines[0])
-        for number, empty in zip(kept, lines[1:], strict=True):
+        fh.write(header)
+        total = len(header)
+        for number in kept:
             text, found = _article_text(root, selection.texts[number])
             written.missing += not found
             if written.text_bytes is not None and len(text.encode()) * _ESCAPES > written.text_bytes:
                 text = _opening(text, int(written.text_bytes / _ESCAPES))
                 written.cut += 1
-            line = json.dumps({**selection.pages[number], "text": text}, ensure_ascii=False).encode() + b"\n" \
-                if text else empty
+            line = _page_line(selection.pages[number], text)
             fh.write(line)
             total += len(line)
             written.searchable += total <= SEARCH_LIMIT
     return written
+
+
+def _page_line(page: dict[str, Any], text: str) -> bytes:
+    return json.dumps({**page, "text": text}, ensure_ascii=False).encode() + b"\n"
 
 
 def _share(budget: int, sizes: list[int]) -> int | None:
@@ -361,8 +363,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # someone else's process
+        pass
     return True
 
 

@@ -17,10 +17,6 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-#: ``scrapy wacz``'s exit status when it had nothing to package (or left damaged WARCs out: it says which).
-NOTHING_OR_INCOMPLETE = 1
-
-
 def package_path(root: Path, outlet: str, day: date) -> Path:
     return root / outlet / "wacz" / f"{outlet}-{day.isoformat()}.wacz"
 

@@ -19,6 +19,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from evaluation.corpora import CORPORA, DEFAULT_CORPORA_DIR
+from evaluation.rules import MODULES, ablate, format_report
 from evaluation.run import (
     Extractor,
     evaluate,
@@ -73,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ours", default=OURS,
                         help=f"our extractor as module:function (by default {OURS}); "
                              "'none' for trafilatura only")
+    parser.add_argument("--rules", choices=list(MODULES),
+                        help="instead of the table: what each rule of our authors or headline module does, "
+                             "publisher by publisher, on the fundus, readability and postlight pages (each rule "
+                             "switched off in turn; a few minutes)")
     parser.add_argument("--no-newspaper4k", action="store_true",
                         help="leave newspaper4k out even when it is installed")
     return parser
@@ -88,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     absent = [c for c in corpora if not (corpora_dir / CORPORA[c]).is_dir()]
     if absent:
         parser.error("corpus not found: " + ", ".join(f"{c} ({corpora_dir / CORPORA[c]})" for c in absent))
+    if opts.rules:
+        report = ablate(opts.rules, corpora_dir, opts.jobs, lambda line: print(line, file=sys.stderr, flush=True))
+        print(format_report(report))
+        return 0
     out = Path(opts.json_out) if opts.json_out else DEFAULT_JSON
     if out.is_dir():
         parser.error(f"--json {out} is a directory; give a file name")

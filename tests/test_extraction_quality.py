@@ -243,13 +243,6 @@ def test_the_lede_stays_in_the_body() -> None:
 # ---------------------------------------------------------------- metadata fallbacks
 
 
-def test_a_byline_element_credits_the_names_without_the_date() -> None:
-    root = root_of('<html><body><h3 class="byline">by Jeff Foust Monday, November 18, 2019</h3></body></html>')
-    assert extract._byline_names(root) == ["Jeff Foust"]
-    bio = "Jane Doe is a reporter who has covered the city for years."
-    assert extract._byline_names(root_of(f'<html><body><p class="author">{bio}</p></body></html>')) == []
-
-
 def test_a_page_that_states_no_date_gets_the_day_htmldate_finds() -> None:
     html = page(paragraphs(8), before='<div class="date">Posted on 2023-05-04</div>')
     article = extract_article(html, "https://example.org/2023/05/04/trams")

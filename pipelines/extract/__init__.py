@@ -30,10 +30,11 @@ from w3lib.encoding import html_to_unicode, resolve_encoding
 
 from pipelines import __version__
 from pipelines.capture import HTML_MEDIA_TYPES, Capture
+from pipelines.extract.authors import find_authors
 from pipelines.extract.body import PRUNE_XPATHS, Block, PageLinks, body_blocks, clean_body, looks_like_navigation
 from pipelines.extract.completion import continued_chunks, lines_in_article_body
 from pipelines.extract.heading import choose_standfirst, choose_title, is_lede, stated_text, visible_h1
-from pipelines.extract.metadata import PageMetadata, clean, dedupe, iso_datetime, names, read_metadata, split_names
+from pipelines.extract.metadata import PageMetadata, clean, dedupe, iso_datetime, names, read_metadata
 from pipelines.extract.page_text import render_page_text
 from pipelines.extract.syndication import detect_source
 from pipelines.payload import MAX_PAYLOAD, PayloadTooLarge
@@ -49,8 +50,6 @@ EXTRACTABLE_TYPES = (*HTML_MEDIA_TYPES, "application/xml", "text/xml", "")
 WALL_MAX_WORDS = 150
 #: ...and one this short, with a paywall prompt, is a teaser (a full brief is longer).
 TEASER_MAX_WORDS = 80
-#: A byline names a few people; a longer "author" element is a bio or a list.
-BYLINE_MAX_WORDS = 8
 #: A fast-pass body under this share of the page's words has likely missed the article.
 FAST_MIN_PAGE_SHARE = 0.05
 
@@ -73,18 +72,6 @@ _PAYWALL = re.compile(
     r"already a subscriber\?",
     re.I,
 )
-_BYLINE = etree.XPath(
-    '//*[contains(@class, "byline") or contains(@class, "author-name") or contains(@class, "authorName")'
-    ' or @class = "author"][not(self::meta or self::link or self::script)]'
-)
-#: Where a byline's names end and its date starts ("By A and B Monday, 18 Nov 2019").
-_BYLINE_DATE = re.compile(
-    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|"
-    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d|\d",
-    re.I,
-)
-
-
 @dataclass(frozen=True)
 class ExtractionHints:
     """Per-outlet help where generic extraction falls short (declared on the outlet)."""
@@ -204,19 +191,18 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
         return Rejection("no-article", "no article body found")
 
     site = site_name or meta.first_meta("og:site_name") or _publisher(meta) or meta.first_meta("application-name")
-    title = choose_title(root, meta, page_lines)
+    title = choose_title(root, meta, page_lines, site)
     body_lines = _body_lines(root, meta, blocks, links, title, page_lines)
     if not body_lines:
         return Rejection("no-article", "nothing but a headline")
-    authors = _authors(root, meta)
+    authors = find_authors(root, meta, site, page_lines, [*_header(page_lines, body_lines), *body_lines[:1]])
     standfirst = choose_standfirst(root, meta, title, page_lines, body_lines, authors, hints.standfirst_xpath)
     if standfirst and body_lines[0] == standfirst and page_lines.count(standfirst) < 2:
         if is_lede(root, body_lines):
             standfirst = ""  # stated as the description, but the page shows it as the first paragraph
         else:
             body_lines = body_lines[1:]  # the page shows it once, as a dek: trafilatura took it for the body
-    header_lines = page_lines[: page_lines.index(body_lines[0])] if body_lines and body_lines[0] in page_lines else []
-    source = detect_source(meta.article, header_lines, body_lines, authors, site)
+    source = detect_source(meta.article, _header(page_lines, body_lines), body_lines, authors, site)
     published, modified = _dates(root, meta)  # last: htmldate may run on the tree
     head = [line for line in (title, standfirst) if line]
     return Article(
@@ -316,36 +302,10 @@ def _publisher(meta: PageMetadata) -> str:
     return found[0] if found else ""
 
 
-def _authors(root: lxml_html.HtmlElement, meta: PageMetadata) -> list[str]:
-    """Credited names: JSON-LD, then author meta tags, then author markup, then a byline element."""
-    found = names(meta.article.get("author"))
-    if not found:
-        for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl"):
-            for value in meta.all_meta(key):
-                if not value.startswith(("http://", "https://")):
-                    found.extend(split_names(value))
-            if found:
-                break
-    if not found:
-        for element in root.xpath('//*[@rel="author" or @itemprop="author"]'):
-            name = element.xpath('.//*[@itemprop="name"]/@content | .//*[@itemprop="name"]')
-            if name and isinstance(name[0], str):
-                text = name[0]
-            else:
-                text = name[0].text_content() if name else element.text_content()
-            found.extend(split_names(clean(text)))
-    if not found:
-        found = _byline_names(root)
-    return dedupe(found)
-
-
-def _byline_names(root: lxml_html.HtmlElement) -> list[str]:
-    """The names in the first short byline element (the credit as readers see it)."""
-    for element in _BYLINE(root):
-        text = _BYLINE_DATE.split(clean(" ".join(element.itertext())))[0]
-        if 0 < len(text.split()) <= BYLINE_MAX_WORDS:
-            return split_names(text)
-    return []
+def _header(page_lines: list[str], body_lines: list[str]) -> list[str]:
+    """The page lines over the body's first line (the article's header); [] if the page does not show it."""
+    first = body_lines[0] if body_lines else None
+    return page_lines[: page_lines.index(first)] if first in page_lines else []
 
 
 def _dates(root: lxml_html.HtmlElement, meta: PageMetadata) -> tuple[str, str]:

@@ -23,6 +23,15 @@ from pipelines.extract.completion import find_paragraph
 from pipelines.extract.metadata import PageMetadata, clean
 from pipelines.extract.page_text import BULLET
 
+#: The rules of this module by name, switchable so that ``python -m evaluation --rules headline`` measures what
+#: each does on every publisher of the shared corpora.
+RULES: dict[str, str] = {
+    "site-label-h1": "an h1 that is the site's name or its page title's decoration is not the headline",
+    "title-tag": "the page title less its site decoration is a stated title too",
+    "anchor-marks": "a documentation page's anchor mark after a heading ('Title¶') is not part of it",
+}
+#: The rules in force (the evaluation switches some off to measure them).
+ENABLED: frozenset[str] = frozenset(RULES)
 #: Where a title's decoration starts: a separator with space around it ("Headline | Site").
 _SEPARATOR = re.compile(r"\s+[|\-–—:·»*]\s+")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "“": '"', "”": '"', "„": '"', "″": '"'})
@@ -55,29 +64,69 @@ def stated_text(value: Any) -> str:
 
 def visible_h1(root: lxml_html.HtmlElement) -> str:
     """The first headline the page shows."""
-    for h1 in root.iter("h1"):
-        text = clean(h1.text_content())
-        if text:
-            return text
-    return ""
+    return next(iter(_h1s(root)), "")
 
 
-def choose_title(root: lxml_html.HtmlElement, meta: PageMetadata, page_lines: list[str]) -> str:
-    """The headline: a stated title the page shows (as its h1 or a line of its own), else the best stated one."""
-    h1 = visible_h1(root)
+def _h1s(root: lxml_html.HtmlElement) -> list[str]:
+    """The page's ``<h1>`` texts, without a documentation page's anchor mark ("Title¶")."""
+    found = (clean(h1.text_content()) for h1 in root.iter("h1"))
+    return [text.rstrip("¶#").rstrip() if "anchor-marks" in ENABLED else text for text in found if text]
+
+
+def choose_title(root: lxml_html.HtmlElement, meta: PageMetadata, page_lines: list[str], site_name: str = "") -> str:
+    """The headline: the h1 a stated title confirms (or the h1 alone, where nothing is stated), else a stated
+    title the page shows as a line of its own, else the first stated one, else the page title less its
+    decoration. With several h1s, the one the stated titles or the page title confirm."""
+    html_title = clean(root.findtext(".//title") or "")
     headline = stated_text(meta.article.get("headline"))
+    raw = [headline, stated_text(meta.first_meta("og:title")), stated_text(meta.first_meta("twitter:title"))]
+    h1s = _h1s(root)
+    if "site-label-h1" in ENABLED:
+        labels = {_folded(name) for name in (site_name, meta.first_meta("og:site_name"),
+                                             meta.first_meta("application-name")) if name}
+        h1s = [h1 for h1 in h1s if not _site_label(h1, html_title, labels)]
+    confirming = [*raw, html_title] if "title-tag" in ENABLED else raw
+    h1 = next((h1 for h1 in h1s if any(_titled(text, h1) for text in confirming)), h1s[0] if h1s else "")
     bases = [text for text in (h1, headline) if text]
-    og_title = undecorated(stated_text(meta.first_meta("og:title")), bases)
-    twitter_title = undecorated(stated_text(meta.first_meta("twitter:title")), bases)
+    og_title, twitter_title = (undecorated(text, bases) for text in raw[1:])
     stated = [text for text in (headline, og_title, twitter_title) if text]
-    if h1 and (not stated or any(text.casefold() == h1.casefold() for text in stated)):
+    page_title = (undecorated(html_title, bases) if bases else _title_core(html_title)) \
+        if "title-tag" in ENABLED and html_title else ""
+    # a page title shown as a line of its own, where no title confirms the h1: the h1 is a section's name
+    shown_title = page_title if page_title in page_lines and not any(
+        same_title(text, h1) for text in [*stated, page_title]) else ""
+    if h1 and (any(text.casefold() == h1.casefold() for text in stated) or not stated and not shown_title):
         spelled = [text for text in (og_title, twitter_title) if text and same_title(text, h1)]
         return spelled[0] if spelled else h1  # confirmed; in the spelling (quotes) the publisher states
-    for text in stated:
-        if text in page_lines:
+    for text in [*stated, shown_title]:
+        if text and text in page_lines:
             return text
-    html_title = clean(root.findtext(".//title") or "")
-    return stated[0] if stated else h1 or _SEPARATOR.split(html_title)[0]
+    if stated:
+        return stated[0]
+    return h1 or (_title_core(html_title) if "title-tag" in ENABLED else _SEPARATOR.split(html_title)[0])
+
+
+def _titled(title: str, h1: str) -> bool:
+    """Whether a stated title is the h1, perhaps followed by the site's name ("Headline | Site")."""
+    key, base = title.translate(_QUOTES).casefold(), h1.translate(_QUOTES).casefold()
+    return bool(base) and (key == base or key.startswith(base) and _SEPARATOR.match(title, len(h1)) is not None)
+
+
+def _site_label(h1: str, html_title: str, sites: set[str]) -> bool:
+    """Whether an h1 is the site's name or label: a stated site name, or the decoration after the headline in
+    the page title ("Headline · Site")."""
+    if _folded(h1) in sites:
+        return True
+    return h1 in _SEPARATOR.split(html_title)[1:]
+
+
+def _title_core(html_title: str) -> str:
+    """The page title less its site decoration: its longest part ("Site - Headline" -> "Headline")."""
+    return max(_SEPARATOR.split(html_title), key=len) if html_title else ""
+
+
+def _folded(name: str) -> str:
+    return re.sub(r"\W+", " ", name.casefold()).strip()
 
 
 def same_title(one: str, other: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -118,19 +118,21 @@ def _types(node: dict[str, Any]) -> set[str]:
     return {k.split("/")[-1].lower() for k in kinds if isinstance(k, str)}
 
 
-def names(value: Any) -> list[str]:
-    """Names from a JSON-LD author-like value: a string, an object with ``name``, or a list of those."""
+def names(value: Any, split: Callable[[str], list[str]] | None = None) -> list[str]:
+    """Names from a JSON-LD author-like value: a string, an object with ``name``, or a list of those (each
+    string read as names by ``split``, :func:`split_names` by default)."""
+    split = split or split_names
     found: list[str] = []
     for item in value if isinstance(value, list) else [value]:
         if isinstance(item, str):
-            found.extend(split_names(item))
+            found.extend(split(item))
         elif isinstance(item, dict):
             name = item.get("name")
             if isinstance(name, list):
                 name = " ".join(str(n) for n in name)
             if not name and (item.get("givenName") or item.get("familyName")):
                 name = f"{item.get('givenName', '')} {item.get('familyName', '')}"
-            found.extend(split_names(clean(name)))
+            found.extend(split(clean(name)))
     return dedupe(found)
 
 

@@ -239,8 +239,8 @@ ROW_COUNTS: dict[str, dict[str, str]] = {
                "publishers_authors_all_wrong": "publishers"},
     "readability": _METADATA_COUNTS, "postlight": _METADATA_COUNTS,
 }
-PUBLISHER_NOTE = ("fundus authors by publisher (pages right/pages): the spread only - not a leave-one-publisher-out "
-                  "figure, which needs rules fitted on the other publishers; the extractor has none fitted yet")
+PUBLISHER_NOTE = ("fundus authors by publisher (pages right/pages): the spread; the leave-one-publisher-out "
+                  "figure is python -m evaluation --rules authors")
 
 
 def _cell(key: str, value: Any) -> str:

@@ -148,3 +148,24 @@ def test_the_sites_name_as_an_h1_is_not_the_headline() -> None:
     article = extract_article(html, "https://example.org/v8")
     assert article is not None and article.title == "Outside the web: standalone binaries"
     assert "site-label-h1" in heading.RULES
+
+
+def test_the_rules_report_names_each_publisher_and_applies_the_bar() -> None:
+    from evaluation import rules
+
+    assert rules.publisher("postlight", {"id": "www.newyorker.com--multiple-authors.html"}) \
+        == "postlight:www.newyorker.com"
+    assert rules.publisher("readability", {"id": "yahoo-2"}) == "readability:yahoo"
+    assert rules.publisher("fundus", {"id": "x", "truth": {"publisher": "BBC"}}) == "fundus:BBC"
+    assert rules._enters("by-line", {"a", "b", "c"}, set())
+    assert not rules._enters("by-line", {"a", "b"}, set())  # two publishers: not enough
+    assert not rules._enters("by-line", {"a", "b", "c", "d"}, {"e"})  # costs a page elsewhere
+    assert rules._enters("contacts", {"a"}, set())  # asked for by name, costs nothing
+    page = (  # the same page, extracted with one rule on and off
+        '<html><head><title>Council extends the tram line</title></head><body><article>'
+        f'<h1>Council extends the tram line</h1><p class="byline">Howard Blume Staff Writer</p>{PARAGRAPHS}'
+        '</article></body></html>')
+    with_roles = rules.WithRules("authors", frozenset(authors.RULES))(page, "https://example.org/a")
+    without_roles = rules.WithRules("authors", frozenset(authors.RULES) - {"roles"})(page, "https://example.org/a")
+    assert with_roles.authors == ["Howard Blume"] and without_roles.authors != ["Howard Blume"]
+    assert authors.ENABLED == frozenset(authors.RULES)  # restored after each call

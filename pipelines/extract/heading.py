@@ -28,7 +28,6 @@ from pipelines.extract.page_text import BULLET
 RULES: dict[str, str] = {
     "site-label-h1": "an h1 that is the site's name or its page title's decoration is not the headline",
     "title-tag": "the page title less its site decoration is a stated title too",
-    "anchor-marks": "a documentation page's anchor mark after a heading ('Title¶') is not part of it",
 }
 #: The rules in force (the evaluation switches some off to measure them).
 ENABLED: frozenset[str] = frozenset(RULES)
@@ -68,9 +67,8 @@ def visible_h1(root: lxml_html.HtmlElement) -> str:
 
 
 def _h1s(root: lxml_html.HtmlElement) -> list[str]:
-    """The page's ``<h1>`` texts, without a documentation page's anchor mark ("Title¶")."""
-    found = (clean(h1.text_content()) for h1 in root.iter("h1"))
-    return [text.rstrip("¶#").rstrip() if "anchor-marks" in ENABLED else text for text in found if text]
+    """The page's ``<h1>`` texts."""
+    return [text for text in (clean(h1.text_content()) for h1 in root.iter("h1")) if text]
 
 
 def choose_title(root: lxml_html.HtmlElement, meta: PageMetadata, page_lines: list[str], site_name: str = "") -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 SCHEMES = {"http", "https"}
 _LOCAL_NAMES = ("localhost", ".localhost", ".local", ".internal", ".localdomain", ".home.arpa")
+#: An IPv4 number as the WHATWG URL standard reads one: hexadecimal ("0x7f"), octal ("0177") or decimal.
+_IPV4_NUMBER = {16: re.compile(r"[0-9a-fA-F]*"), 8: re.compile(r"[0-7]*"), 10: re.compile(r"[0-9]+")}
 
 
 def unsafe_address(address: str) -> str:
@@ -44,7 +47,9 @@ def unsafe_address(address: str) -> str:
 
 
 def unsafe_target(url: str) -> str:
-    """Why a URL must not be fetched ('' when it may): scheme, local names, non-public IP literals."""
+    """Why a URL must not be fetched ('' when it may): scheme, local names, non-public IP literals (in every
+    form a browser reads as one: "http://2130706433/", "http://0x7f.1/" are loopback), and hosts a browser
+    refuses ("bad-host")."""
     parts = urlsplit(url)
     if parts.scheme.lower() not in SCHEMES:
         return f"scheme-{parts.scheme.lower() or 'none'}"
@@ -53,7 +58,49 @@ def unsafe_target(url: str) -> str:
         return "no-host"
     if host == "localhost" or host.endswith(_LOCAL_NAMES):
         return "local-name"
-    return unsafe_address(host)
+    if ":" in host:  # an IPv6 literal
+        return unsafe_address(host)
+    try:
+        address = ipv4_host(host)
+    except ValueError:
+        return "bad-host"
+    return unsafe_address(address) if address else ""
+
+
+def ipv4_host(host: str) -> str | None:
+    """The IPv4 address a browser reads in a host (``"127.1"``, ``"2130706433"``, ``"0x7f000001"``,
+    ``"0177.0.0.1"`` are all 127.0.0.1), as the WHATWG URL standard parses hosts; ``None`` for a domain name.
+
+    ``ValueError`` for a host that ends in a number but is no IPv4 address ("1.2.3.4.5", "example.123"):
+    browsers refuse it as invalid.
+    """
+    parts = host.split(".")
+    if len(parts) > 1 and not parts[-1]:
+        parts.pop()
+    last = parts[-1]
+    if not (last.isascii() and last.isdigit()) and _ipv4_number(last) is None:
+        return None  # a domain name
+    numbers = [_ipv4_number(part) for part in parts]
+    if len(parts) > 4 or None in numbers:
+        raise ValueError(f"{host!r} ends in a number but is not an IPv4 address")
+    *high, low = [number for number in numbers if number is not None]
+    if any(number > 255 for number in high) or low >= 256 ** (4 - len(high)):
+        raise ValueError(f"{host!r} is out of the IPv4 range")
+    return str(ipaddress.IPv4Address(sum(number << 8 * (3 - index) for index, number in enumerate(high)) + low))
+
+
+def _ipv4_number(part: str) -> int | None:
+    """One dot-separated part of an IPv4 host as a number, or None when it is not one."""
+    if not part:
+        return None
+    radix = 10
+    if part[:2] in ("0x", "0X"):
+        radix, part = 16, part[2:]
+    elif len(part) > 1 and part[0] == "0":
+        radix, part = 8, part[1:]
+    if not _IPV4_NUMBER[radix].fullmatch(part):
+        return None
+    return int(part, radix) if part else 0
 
 
 class SafeTargetsMiddleware:

@@ -25,6 +25,7 @@ HOSTILE = [
     "http://169.254.169.254/news/metadata",
     "http://10.0.0.1/news/private",
     "http://[::1]/news/loopback-six",
+    "http://2130706433/news/numeric", "http://0x7f000001/news/hex", "http://127.1/news/short",
 ]
 
 
@@ -36,6 +37,13 @@ HOSTILE = [
     ("http://0.0.0.0/", "unspecified"), ("http://localhost:8080/", "local-name"),
     ("http://metadata.google.internal/", "local-name"), ("http://printer.local/", "local-name"),
     ("file:///etc/passwd", "scheme-file"), ("ftp://example.com/x", "scheme-ftp"), ("gopher://x/", "scheme-gopher"),
+    # numeric forms of an IPv4 address, as browsers read hosts (WHATWG URL standard)
+    ("http://2130706433/", "loopback"), ("http://0x7f000001/", "loopback"), ("http://127.1/", "loopback"),
+    ("http://0177.0.0.1/", "loopback"), ("http://0x7F.0.0.1./", "loopback"), ("http://10.1/", "private"),
+    ("http://0xa9.0xfe.0xa9.0xfe/latest", "link-local"), ("http://3232235521/", "private"),
+    ("http://0/", "unspecified"), ("http://0x5db8d822/", ""), ("http://1.2.3.4.5/", "bad-host"),
+    ("http://example.123/", "bad-host"), ("http://256.1.1.1/", "bad-host"), ("http://4294967296/", "bad-host"),
+    ("http://08.0.0.1/", "bad-host"), ("http://www.0x7f.example/", ""), ("http://1.example/", ""),
 ])
 def test_unsafe_targets(url: str, reason: str) -> None:
     assert unsafe_target(url) == reason
@@ -70,6 +78,9 @@ def test_a_crawl_follows_none_of_them(tmp_path: Path) -> None:
     for reason in ("loopback", "local-name", "link-local", "private"):
         assert f"'safety/blocked/{reason}'" in crawl.log
     assert "Refused to fetch http://127.0.0.1:9/news/redirected: loopback target" in crawl.log
+    for numeric in ("http://2130706433/news/numeric", "http://0x7f000001/news/hex", "http://127.1/news/short"):
+        assert f"Refused to fetch {numeric}: loopback target" in crawl.log  # at once: no lookup, no retry
+    assert "DNSLookupError" not in crawl.log and "Retrying" not in crawl.log
 
 
 def test_off_domain_stays_off_limits_for_retries_and_frontier_workers() -> None:

@@ -129,6 +129,7 @@ REDIS_URL = os.environ.get("NEWSARCHIVE_REDIS_URL") or None
 FRONTIER_HOST_DELAY = DOWNLOAD_DELAY  # seconds between request starts to one host, across all workers
 FRONTIER_HOST_CONCURRENCY = CONCURRENT_REQUESTS_PER_DOMAIN  # requests in flight to one host, across all workers
 FRONTIER_POLL = 0.5  # seconds: how soon an idle worker notices new requests
+FRONTIER_CLAIM_TTL = 7200  # seconds a worker's claim on an article in a round lasts (crawler.frontier.claims)
 
 # --- The scheduling service (scrapy schedule / make run) ----------------------------------------
 SCHEDULE_DB_URL = None  # the job store; default sqlite:///<ARCHIVE_ROOT>/schedule.sqlite

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -11,18 +13,21 @@ import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 from scrapy import Request
 from scrapy.settings import Settings
 
-from crawler.frontier import DUPEFILTER_KEY, QUEUE_KEY, WORKERS_KEY
+from crawler.frontier import CLAIMS_KEY, DUPEFILTER_KEY, QUEUE_KEY, WORKERS_KEY
+from crawler.frontier.claims import Claims
 from crawler.frontier.dupefilter import RoundDupeFilter
 from crawler.frontier.politeness import _ACQUIRE
 from crawler.schedule.service import Service
 from crawler.spiders.ndtv import NdtvSpider
 from pipelines.catalog.runs import RunHistory
+from pipelines.urls import url_key
 from tests.conftest import REPO
 from tests.localweb import LOCAL_CRAWL_SETTINGS, LocalWeb
 from tests.localweb.generate import write_bulk_site
@@ -233,3 +238,73 @@ def test_duplicates_are_filtered_within_a_round_only(redis_url: str) -> None:
     assert not dupes.request_seen(first.replace(meta={"frontier_round": "bulk@2"}))
     dupes.clear()
     assert not dupes.request_seen(first)
+
+
+def _race(url: str, worker: str, spellings: list[tuple[str, str]], start: float, out: Any) -> None:
+    """One racing worker: beat, wait for the common start, claim every spelling; send back what it won."""
+    server = redis.Redis.from_url(url)
+    claims = Claims(server, worker)
+    order = list(spellings)
+    random.Random(worker).shuffle(order)
+    while time.time() < start:
+        pass
+    out.put((worker, [url_key(spelled) for outlet, spelled in order if claims.claim("bulk@1", outlet, spelled)]))
+
+
+def test_two_spellings_of_an_article_raced_by_workers_are_claimed_once(redis_url: str) -> None:
+    """20 runs: three worker processes claim 100 articles, each under three spellings, all at the same moment."""
+    server = redis.Redis.from_url(redis_url)
+    articles = [f"https://www.bulk.test/news/story-{n}" for n in range(100)]
+    spellings = [("bulk", spelled) for article in articles
+                 for spelled in (article, f"{article}?utm_source=feed", f"{article}/")]
+    context = multiprocessing.get_context("fork")
+    for run in range(20):
+        server.flushdb()
+        out = context.Queue()
+        start = time.time() + 0.3
+        racers = [context.Process(target=_race, args=(redis_url, f"{run}-{n}~test", spellings, start, out))
+                  for n in range(3)]
+        for racer in racers:
+            racer.start()
+        won = [out.get(timeout=30) for _ in racers]
+        for racer in racers:
+            racer.join(10)
+        claimed = Counter(key for _, keys in won for key in keys)
+        assert claimed == Counter({url_key(article): 1 for article in articles}), f"run {run}"
+        assert len([worker for worker, keys in won if keys]) >= 2, "the workers did race"
+
+
+def test_a_claim_holds_for_its_round_and_expires(redis_url: str) -> None:
+    server = redis.Redis.from_url(redis_url)
+    one, other = Claims(server, "one~h", ttl=1), Claims(server, "other~h", ttl=1)
+    assert one.claim("bulk@1", "bulk", "https://www.bulk.test/news/a")
+    assert not other.claim("bulk@1", "bulk", "https://www.bulk.test/news/a?utm_medium=x"), "claimed in the round"
+    assert not one.claim("bulk@1", "bulk", "https://www.bulk.test/news/a/"), "its own claim: another spelling"
+    assert other.claim("bulk@2", "bulk", "https://www.bulk.test/news/a"), "the next round: the seen-state decides"
+    assert other.claim("bulk@1", "ndtv", "https://www.bulk.test/news/a"), "another outlet's article"
+    time.sleep(1.2)  # a dead worker's claim leaves nothing behind
+    assert other.claim("bulk@1", "bulk", "https://www.bulk.test/news/a")
+    assert 0 < server.ttl(f"{CLAIMS_KEY}:bulk@1:bulk:{url_key('https://www.bulk.test/news/a')}") <= 1
+
+
+@pytest.mark.slow
+def test_workers_fetch_an_article_linked_under_two_spellings_once(tmp_path: Path, redis_url: str) -> None:
+    urls = write_bulk_site(tmp_path / "site", 60, hosts=3)
+    sitemap = tmp_path / "site" / "bulk" / "web" / "www.bulk.test" / "sitemap.xml"
+    entries = "".join(f"<url><loc>{spelled}</loc></url>" for url in urls
+                      for spelled in (url, f"{url}?utm_source=sitemap", f"{url}/"))
+    sitemap.write_text(f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                       f"{entries}</urlset>")
+    archive = tmp_path / "archive"
+    with LocalWeb(tmp_path / "site", latency=0.05) as web:
+        frontier = Frontier(archive, web, redis_url)
+        try:
+            frontier.start_workers(2)
+            frontier.enqueue("bulk")
+            frontier.drain()
+        finally:
+            frontier.stop()
+        fetched = Counter(served.url.split("?")[0].rstrip("/") for served in web.served if "/news/" in served.url)
+    assert fetched == Counter({url.removeprefix("https://"): 1 for url in urls}), "each article fetched once"
+    logs = "".join(path.read_text() for path in tmp_path.glob("worker-*.log"))
+    assert "frontier/dropped_claimed" in logs or "frontier/dropped_already_archived" in logs

@@ -6,6 +6,8 @@
   fetches them, writes its own WARC files and puts what it discovers back into the queue.
 - Duplicates are filtered per round (:mod:`crawler.frontier.dupefilter`); across rounds the catalog's seen-state
   decides, checked again when a request leaves the queue (:mod:`crawler.frontier.scheduler`).
+- Each article is fetched once a round across workers, whatever spelling of its URL they take: a worker claims
+  the article's URL key for the round before fetching it (:mod:`crawler.frontier.claims`).
 - Politeness holds across all workers: per-host slots and spacing in Redis (:mod:`crawler.frontier.politeness`).
 - A worker that dies loses only the requests it had taken; their articles are not in the seen-state, so the
   next round finds them again.
@@ -23,6 +25,7 @@ QUEUE_KEY = "newsarchive:frontier:requests"
 DUPEFILTER_KEY = "newsarchive:frontier:seen"
 WORKERS_KEY = "newsarchive:frontier:workers"
 POLITENESS_KEY = "newsarchive:frontier:host"
+CLAIMS_KEY = "newsarchive:frontier:claim"
 
 #: What a worker needs on top of the project settings (scrapy-redis's scheduler on the shared keys).
 WORKER_SETTINGS: dict[str, Any] = {

@@ -80,10 +80,15 @@ class FrontierWorker(scrapy.Spider):
     def still_wanted(self, request: scrapy.Request) -> bool:
         """Whether an article request is still to be fetched (see :mod:`crawler.frontier.scheduler`)."""
         outlet = self.outlets.get(request.meta.get("outlet", ""))
-        if outlet is None or outlet.seen is None or (request.meta.get("discovery") or {}).get("role") != "article":
+        if outlet is None or outlet.seen is None or not self.is_article(request):
             return True
         fetch, _ = outlet.seen.decide(outlet.name, request.url)
         return fetch
+
+    def is_article(self, request: scrapy.Request) -> bool:
+        """Whether a request fetches an article of a known outlet (not a feed, a sitemap or a front page)."""
+        return request.meta.get("outlet") in self.outlets and \
+            (request.meta.get("discovery") or {}).get("role") == "article"
 
     def adopt(self, outlet: str, request: scrapy.Request, round_: str) -> scrapy.Request:
         """An outlet's request, bound to this spider's callbacks, in ``round_``."""

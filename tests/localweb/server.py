@@ -245,6 +245,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "localweb/1"
+    # headers and body go out in separate writes: with Nagle's algorithm a client reading one connection at a
+    # time (wget) waits for the delayed ACK, 40 ms a response, as no real web server makes it wait
+    disable_nagle_algorithm = True
 
     @property
     def web(self) -> LocalWeb:

@@ -53,7 +53,7 @@ _BYLINE = etree.XPath(
     '[not(self::meta or self::link or self::script or self::style)]'
 )
 _ABOUT_AUTHOR = etree.XPath(
-    '//*[contains(translate(@class, "AUTHOR", "author"), "author") or contains(@id, "author")'
+    '//*[contains(@class, "author") or contains(@class, "Author") or contains(@id, "author")'
     ' or contains(@class, "writer") or @class = "byl"][not(self::meta or self::link or self::script or self::style'
     ' or self::img or self::body or self::article or self::main)]'
 )

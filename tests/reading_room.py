@@ -50,14 +50,14 @@ def hostile_article(n: int) -> str:
     headline = f"{SCRIPT} {title} {IMAGE}"
     return (html.replace(f"<title>{title}</title>", f"<title>{_escaped(headline)}</title>")
                 .replace(f"<h1>{title}</h1>", f"<h1>{_escaped(headline)}</h1>")
-                .replace("<p class=byline>By Staff</p>",
-                         f"<p class=byline>By Staff</p><p>{_escaped(HOSTILE_PARAGRAPH)}</p>"))
+                .replace("<p class=byline>By Dana Reyes</p>",
+                         f"<p class=byline>By Dana Reyes</p><p>{_escaped(HOSTILE_PARAGRAPH)}</p>"))
 
 
 def edited_article(n: int) -> str:
     """The article as edited after its first capture: headline prefixed, byline gone, one paragraph added."""
     return (article_html(n).replace("<h1>", f"<h1>{EDITED_HEADLINE_PREFIX}")
-            .replace("<p class=byline>By Staff</p>", f"<p>{EDITED_PARAGRAPH}</p>"))
+            .replace("<p class=byline>By Dana Reyes</p>", f"<p>{EDITED_PARAGRAPH}</p>"))
 
 
 def crawlall(archive: Path, web: LocalWeb, outlets: tuple[str, ...], settings: dict[str, str] | None = None,

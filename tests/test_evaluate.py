@@ -271,7 +271,7 @@ def test_cli_end_to_end(shared_corpora: Path, tmp_path: Path):
     assert done.stdout.splitlines()[0].split() == ["metric", *COLUMNS]
     assert "aeb: body F1" in done.stdout and "3/3 pages" in done.stderr
     assert "readability: authors exact (n=" in done.stdout and "postlight: body first words (n=" in done.stdout
-    assert "not a leave-one-publisher-out figure" in done.stdout
+    assert "the leave-one-publisher-out figure is python -m evaluation --rules authors" in done.stdout
     assert f"JSON written to {out}" in done.stderr
 
 

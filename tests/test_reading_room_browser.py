@@ -108,7 +108,7 @@ def test_a_reader_searches_reads_the_seed_article_replays_it_and_sees_a_diff(
             diff = page.locator("li.version").first.locator("details.version-diff")
             assert diff.get_attribute("open") is not None  # the latest change is shown open
             assert diff.locator(".diff-field ins").first.text_content() == EDITED_HEADLINE_PREFIX
-            assert diff.locator(".diff-field del").first.text_content() == "Staff"
+            assert diff.locator(".diff-field del").first.text_content() == "Dana Reyes"
             assert EDITED_PARAGRAPH in diff.locator(".line.add ins").all_text_contents()
             page.locator("#versions").scroll_into_view_if_needed()
             page.locator("#versions").screenshot(path=str(ARTIFACTS / "4-diff.png"))

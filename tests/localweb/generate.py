@@ -32,7 +32,7 @@ def article_html(n: int, paragraphs: int = 12, url: str = "") -> str:
         "<!-- Synthetic fixture written for newsarchive tests; not any outlet's real HTML -->\n"
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{title}</title>"
         f'<link rel=canonical href="{url or f"https://{BULK_HOST}/news/story-{n}"}"></head><body>'
-        f'<nav><a href="/">Home</a></nav><article><h1>{title}</h1><p class=byline>By Staff</p>{body}</article>'
+        f'<nav><a href="/">Home</a></nav><article><h1>{title}</h1><p class=byline>By Dana Reyes</p>{body}</article>'
         "<footer>Bulk Test News</footer></body></html>"
     )
 

@@ -141,6 +141,20 @@ def test_an_article_too_short_to_shingle_is_its_own_story_never_a_copy(database:
     catalog.close()
 
 
+def test_dates_that_are_no_real_day_place_an_article_on_its_fetch_day(database: str) -> None:
+    """A page stating "9999-12-31" or "2024-13-45" (seen in the corpora: a replay once stopped on one)."""
+    catalog = Catalog(database)
+    index = StoryIndex.of(catalog)
+    for n, stated in enumerate(["9999-12-31T00:00:00Z", "0001-01-01", "2024-13-45T10:00:00Z", "2024-02-30"]):
+        found = StoryArticle("odd", f"d-{n}", f"<odd-d-{n}>", f"https://odd.example/d-{n}", stated,
+                             "2026-03-02T10:00:00Z", "A headline", "", prose(40 + n), "", "Odd")
+        assert index.add(found).story_id
+    with catalog.engine.connect() as connection:
+        days = {row[0] for row in connection.execute(sa.text("SELECT day FROM story_articles"))}
+    assert days == {"2026-03-02"}
+    catalog.close()
+
+
 def test_pages_in_other_scripts(database: str) -> None:
     """Arabic (words between spaces) is compared like English; Chinese (no spaces) is too short to shingle."""
     catalog = Catalog(database)

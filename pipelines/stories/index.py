@@ -80,6 +80,8 @@ SAME_OUTLET_DUPLICATE = 0.8
 BOILERPLATE_PAGES = 3
 logger = logging.getLogger(__name__)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+#: The days an article may be placed on: the story window around each stays within the calendar.
+_FIRST_DAY, _LAST_DAY = date.min + timedelta(days=STORY_DAYS), date.max - timedelta(days=STORY_DAYS)
 #: The name of a catalog's story index among the writers attached to it.
 ATTACHED = "stories"
 
@@ -591,9 +593,16 @@ def _writeups(terms: int, of_outlet: bool) -> str:
 
 
 def _day(article: StoryArticle) -> str:
+    """The article's day: the one it states, else the one it was fetched; a date that is no real day or lies
+    at the ends of the calendar ("2024-13-45", "9999-12-31": the window around it would overflow) is none."""
     for value in (article.published, article.fetched):
         if value and _DAY.match(value):
-            return value[:10]
+            try:
+                day = date.fromisoformat(value[:10])
+            except ValueError:
+                continue
+            if _FIRST_DAY <= day <= _LAST_DAY:
+                return day.isoformat()
     return "1970-01-01"
 
 

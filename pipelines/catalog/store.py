@@ -50,6 +50,11 @@ _SEEN_ROW = sa.select(seen_table).where(seen_table.c.outlet == sa.bindparam("out
                                         seen_table.c.url_key == sa.bindparam("url_key"))
 _VERSION_OF = sa.select(captures.c.version, captures.c.previous_record_id).where(
     captures.c.record_id == sa.bindparam("record_id"))
+_DROP_AUTHORS = authors_table.delete().where(authors_table.c.article_id == sa.bindparam("article_id"))
+_LATEST_VERSION = (sa.select(captures.c.version, captures.c.record_id)
+                   .where(captures.c.outlet == sa.bindparam("outlet"), captures.c.url_key == sa.bindparam("url_key"),
+                          captures.c.status == "extracted")
+                   .order_by(captures.c.version.desc()).limit(1))
 _FIRST_FETCHED = (sa.select(captures.c.fetched)
                   .where(captures.c.outlet == sa.bindparam("outlet"), captures.c.url_key == sa.bindparam("url_key"),
                          captures.c.status == "extracted")
@@ -294,7 +299,7 @@ class Catalog:
         try:
             found = self._db.execute(statement, article).first()
             if found is not None:
-                self._db.execute(authors_table.delete().where(authors_table.c.article_id == found[0]))
+                self._db.execute(_DROP_AUTHORS, {"article_id": found[0]})
                 names = list(dict.fromkeys(name for name in authors if name))
                 if names:
                     self._db.execute(authors_table.insert(), [
@@ -416,10 +421,7 @@ class Catalog:
 
     def previous_version(self, outlet: str, url_key: str) -> tuple[int, str]:
         """The latest extracted version of an article (0 if none) and its capture's record id."""
-        query = (sa.select(captures.c.version, captures.c.record_id)
-                 .where(captures.c.outlet == outlet, captures.c.url_key == url_key, captures.c.status == "extracted")
-                 .order_by(captures.c.version.desc()).limit(1))
-        rows = self._read(query)
+        rows = self._read(_LATEST_VERSION, {"outlet": outlet, "url_key": url_key})
         return (rows[0][0] or 1, rows[0][1]) if rows else (0, "")
 
     def record_coverage(self, outlet: str, pages: int, shares: dict[str, float], baseline: dict[str, float] | None,

@@ -46,17 +46,16 @@ BYLINE_MAX_WORDS = 12
 NAME_MAX_WORDS = 5
 #: Author meta tags, most specific first.
 AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl")
-#: Byline elements as publishers mark them: the byline itself, then any element about the author.
-_BYLINE = etree.XPath(
-    '//*[contains(@class, "byline") or contains(@class, "author-name") or contains(@class, "authorName")'
-    ' or @class = "author" or contains(@data-component, "Byline")]'
-    '[not(self::meta or self::link or self::script or self::style)]'
+#: Elements marked as about the author, in one pass over the page: the byline itself (:func:`_is_byline`), then
+#: any other element about the author ("author-box", "post-author", "writer").
+_AUTHOR_MARKED = etree.XPath(
+    '//*[@class or @id or @data-component][contains(@class, "byline") or contains(@class, "uthor")'
+    ' or contains(@id, "author") or contains(@class, "writer") or @class = "byl"'
+    ' or contains(@data-component, "Byline")][not(self::meta or self::link or self::script or self::style)]'
 )
-_ABOUT_AUTHOR = etree.XPath(
-    '//*[contains(@class, "author") or contains(@class, "Author") or contains(@id, "author")'
-    ' or contains(@class, "writer") or @class = "byl"][not(self::meta or self::link or self::script or self::style'
-    ' or self::img or self::body or self::article or self::main)]'
-)
+_BYLINE_CLASS = re.compile(r"byline|author-name|authorName")
+#: Elements about the author that are never a byline: a picture, or the page's whole body or article.
+_NOT_ABOUT_TAGS = frozenset({"img", "body", "article", "main"})
 _MARKUP = etree.XPath('//*[@rel="author" or @itemprop="author"][not(self::link or self::meta)]')
 _COMMENTS = re.compile(r"comment|disqus|(?<![a-z])repl(?:y|ies)(?![a-z])", re.I)
 #: Classes of elements about an author that hold no byline: a bio, a picture, a list of other stories.
@@ -168,18 +167,25 @@ def _byline_container(element: lxml_html.HtmlElement) -> lxml_html.HtmlElement |
 
 
 def _byline_names(root: lxml_html.HtmlElement) -> list[str]:
-    """The names in the first short byline element that names someone (the credit as readers see it)."""
-    for xpath in (_BYLINE, _ABOUT_AUTHOR) if "about-author" in ENABLED else (_BYLINE,):
-        for element in xpath(root):
-            if xpath is _ABOUT_AUTHOR and _NOT_BYLINE_CLASS.search(element.get("class", "")):
-                continue
-            text = clean(" ".join(element.itertext()))
-            if not text or len(text.split()) > 3 * BYLINE_MAX_WORDS or not _in_article(element):
-                continue
-            found = [name for name in credit_names(text, visible=True) if _looks_like_name(name)]
-            if found and sum(len(name.split()) for name in found) <= BYLINE_MAX_WORDS:
-                return found
+    """The names in the first short byline element that names someone (the credit as readers see it); else
+    in the first other element about the author that does."""
+    marked = _AUTHOR_MARKED(root)
+    bylines = [element for element in marked if _is_byline(element)]
+    about = [element for element in marked if not _is_byline(element) and element.tag not in _NOT_ABOUT_TAGS
+             and not _NOT_BYLINE_CLASS.search(element.get("class", ""))] if "about-author" in ENABLED else []
+    for element in [*bylines, *about]:
+        text = clean(" ".join(element.itertext()))
+        if not text or len(text.split()) > 3 * BYLINE_MAX_WORDS or not _in_article(element):
+            continue
+        found = [name for name in credit_names(text, visible=True) if _looks_like_name(name)]
+        if found and sum(len(name.split()) for name in found) <= BYLINE_MAX_WORDS:
+            return found
     return []
+
+
+def _is_byline(element: lxml_html.HtmlElement) -> bool:
+    marks = element.get("class", "")
+    return bool(_BYLINE_CLASS.search(marks)) or marks == "author" or "Byline" in element.get("data-component", "")
 
 
 def _in_article(element: lxml_html.HtmlElement) -> bool:

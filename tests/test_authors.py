@@ -59,6 +59,14 @@ def test_a_shown_credit_reads_as_the_names_it_gives(credit: str, names: list[str
     assert credit_names(credit, visible=True) == names
 
 
+def test_hostile_credits_are_read_in_linear_time() -> None:
+    """Each of these took exponential or quadratic time in an earlier pattern (a page could stall extraction)."""
+    assert credit_names("Jo " + "A" * 60 + "a", visible=True) == ["Jo " + "A" * 60 + "a"]
+    assert credit_names("Jo " + " ".join(["AB"] * 40) + " x", visible=True) == []  # no name is that long
+    assert credit_names("x" * 100_000 + "@", visible=False) == []
+    assert credit_names("Ann Lee " + "(" * 5_000, visible=True) == []  # one part, longer than any name
+
+
 def test_a_name_is_not_cut_at_a_word_that_starts_like_by() -> None:
     assert credit_names("Byron Smith", visible=True) == ["Byron Smith"]
 

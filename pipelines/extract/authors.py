@@ -105,7 +105,11 @@ agency agencies magazine online contributors admin administrator webmaster servi
 #: The copyright line is among the page's last lines.
 COPYRIGHT_LINES = 40
 _COPYRIGHT = re.compile(r"(?:©|\(c\)|copyright)\s*(?:\d{4}(?:\s*[-–]\s*\d{4})?)?\s*([^.,|©]{2,60})", re.I)
-_SPACE_CAPS = re.compile(r"\s+(?:[A-Z][A-Z'’&.-]+\s*){2,}$")
+#: Capitals after a name: the outlet's name in a byline ("Meg Wagner NEW YORK DAILY NEWS"). Words are kept apart
+#: by the spaces between them, so a long run of capitals is read one way only (no backtracking).
+_SPACE_CAPS = re.compile(r"\s+[A-Z][A-Z'’&.-]+(?:\s+[A-Z][A-Z'’&.-]+)+$")
+#: A credit is a line: what a page states beyond this many characters is cut before it is read as names.
+CREDIT_MAX_CHARS = 300
 
 
 def find_authors(root: lxml_html.HtmlElement, meta: PageMetadata, site_name: str, page_lines: list[str],
@@ -219,7 +223,7 @@ def credit_names(text: str, visible: bool = False) -> list[str]:
     ``visible``: the credit as the page shows it, where the names may run on into a date, a section or a
     picture credit.
     """
-    text = clean(text)
+    text = clean(text)[:CREDIT_MAX_CHARS]
     if "contacts" in ENABLED:
         text = _CONTACT.sub(" ", text)
     text = _BY_LINE.sub("", text, count=1)

@@ -36,6 +36,8 @@ DISPUTED = {
     ("readability", "simplyfound-1"): "labelled with no byline, but the page shows 'Joe Wee' as its byline "
                                       "(and its site name is 'SIMPLYFOUND.COM | BY: JOE WEE')",
     ("readability", "heise"): "labelled with the authors 'Mac' and 'i': the magazine's name 'Mac & i' split",
+    ("readability", "daringfireball-1"): "labelled with no byline, but the page shows 'By John Gruber' over its "
+                                         "text, which begins 'Daring Fireball is written and produced by John Gruber'",
 }
 #: The corpora with per-page authors and titles.
 CORPORA = ("fundus", "readability", "postlight")

@@ -39,6 +39,9 @@ OPEN_SUFFIX = ".open"
 WARC_VERSION = "1.1"
 GZIP_LEVEL = 6
 GZIP_WBITS = 16 + zlib.MAX_WBITS
+#: zlib's memory level: setting up its default (8) cost more than compressing a request or metadata record (52 µs
+#: for 600 bytes, 25 µs at 5); on whole pages 5 compresses as fast and as small (AEB's pages: 5.26x against 5.23x).
+GZIP_MEMLEVEL = 5
 FETCH_END = "metadata"  # the record that closes each fetch's group
 
 
@@ -179,7 +182,7 @@ def _compress(records: Iterable[ArcWarcRecord]) -> tuple[bytes, list[tuple[int, 
         raw = BytesIO()
         WARCWriter(raw, gzip=False, warc_version=WARC_VERSION).write_record(record)
         encoded = record.http_headers is not None and record.http_headers.get_header("Content-Encoding")
-        packer = zlib.compressobj(1 if encoded else GZIP_LEVEL, zlib.DEFLATED, GZIP_WBITS)
+        packer = zlib.compressobj(1 if encoded else GZIP_LEVEL, zlib.DEFLATED, GZIP_WBITS, GZIP_MEMLEVEL)
         member = packer.compress(raw.getbuffer()) + packer.flush()
         members.append(member)
         spans.append((offset, len(member), record.rec_headers.get_header("WARC-Record-ID")))

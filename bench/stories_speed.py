@@ -97,8 +97,8 @@ def articles(count: int, seed: int = 11) -> Iterator[StoryArticle]:
         yield article
 
 
-def features(article: StoryArticle) -> tuple[StoryArticle, StoryFeatures]:
-    return article, StoryFeatures.of(article.title, article.standfirst, article.body)
+def features(article: StoryArticle) -> StoryFeatures:
+    return StoryFeatures.of(article.title, article.standfirst, article.body)
 
 
 def index_bytes(path: Path) -> int:
@@ -125,7 +125,8 @@ def assign_on_two_cores(folder: Path, count: int, redis_url: str) -> float:
     with multiprocessing.get_context("fork").Pool(2) as pool:
         while chunk := list(itertools.islice(generated, 10_000)):  # generating them is not timed
             started = time.perf_counter()
-            for article, computed in pool.imap(features, chunk, chunksize=64):
+            # only the features come back (replay's workers, too, send what they computed, not the text again)
+            for article, computed in zip(chunk, pool.imap(features, chunk, chunksize=64), strict=True):
                 index.add(article, commit=False, features=computed)
                 done += 1
                 if done % COMMIT_EVERY == 0:

@@ -56,7 +56,9 @@ _AUTHOR_MARKED = etree.XPath(
 _BYLINE_CLASS = re.compile(r"byline|author-name|authorName")
 #: Elements about the author that are never a byline: a picture, or the page's whole body or article.
 _NOT_ABOUT_TAGS = frozenset({"img", "body", "article", "main"})
+#: Author markup (``rel=author``, ``itemprop=author``) that the page shows.
 _MARKUP = etree.XPath('//*[@rel="author" or @itemprop="author"][not(self::link or self::meta)]')
+#: What marks the readers' comments (a class or id of an element around them).
 _COMMENTS = re.compile(r"comment|disqus|(?<![a-z])repl(?:y|ies)(?![a-z])", re.I)
 #: Classes of elements about an author that hold no byline: a bio, a picture, a list of other stories.
 _NOT_BYLINE_CLASS = re.compile(r"bio|avatar|image|img|photo|desc|about|comment|follow|social|more|list|related|"

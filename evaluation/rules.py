@@ -26,10 +26,10 @@ from pipelines.extract import authors, extract_article, heading
 #: A rule must help pages of this many publishers (and hurt none) to enter the generic extractor.
 MIN_PUBLISHERS = 3
 #: Rules the issue asks for by name (authors: photo credits, the outlet as author, roles, e-mail addresses and
-#: handles, lists split, a first name alone; headline: never a site name or a section label, the page title less
-#: its site suffix among the stated titles): they enter if they cost nothing, however few pages here need them.
-REQUESTED = frozenset({"contacts", "picture-credits", "joined", "roles", "organisations", "full-names",
-                       "site-label-h1", "title-tag"})
+#: handles, lists split; headline: never a site name or a section label, the page title less its site suffix
+#: among the stated titles): they enter if they cost nothing, however few pages here need them.
+REQUESTED = frozenset({"contacts", "picture-credits", "joined", "roles", "organisations", "site-label-h1",
+                       "title-tag"})
 #: Labels of the shared corpora that the page itself contradicts, and why. They are scored as labelled in every
 #: figure; only the bar for a rule sets aside a change on them (listed apart in the report).
 DISPUTED = {

@@ -110,16 +110,6 @@ def test_author_markup_of_other_stories_is_not_the_articles() -> None:
     assert authors_of(html) == ["Madeleine Howell"]
 
 
-def test_a_first_name_alone_gives_way_to_the_full_name_the_page_shows() -> None:
-    head = '<meta name="author" content="Steve">'
-    assert authors_of(page(head, '<p class="author-name">by Steve Gillman</p>')) == ["Steve Gillman"]
-    assert authors_of(page(head)) == ["Steve"]  # nobody else is named: the name as given
-    two = '<meta name="author" content="Steve, Ann Lee">'
-    assert authors_of(page(two, '<p class="byline">By Ann Lee and Steve Gillman</p>')) == ["Steve Gillman", "Ann Lee"]
-    library = '<meta name="parsely-author" content="Gillman, Steve">'  # surname, first name: one person
-    assert authors_of(page(library, '<p class="author-name">by Steve Gillman</p>')) == ["Steve Gillman"]
-
-
 def test_a_commenters_byline_is_not_the_articles() -> None:
     comments = '<aside id="comments"><div class="byline">S Sky</div><div class="byline">Ann Other</div></aside>'
     assert authors_of(page(header=f'{comments}<div class="author-name">NATALIYA VASILYEVA</div>')) \
@@ -148,7 +138,7 @@ def test_every_rule_can_be_switched_off_for_the_evaluation(monkeypatch: pytest.M
         assert credit_names(credit, visible=True) != with_rule, rule
         monkeypatch.setattr(authors, "ENABLED", frozenset(authors.RULES))
     assert set(credits) | {"organisations", "copyright-holder", "one-byline", "by-line", "about-author",
-                            "not-comments", "full-names"} \
+                            "not-comments"} \
         == set(authors.RULES)
 
 

@@ -37,7 +37,6 @@ RULES: dict[str, str] = {
     "by-line": "a 'By ...' line over the article is a byline",
     "about-author": "any element about the author is a byline when no byline element names one",
     "not-comments": "commenters' bylines are not the article's",
-    "full-names": "a first name or surname alone gives way to the full name a later source gives",
 }
 #: The rules in force (the evaluation switches some off to measure them).
 ENABLED: frozenset[str] = frozenset(RULES)
@@ -121,25 +120,12 @@ def find_authors(root: lxml_html.HtmlElement, meta: PageMetadata, site_name: str
     organisations or usernames only when it names no person; [] when it credits nobody."""
     organisations = _organisations(meta, site_name, page_lines)
     others: list[str] = []
-    sources = _sources(root, meta, header_lines)
-    for credited in sources:
+    for credited in _sources(root, meta, header_lines):
         people = [name for name in credited if _is_person(name, organisations)]
         if people:
-            if "full-names" in ENABLED and any(len(name.split()) == 1 for name in people):
-                people = _in_full(people, sources, organisations)
             return people
         others = others or [name for name in credited if _is_credit(name)]
     return others
-
-
-def _in_full(people: list[str], later: Iterator[list[str]], organisations: set[str]) -> list[str]:
-    """A first name or surname alone ("Steve", "Gillman") replaced by the full name a later source gives
-    ("Steve Gillman")."""
-    fuller = [name for credited in later for name in credited
-              if len(name.split()) > 1 and _is_person(name, organisations)]
-    return dedupe(next((full for full in fuller if name.casefold() in (full.split()[0].casefold(),
-                                                                       full.split()[-1].casefold())), name)
-                  if len(name.split()) == 1 else name for name in people)
 
 
 def _sources(root: lxml_html.HtmlElement, meta: PageMetadata, header_lines: list[str]) -> Iterator[list[str]]:

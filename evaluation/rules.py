@@ -90,27 +90,29 @@ def verdicts(result: dict[str, Any], field: str) -> dict[tuple[str, str], bool]:
 
 
 def ablate(module: str, corpora_dir: Path, jobs: int | None, progress: Any = print) -> dict[str, Any]:
-    """Score with every rule of ``module``, then with each off; what each rule changes, by publisher, and
-    (authors) the leave-one-publisher-out figure on the fundus pages."""
+    """Score with every rule of ``module`` and with none, then each rule off among all and on alone; what each
+    rule changes, by publisher, and (authors) the leave-one-publisher-out figure on the fundus pages."""
     from evaluation.run import evaluate
 
     target, field = MODULES[module]
     everything = frozenset(target.RULES)
+    owners: dict[tuple[str, str], str] = {}
 
-    def run(enabled: frozenset[str]) -> tuple[dict[tuple[str, str], bool], dict[tuple[str, str], str]]:
+    def run(enabled: frozenset[str]) -> dict[tuple[str, str], bool]:
         result = evaluate({"ours": WithRules(module, enabled)}, list(CORPORA), None, corpora_dir, jobs)
-        owners = {(corpus, page["id"]): publisher(corpus, page)
-                  for corpus in CORPORA for page in result["corpora"][corpus]["per_page"]}
-        return verdicts(result, field), owners
+        if not owners:  # the same pages in every run
+            owners.update({(corpus, page["id"]): publisher(corpus, page)
+                           for corpus in CORPORA for page in result["corpora"][corpus]["per_page"]})
+        return verdicts(result, field)
 
     progress(f"{module}: all {len(everything)} rules, then none")
-    full, owners = run(everything)
-    base, _ = run(frozenset())
+    full = run(everything)
+    base = run(frozenset())
     rules = {}
     for rule in target.RULES:
         progress(f"{module}: all but {rule!r}, then {rule!r} alone")
-        without, _ = run(everything - {rule})
-        alone, _ = run(frozenset({rule}))
+        without = run(everything - {rule})
+        alone = run(frozenset({rule}))
         helped: dict[str, set[str]] = defaultdict(set)
         hurt: dict[str, set[str]] = defaultdict(set)
         disputed: set[str] = set()
@@ -153,7 +155,7 @@ def _leave_one_publisher_out(rules: dict[str, Any], owners: dict[tuple[str, str]
             right += sum(fundus[key] for key in keys)
             continue
         progress(f"leave-one-publisher-out: {len(keys)} fundus pages without {sorted(everything - chosen)}")
-        scored, _ = run(chosen)
+        scored = run(chosen)
         right += sum(scored[key] for key in keys)
     return 100 * right / max(1, len(fundus))
 

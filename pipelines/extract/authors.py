@@ -175,11 +175,14 @@ def _byline_container(element: lxml_html.HtmlElement) -> lxml_html.HtmlElement |
 def _byline_names(root: lxml_html.HtmlElement) -> list[str]:
     """The names in the first short byline element that names someone (the credit as readers see it); else
     in the first other element about the author that does."""
-    marked = _AUTHOR_MARKED(root)
-    bylines = [element for element in marked if _is_byline(element)]
-    about = [element for element in marked if not _is_byline(element) and element.tag not in _NOT_ABOUT_TAGS
-             and not _NOT_BYLINE_CLASS.search(element.get("class", ""))] if "about-author" in ENABLED else []
-    for element in [*bylines, *about]:
+    bylines: list[lxml_html.HtmlElement] = []
+    about: list[lxml_html.HtmlElement] = []
+    for element in _AUTHOR_MARKED(root):
+        if _is_byline(element):
+            bylines.append(element)
+        elif element.tag not in _NOT_ABOUT_TAGS and not _NOT_BYLINE_CLASS.search(element.get("class", "")):
+            about.append(element)
+    for element in bylines + (about if "about-author" in ENABLED else []):
         text = clean(" ".join(element.itertext()))
         if not text or len(text.split()) > 3 * BYLINE_MAX_WORDS or not _in_article(element):
             continue

@@ -67,7 +67,11 @@ def leftovers(folder: Path) -> list[str]:
 def archive(reading_room_archive: Path, tmp_path: Path) -> Path:
     """A copy of the reading room's archive that a test may damage."""
     copy = tmp_path / "archive"
-    shutil.copytree(reading_room_archive, copy, ignore=shutil.ignore_patterns("*.lock"))
+    shutil.copytree(reading_room_archive, copy, ignore=shutil.ignore_patterns("*.lock", "catalog.sqlite*"))
+    # the catalog through SQLite's backup: its WAL may be checkpointed and removed by a closing reader meanwhile
+    with sqlite3.connect(reading_room_archive / "catalog.sqlite") as source, \
+            sqlite3.connect(copy / "catalog.sqlite") as target:
+        source.backup(target)
     return copy
 
 

@@ -94,6 +94,7 @@ SHARED_SESSION_FIXTURE_MODULES = {  # module -> its unit: the modules that read 
     "tests/test_stories_cli.py": "reading_room_archive",
     "tests/test_wacz.py": "reading_room_archive",
     "tests/test_replaywebpage.py": "reading_room_archive",
+    "tests/test_replay_fidelity.py": "reading_room_archive",
 }
 CHEAP_SHARED_FIXTURES = {"local_web", "shared_corpora", "pywb_bin"}  # set up by each worker that needs them
 

@@ -52,6 +52,18 @@ TELNETCONSOLE_ENABLED = False
 # 0 follows everything, e.g. for a first full crawl of an outlet's sitemaps.
 DISCOVERY_MAX_AGE_DAYS = 3
 
+# --- Page requisites (README "What is archived") ------------------------------------------------
+# What a page needs to replay as its reader saw it (stylesheets and what they import, images, fonts, scripts,
+# icons), fetched with it through the same crawl: "articles" (article pages), "all" (front pages too) or "none".
+# An outlet may set its own in custom_settings. Requisites may live on other hosts (CDNs): allowed for them only,
+# still through every safety guard and robots.txt.
+ARCHIVE_REQUISITES = "articles"
+REQUISITE_REFRESH = 86400  # seconds: a requisite archived this recently is not fetched again (INCREMENTAL)
+REQUISITES_MAX_PER_PAGE = 100
+REQUISITE_MAXSIZE = 10 * 1024 * 1024  # bytes, each
+REQUISITES_PAGE_MAXSIZE = 30 * 1024 * 1024  # bytes, all of one page's
+REQUISITE_DEPTH = 3  # page -> stylesheet -> imported stylesheet -> its fonts and images
+
 # --- Incremental crawling ----------------------------------------------------------------------
 # Scheduled runs fetch only what is new: article URLs already archived (by normalised key, kept in the
 # catalog) are skipped, feeds and sitemaps are asked for with If-None-Match/If-Modified-Since. Archived
@@ -92,8 +104,12 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.robots.RobotsPolicyMiddleware": 100,  # unreachable robots.txt: host not crawled
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
+    "crawler.requisites.RequisiteBudget": 600,  # a page's requisites within REQUISITES_PAGE_MAXSIZE
     "crawler.middlewares.local_web.LocalWebProxyMiddleware": 740,
     "crawler.frontier.politeness.SharedPolitenessMiddleware": 900,  # only with REDIS_URL
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.requisites.PageRequisites": 800,  # archived pages' stylesheets, images, fonts, scripts
 }
 ITEM_PIPELINES = {
     "crawler.item_pipeline.ArticleExtractionPipeline": 300,

@@ -181,6 +181,19 @@ class OutletSpider(scrapy.Spider):
         self.crawler.stats.inc_value("articles/archived")
         yield from self._archived(response.meta)
 
+    def parse_requisite(self, response: Response) -> Iterable[Any]:
+        """A page requisite was archived: nothing to parse here (:mod:`crawler.requisites` reads stylesheets)."""
+        self.crawler.stats.inc_value("requisites/archived")
+        return ()
+
+    def requisite_failed(self, failure: Failure) -> Iterable[Any]:
+        """A requisite not fetched (refused, too large, an HTTP error, a dead host): counted, the page stays."""
+        error = failure.value
+        reason = f"HTTP {error.response.status}" if isinstance(error, HttpError) else type(error).__name__
+        self.crawler.stats.inc_value(f"requisites/failed/{reason}")
+        self.logger.info("Requisite not archived: %s (%s)", failure.request.url, failure.getErrorMessage())
+        return ()
+
     def _archived(self, meta: dict[str, Any]) -> Iterable[Capture]:
         capture: Capture | None = meta.get("capture")
         if capture is None:

@@ -117,5 +117,11 @@ class FrontierWorker(scrapy.Spider):
     def parse_article(self, response: scrapy.http.Response) -> Iterable[Any]:
         return self._pass_on("parse_article", response, response.meta)
 
+    def parse_requisite(self, response: scrapy.http.Response) -> Iterable[Any]:
+        return self._pass_on("parse_requisite", response, response.meta)
+
+    def requisite_failed(self, failure: Failure) -> Iterable[Any]:
+        return self._pass_on("requisite_failed", failure, failure.request.meta)
+
     def fetch_failed(self, failure: Failure) -> Iterable[Any]:
         return self._pass_on("fetch_failed", failure, failure.request.meta)

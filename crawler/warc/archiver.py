@@ -228,6 +228,7 @@ def _discovery_fields(request: Request, latency: float) -> bytes:
         "redirectedFrom": (request.meta.get("redirect_urls") or [""])[-1],
         "feedPublished": discovery.get("published", ""),
         "feedTitle": discovery.get("title", ""),
+        "requisiteOf": request.meta.get("requisite_of", ""),  # the page's response record (WARC-Concurrent-To's)
         "fetchTimeMs": str(round(latency * 1000)),
     }
     lines = (f"{name}: {_one_line(value)}\r\n" for name, value in fields.items() if value)

@@ -4,6 +4,7 @@
   revisit of a version already archived);
 - ``seen``: the seen-state of incremental crawls: every article URL key fetched, and when to look again;
 - ``validators``: HTTP validators of discovery documents, for conditional requests;
+- ``requisites``: page requisites (stylesheets, images, fonts) archived, so pages sharing one fetch it once;
 - ``coverage``: extraction health, the field coverage of each crawl run;
 - ``runs``: the run history of the scheduling service;
 - ``articles`` and ``article_authors``: the search index, the latest version of every article
@@ -45,6 +46,12 @@ validators_table = sa.Table(
     "validators", metadata,
     sa.Column("url", sa.Text, primary_key=True),
     *(sa.Column(name, sa.Text) for name in ("etag", "last_modified", "updated")),
+)
+requisites_table = sa.Table(  # page requisites archived (crawler.requisites): shared, not refetched for a while
+    "requisites", metadata,
+    sa.Column("url", sa.Text, primary_key=True),
+    # checked: when last fetched; the others name the capture holding its payload (what a revisit refers to)
+    *(sa.Column(name, sa.Text) for name in ("checked", "record_id", "payload_digest", "warc_date")),
 )
 coverage_table = sa.Table(  # extraction health: field coverage of each crawl (pipelines.health)
     "coverage", metadata,

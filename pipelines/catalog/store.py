@@ -36,6 +36,7 @@ from pipelines.catalog.schema import (
     authors_table,
     captures,
     coverage_table,
+    requisites_table,
     seen_table,
     validators_table,
 )
@@ -59,6 +60,7 @@ _FIRST_FETCHED = (sa.select(captures.c.fetched)
                   .where(captures.c.outlet == sa.bindparam("outlet"), captures.c.url_key == sa.bindparam("url_key"),
                          captures.c.status == "extracted")
                   .order_by(captures.c.version).limit(1))
+_REQUISITE = sa.select(requisites_table).where(requisites_table.c.url == sa.bindparam("url"))
 _VALIDATORS = sa.select(validators_table.c.etag, validators_table.c.last_modified).where(
     validators_table.c.url == sa.bindparam("url"))
 
@@ -409,6 +411,21 @@ class Catalog:
         self._writing()
         _upsert(self._db, validators_table, ["url"], row, ["etag", "last_modified", "updated"])
         self._wrote(True)
+
+    def requisite(self, url: str) -> dict[str, Any] | None:
+        """The archived requisite at ``url``: when it was last fetched, and the capture holding its payload."""
+        rows = self._read(_REQUISITE, {"url": url})
+        return dict(rows[0]._mapping) if rows else None
+
+    def save_requisite(self, url: str, checked: str, record_id: str, payload_digest: str, warc_date: str,
+                       commit: bool = True) -> None:
+        """A requisite was fetched (``commit=False`` batches): a new payload names its own capture; an unchanged
+        one (a revisit record) keeps naming the capture that holds it, only ``checked`` moves."""
+        row = {"url": url, "checked": checked, "record_id": record_id, "payload_digest": payload_digest,
+               "warc_date": warc_date}
+        self._writing()
+        _upsert(self._db, requisites_table, ["url"], row, ["checked", "record_id", "payload_digest", "warc_date"])
+        self._wrote(commit)
 
     def has_capture(self, record_id: str) -> bool:
         """Whether the capture has a row (extracted, rejected or unchanged)."""

@@ -14,6 +14,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from crawler.warc.writer import WarcFileWriter, record_builder
 
 BULK_HOST = "www.bulk.test"
+STATIC_HOST = "cdn.bulk-static.test"  # the styled bulk site's CDN: another domain than the outlet's
 _WORDS = (
     "government minister said talks week officials city report police court election market prices "
     "reuters agency statement council health school water energy border security vote budget"
@@ -72,6 +73,56 @@ def write_bulk_site(root: Path, articles: int, hosts: int = 1) -> list[str]:
         f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
     )
     return urls
+
+
+def write_styled_site(root: Path, articles: int, first: int = 0) -> list[str]:
+    """Outlet ``bulk`` with page requisites: every article links one stylesheet (which imports another, and
+    uses a web font and a background image) and one logo on a CDN host, a favicon, and a photo of its own.
+    ``first``: the number of the first article (a later "run" adds articles to a site already written)."""
+    web = root / "bulk" / "web"
+    urls = write_bulk_site(root, first + articles)[first:]
+    cdn = web / STATIC_HOST
+    for folder in ("css", "fonts", "img"):
+        (cdn / folder).mkdir(parents=True, exist_ok=True)
+    (cdn / "robots.txt").write_text("User-agent: *\nAllow: /\n")
+    (cdn / "css" / "site.css").write_text(
+        '@import url("type.css");\n'
+        "body { margin: 0 auto; max-width: 46rem; color: #222; background: #fbfaf7 url(../img/paper.png); }\n"
+        "nav { border-bottom: 4px solid #b00; } nav img { height: 40px; }\n")
+    (cdn / "css" / "type.css").write_text(
+        '@font-face { font-family: "Bulk Serif"; src: url("/fonts/serif.woff2") format("woff2"); }\n'
+        'h1, p { font-family: "Bulk Serif", Georgia, serif; }\n')
+    (cdn / "fonts" / "serif.woff2").write_bytes(b"wOF2" + random.Random(3).randbytes(2000))
+    (cdn / "img" / "paper.png").write_bytes(png(8, 8, 0xF4))
+    (cdn / "img" / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40">'
+                                          '<text x="4" y="28" font-size="24" fill="#b00">BULK</text></svg>')
+    (web / BULK_HOST / "favicon.ico").write_bytes(png(16, 16, 0xB0))
+    (web / BULK_HOST / "images").mkdir(exist_ok=True)
+    for url in urls:
+        n = int(url.rsplit("-", 1)[1])
+        page = web / BULK_HOST / "news" / f"story-{n}"
+        head = (f'<link rel=stylesheet href="https://{STATIC_HOST}/css/site.css"><link rel=icon href="/favicon.ico">'
+                f'<meta property="og:image" content="/images/story-{n}.png">')
+        html = page.read_text().replace("</head>", head + "</head>").replace(
+            '<nav><a href="/">Home</a></nav>',
+            f'<nav><a href="/"><img src="https://{STATIC_HOST}/img/logo.svg" alt=""></a></nav>'
+            f'<figure><img src="/images/story-{n}.png" width="640" height="360" alt=""></figure>')
+        page.write_text(html)
+        (web / BULK_HOST / "images" / f"story-{n}.png").write_bytes(png(64, 36, n % 256))
+    return urls
+
+
+def png(width: int, height: int, shade: int) -> bytes:
+    """A valid grey PNG image of one shade."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes([shade]) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def write_warc(directory: Path, outlet: str, pages: Iterable[tuple[str, bytes]], filler_bytes: int = 0) -> Path:

@@ -1,0 +1,30 @@
+"""Page requisites archived: one row per stylesheet, image, font or script URL, so that the pages sharing it
+fetch it once per ``REQUISITE_REFRESH`` (crawler.requisites), and a refetch that finds it unchanged is
+archived as a revisit of the capture holding its payload.
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "requisites",
+        sa.Column("url", sa.Text, primary_key=True),
+        sa.Column("checked", sa.Text),  # ISO 8601, UTC: when it was last fetched
+        sa.Column("record_id", sa.Text),  # the WARC record holding its payload
+        sa.Column("payload_digest", sa.Text),
+        sa.Column("warc_date", sa.Text),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("requisites")

@@ -81,14 +81,14 @@ class PageRequisites:
     def from_crawler(cls, crawler: Crawler) -> PageRequisites:
         return cls(crawler)
 
-    def process_spider_output(self, response: Response, result: Iterable[Any], spider: Spider) -> Iterator[Any]:
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
         yield from result
-        yield from self.requests_for(response, spider)
+        yield from self.requests_for(response, self.crawler.spider)
 
-    async def process_spider_output_async(self, response: Response, result: Any, spider: Spider) -> Any:
+    async def process_spider_output_async(self, response: Response, result: Any) -> Any:
         async for output in result:
             yield output
-        for request in self.requests_for(response, spider):
+        for request in self.requests_for(response, self.crawler.spider):
             yield request
 
     def requests_for(self, response: Response, spider: Spider) -> list[Request]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.requisites import requisites_mode
 from pipelines.requisites import css_requisites, page_requisites, srcset_candidate
 from tests.conftest import run_crawl
 from tests.localweb import LocalWeb
@@ -176,10 +177,26 @@ def test_requisites_none_articles_all(tmp_path: Path) -> None:
             counts[mode] = {url for kind, url in captures_of(archive) if "/news/" not in url
                             and not url.endswith(("robots.txt", "sitemap.xml")) and url != f"https://{BULK_HOST}/"}
         bad = run_crawl("bulk", tmp_path / "bad", web, {**SETTINGS, "ARCHIVE_REQUISITES": "some"})
+        starved = run_crawl("bulk", tmp_path / "starved", web, {**SETTINGS, "REQUISITES_PAGE_MAXSIZE": "1"})
+    assert starved.returncode == 0 and len(starved.items) == 3
+    starved_stats = stats_of(starved.log)
+    assert starved_stats["requisites/requested"] > 0 and "requisites/archived" not in starved_stats
+    assert not [fields for kind, _, fields in records(tmp_path / "starved") if fields.get("role") == "requisite"]
     assert counts["none"] == set()
     assert f"https://{STATIC_HOST}/css/site.css" in counts["articles"]
     assert counts["all"] == counts["articles"] | {f"https://{BULK_HOST}/front.css"}
     assert bad.returncode != 0 and "ARCHIVE_REQUISITES must be one of none, articles, all, not 'some'" in bad.log
+
+
+def test_an_outlet_sets_its_own_mode_and_a_bad_one_is_named() -> None:
+    class Quiet:
+        custom_settings = {"ARCHIVE_REQUISITES": "None"}
+
+    settings = {"ARCHIVE_REQUISITES": "all"}
+    assert requisites_mode(settings, Quiet()) == "none"
+    assert requisites_mode(settings, object()) == "all" and requisites_mode({}, None) == "articles"
+    with pytest.raises(ValueError, match="must be one of none, articles, all, not 'pages'"):
+        requisites_mode({"ARCHIVE_REQUISITES": "pages"})
 
 
 def test_hostile_requisites_cost_nothing_unsafe(tmp_path: Path) -> None:
@@ -190,6 +207,11 @@ def test_hostile_requisites_cost_nothing_unsafe(tmp_path: Path) -> None:
     (web_root / "a.css").write_text('@import "b.css"; body { background: url(data:image/png;base64,iVBO) }')
     (web_root / "b.css").write_text('@import "a.css"; h1 { background: url(/tile.png) }')
     (web_root / "tile.png").write_bytes(png(4, 4, 9))
+    cdn = site / "bulk" / "web" / STATIC_HOST
+    (cdn / "private").mkdir(parents=True)
+    (cdn / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n")
+    (cdn / "private" / "secret.png").write_bytes(png(4, 4, 1))
+    (cdn / "fine.png").write_bytes(png(4, 4, 2))
     (web_root / "huge.png").write_bytes(b"\x89PNG" + bytes(50 * 1024 * 1024))
     (web_root / "login.css").write_text('<!doctype html><html><body><a href="/private/x.png">Sign in</a></body></html>')
     (web_root / "page.css").write_text("<html><body>served as a page</body></html>")
@@ -200,7 +222,8 @@ def test_hostile_requisites_cost_nothing_unsafe(tmp_path: Path) -> None:
                '<link rel=stylesheet href="/page.css"><link rel=icon href="data:image/png;base64,AAAA">'
                '<img src="/huge.png"><img src="http://127.0.0.1:9/x.png"><img src="http://2130706433/y.png">'
                '<img src="http://[::1]/z.png"><img srcset=",,, http://[::1 2x, /ok.png 1x">'
-               '<img srcset="http://10.0.0.1/inner.png 1x">')
+               '<img srcset="http://10.0.0.1/inner.png 1x">'
+               f'<img src="https://{STATIC_HOST}/private/secret.png"><img src="https://{STATIC_HOST}/fine.png">')
     for n in range(2):
         page = web_root / "news" / f"story-{n}"
         page.write_text(page.read_text().replace("</article>", hostile + "</article>"))
@@ -223,5 +246,8 @@ def test_hostile_requisites_cost_nothing_unsafe(tmp_path: Path) -> None:
     # a stylesheet that is a page is archived, never read as one; a .css served as HTML is not parsed either
     assert stats["requisites/css_not_css"] == 1
     assert f"{BULK_HOST}/private/x.png" not in served
+    # another host's requisites (a CDN's): as its robots.txt allows
+    assert {f"https://{STATIC_HOST}/robots.txt", f"https://{STATIC_HOST}/fine.png"} <= captured
+    assert f"{STATIC_HOST}/private/secret.png" not in served and stats["robotstxt/forbidden"] == 1
     # the malformed srcset's one usable candidate
     assert f"https://{BULK_HOST}/ok.png" in {url for kind, url, _ in records(archive) if kind == "request"}

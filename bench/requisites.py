@@ -1,0 +1,122 @@
+"""Benchmark: what archiving page requisites costs a crawl, and what sharing them saves.
+
+Crawls N generated articles of the styled bulk site (``tests/localweb/generate.py``
+``write_styled_site``: every article links one stylesheet that imports another, a
+web font, a background image, a logo and a favicon shared by all, and a photo of
+its own) from the local outlet web with ``ARCHIVE_REQUISITES`` = ``none`` and
+``articles``, alternating, several rounds, in one run. Prints articles/s (Scrapy's
+``elapsed_time_seconds``, start-up excluded), WARC bytes per article, and the
+share of requisite requests that sharing saved: within the run (a requisite
+fetched once for every page that uses it) and in a second, incremental run over
+new articles (fetched within ``REQUISITE_REFRESH``: not again). The peer, in the
+same rounds: ``wget --recursive --page-requisites --warc-file`` on the same pages.
+
+    .venv/bin/python bench/requisites.py [--pages 500] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.crawl_throughput import FAST  # noqa: E402
+from tests.conftest import scrapy_command  # noqa: E402
+from tests.localweb import LocalWeb  # noqa: E402
+from tests.localweb.generate import BULK_HOST, write_styled_site  # noqa: E402
+
+
+def crawl(web: LocalWeb, archive: Path, mode: str, pages: int) -> dict:
+    summary = archive / f"summary-{time.monotonic_ns()}.json"
+    settings = {**FAST, "ARCHIVE_REQUISITES": mode, "RUN_SUMMARY_FILE": str(summary)}
+    subprocess.run(scrapy_command("bulk", archive, web.proxy_url, settings),
+                   cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
+    stats = json.loads(summary.read_text())["stats"]
+    assert stats.get("articles/archived") == pages, stats
+    return stats
+
+
+def wget_crawl(web: LocalWeb, workdir: Path) -> tuple[float, int, int]:
+    """wget's recursive crawl with page requisites: seconds (less start-up), responses, WARC bytes."""
+    folder = Path(tempfile.mkdtemp(dir=workdir))
+    env = {**os.environ, "https_proxy": web.proxy_url, "http_proxy": web.proxy_url}
+    started = time.perf_counter()
+    subprocess.run(["wget", "--version"], env=env, capture_output=True, check=True)
+    startup = time.perf_counter() - started
+    started = time.perf_counter()
+    done = subprocess.run(
+        ["wget", "--recursive", "--level=1", "--page-requisites", "--span-hosts", "--no-check-certificate",
+         "--no-verbose", "--delete-after", "--warc-file", str(folder / "wget"), "-e", "robots=on",
+         "-P", str(folder), f"https://{BULK_HOST}/all.html"],
+        env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started - startup
+    fetched = sum(1 for line in done.stderr.splitlines() if " -> " in line)
+    return seconds, fetched, sum(path.stat().st_size for path in folder.glob("wget*.warc.gz"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        workdir = Path(tmp)
+        urls = write_styled_site(workdir / "site", args.pages)
+        links = "".join(f'<a href="{url}">{n}</a>' for n, url in enumerate(urls))
+        (workdir / "site" / "bulk" / "web" / BULK_HOST / "all.html").write_text(f"<html><body>{links}</body></html>")
+        rates: dict[str, list[float]] = {"none": [], "articles": [], "wget": []}
+        per_article: dict[str, list[float]] = {"none": [], "articles": [], "wget": []}
+        saved: list[float] = []
+        with LocalWeb(workdir / "site") as web:
+            for round_no in range(1, args.rounds + 1):
+                for mode in ("none", "articles"):
+                    stats = crawl(web, Path(tempfile.mkdtemp(dir=workdir)), mode, args.pages)
+                    rate = args.pages / stats["elapsed_time_seconds"]
+                    size = stats.get("warc/bytes", 0) / args.pages
+                    rates[mode].append(rate)
+                    per_article[mode].append(size)
+                    line = (f"round {round_no} requisites {mode:8}: {rate:6.0f} articles/s, "
+                            f"{size / 1024:6.1f} KB/article")
+                    if mode == "articles":
+                        found, requested = stats.get("requisites/found", 0), stats.get("requisites/requested", 0)
+                        saved.append(1 - requested / found)
+                        line += f", {requested} of {found} requisite references fetched ({saved[-1]:.1%} saved)"
+                    print(line, flush=True)
+                if shutil.which("wget"):
+                    seconds, fetched, warc_bytes = wget_crawl(web, workdir)
+                    rates["wget"].append(args.pages / seconds)
+                    per_article["wget"].append(warc_bytes / args.pages)
+                    print(f"round {round_no} wget -p --warc   : {args.pages / seconds:6.0f} articles/s, "
+                          f"{warc_bytes / args.pages / 1024:6.1f} KB/article, {fetched} responses", flush=True)
+
+            # a later, incremental run over new articles: what was archived by the first is not fetched again
+            archive = Path(tempfile.mkdtemp(dir=workdir))
+            crawl(web, archive, "articles", args.pages)
+            write_styled_site(workdir / "site", args.pages // 10, first=args.pages)
+            later = crawl(web, archive, "articles", args.pages // 10)
+    off, on = statistics.median(rates["none"]), statistics.median(rates["articles"])
+    print(f"\nmedian articles/s  requisites none: {off:.0f}   articles: {on:.0f}   ratio: {on / off:.3f}")
+    print(f"median KB/article  none: {statistics.median(per_article['none']) / 1024:.1f}   "
+          f"articles: {statistics.median(per_article['articles']) / 1024:.1f}")
+    if rates["wget"]:
+        print(f"wget --page-requisites: {statistics.median(rates['wget']):.0f} articles/s, "
+              f"{statistics.median(per_article['wget']) / 1024:.1f} KB/article")
+    print(f"requisite requests saved by sharing within a run: {statistics.median(saved):.1%}")
+    found, fresh = later.get("requisites/found", 0), later.get("requisites/fresh", 0)
+    shared, requested = later.get("requisites/shared", 0), later.get("requisites/requested", 0)
+    print(f"a later run of {args.pages // 10} new articles: {found} references, {requested} fetched (their photos), "
+          f"{fresh} fresh from the earlier run, {shared} shared in the run: {1 - requested / found:.1%} saved")
+
+
+if __name__ == "__main__":
+    main()

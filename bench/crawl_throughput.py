@@ -63,8 +63,9 @@ def crawl(web: LocalWeb, workdir: Path, warc: bool, pages: int) -> dict:
     }
 
 
-def wget_crawl(web: LocalWeb, workdir: Path, pages: int) -> dict:
-    """wget's recursive crawl of the same articles, writing a WARC: responses, seconds, WARC megabytes."""
+def run_wget(web: LocalWeb, workdir: Path, *options: str) -> tuple[float, str, int]:
+    """wget's recursive crawl of the link page (:func:`write_link_page`) writing a WARC, through the local web:
+    its seconds less its own start-up (``wget --version``), its log, its WARC bytes."""
     folder = Path(tempfile.mkdtemp(dir=workdir))
     env = {**os.environ, "https_proxy": web.proxy_url, "http_proxy": web.proxy_url}
     started = time.perf_counter()
@@ -72,15 +73,26 @@ def wget_crawl(web: LocalWeb, workdir: Path, pages: int) -> dict:
     startup = time.perf_counter() - started
     started = time.perf_counter()
     done = subprocess.run(
-        ["wget", "--recursive", "--level=1", "--no-check-certificate", "--no-verbose", "--delete-after",
+        ["wget", "--recursive", "--level=1", *options, "--no-check-certificate", "--no-verbose", "--delete-after",
          "--warc-file", str(folder / "wget"), "--warc-max-size=1G", "-e", "robots=on", "-P", str(folder),
          f"https://{BULK_HOST}/all.html"],
         env=env, capture_output=True, text=True,
     )
     seconds = time.perf_counter() - started - startup
-    fetched = sum(1 for line in done.stderr.splitlines() if "/news/story-" in line and " -> " in line)
-    assert fetched == pages, (fetched, done.returncode, done.stderr[-2000:])
-    warc_bytes = sum(path.stat().st_size for path in folder.glob("wget*.warc.gz"))
+    return seconds, done.stderr, sum(path.stat().st_size for path in folder.glob("wget*.warc.gz"))
+
+
+def write_link_page(site: Path, urls: list[str]) -> None:
+    """``https://www.bulk.test/all.html``, linking every article: wget reads no sitemaps."""
+    links = "".join(f'<a href="{url}">{n}</a>' for n, url in enumerate(urls))
+    (site / "bulk" / "web" / BULK_HOST / "all.html").write_text(f"<html><body>{links}</body></html>")
+
+
+def wget_crawl(web: LocalWeb, workdir: Path, pages: int) -> dict:
+    """wget's recursive crawl of the same articles, writing a WARC: responses, seconds, WARC megabytes."""
+    seconds, log, warc_bytes = run_wget(web, workdir)
+    fetched = sum(1 for line in log.splitlines() if "/news/story-" in line and " -> " in line)
+    assert fetched == pages, (fetched, log[-2000:])
     return {"seconds": seconds, "responses": fetched + 2, "warc_mb": warc_bytes / 1e6}  # + robots.txt, the page
 
 
@@ -91,9 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)
-        urls = write_bulk_site(workdir / "site", args.pages)
-        links = "".join(f'<a href="{url}">{n}</a>' for n, url in enumerate(urls))
-        (workdir / "site" / "bulk" / "web" / BULK_HOST / "all.html").write_text(f"<html><body>{links}</body></html>")
+        write_link_page(workdir / "site", write_bulk_site(workdir / "site", args.pages))
         peer = shutil.which("wget")
         rates: dict[str, list[float]] = {"off": [], "on": [], "wget": []}
         sizes: dict[str, list[float]] = {"on": [], "wget": []}

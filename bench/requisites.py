@@ -30,10 +30,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.crawl_throughput import FAST  # noqa: E402
+from bench.crawl_throughput import FAST, run_wget, write_link_page  # noqa: E402
 from tests.conftest import scrapy_command  # noqa: E402
 from tests.localweb import LocalWeb  # noqa: E402
-from tests.localweb.generate import BULK_HOST, write_styled_site  # noqa: E402
+from tests.localweb.generate import write_styled_site  # noqa: E402
 
 
 def crawl(web: LocalWeb, archive: Path, mode: str, pages: int) -> dict:
@@ -46,24 +46,6 @@ def crawl(web: LocalWeb, archive: Path, mode: str, pages: int) -> dict:
     return stats
 
 
-def wget_crawl(web: LocalWeb, workdir: Path) -> tuple[float, int, int]:
-    """wget's recursive crawl with page requisites: seconds (less start-up), responses, WARC bytes."""
-    folder = Path(tempfile.mkdtemp(dir=workdir))
-    env = {**os.environ, "https_proxy": web.proxy_url, "http_proxy": web.proxy_url}
-    started = time.perf_counter()
-    subprocess.run(["wget", "--version"], env=env, capture_output=True, check=True)
-    startup = time.perf_counter() - started
-    started = time.perf_counter()
-    done = subprocess.run(
-        ["wget", "--recursive", "--level=1", "--page-requisites", "--span-hosts", "--no-check-certificate",
-         "--no-verbose", "--delete-after", "--warc-file", str(folder / "wget"), "-e", "robots=on",
-         "-P", str(folder), f"https://{BULK_HOST}/all.html"],
-        env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - started - startup
-    fetched = sum(1 for line in done.stderr.splitlines() if " -> " in line)
-    return seconds, fetched, sum(path.stat().st_size for path in folder.glob("wget*.warc.gz"))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=500)
@@ -71,9 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)
-        urls = write_styled_site(workdir / "site", args.pages)
-        links = "".join(f'<a href="{url}">{n}</a>' for n, url in enumerate(urls))
-        (workdir / "site" / "bulk" / "web" / BULK_HOST / "all.html").write_text(f"<html><body>{links}</body></html>")
+        write_link_page(workdir / "site", write_styled_site(workdir / "site", args.pages))
         rates: dict[str, list[float]] = {"none": [], "articles": [], "wget": []}
         per_article: dict[str, list[float]] = {"none": [], "articles": [], "wget": []}
         saved: list[float] = []
@@ -93,7 +73,8 @@ def main() -> None:
                         line += f", {requested} of {found} requisite references fetched ({saved[-1]:.1%} saved)"
                     print(line, flush=True)
                 if shutil.which("wget"):
-                    seconds, fetched, warc_bytes = wget_crawl(web, workdir)
+                    seconds, log, warc_bytes = run_wget(web, workdir, "--page-requisites", "--span-hosts")
+                    fetched = sum(1 for line in log.splitlines() if " -> " in line)
                     rates["wget"].append(args.pages / seconds)
                     per_article["wget"].append(warc_bytes / args.pages)
                     print(f"round {round_no} wget -p --warc   : {args.pages / seconds:6.0f} articles/s, "

@@ -13,8 +13,10 @@ any other, its metadata record saying ``role: requisite``, the page it was for
 
 Requisites are shared: one used by a thousand pages is fetched once in a run and,
 with ``INCREMENTAL``, not again for ``REQUISITE_REFRESH`` seconds (the catalog's
-``requisites`` table remembers it); fetched again after that, an unchanged one is
-archived as a revisit record of the capture that holds it. They never enter the
+``requisites`` table remembers it). After that it is asked for again with its
+validators (``If-None-Match``, ``If-Modified-Since``); unchanged (a ``304``, or
+the same payload digest), it is archived as a revisit record of the capture that
+holds it, and an unchanged stylesheet's own requisites are looked at in turn. They never enter the
 articles' seen-state, the catalog's article rows, or extraction.
 
 Limits: ``REQUISITES_MAX_PER_PAGE`` requisites a page, ``REQUISITE_MAXSIZE`` bytes
@@ -95,10 +97,12 @@ class PageRequisites:
         """The requisites of an archived page (an article; a front page with ``all``) or stylesheet."""
         discovery = response.meta.get("discovery") or {}
         role = discovery.get("role")
-        if response.status != 200 or not hasattr(spider, "parse_requisite"):
+        if not hasattr(spider, "parse_requisite"):
             return []
-        if role == REQUISITE:
+        if role == REQUISITE and response.status in (200, 304):
             return self._of_stylesheet(response, spider, discovery)
+        if response.status != 200:
+            return []
         outlet = outlet_for(response.request, spider) if response.request is not None else None
         mode = requisites_mode(self.crawler.settings, outlet)
         callback = getattr(response.request, "callback", None)
@@ -114,14 +118,22 @@ class PageRequisites:
 
     def _of_stylesheet(self, response: Response, spider: Spider, discovery: dict[str, Any]) -> list[Request]:
         depth = response.meta.get("requisite_depth", 1)
-        media_type = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
-        if media_type not in _CSS_TYPES or depth >= self.max_depth:
+        if depth >= self.max_depth:
             return []
-        if response.body.lstrip()[:1] == b"<":  # served as CSS, but a page (an error page, a login wall)
-            self.stats.inc_value("requisites/css_not_css")
-            logger.info("Not reading %s as a stylesheet: it is markup", response.url)
-            return []
-        urls = css_requisites(response.body, response.url)
+        if response.status == 304:  # unchanged: what it used when it was archived is looked at again
+            row = self._archived(response.url)
+            urls = (row.get("uses") or "").split() if row else []
+        else:
+            media_type = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
+            if media_type not in _CSS_TYPES:
+                return []
+            if response.body.lstrip()[:1] == b"<":  # served as CSS, but a page (an error page, a login wall)
+                self.stats.inc_value("requisites/css_not_css")
+                logger.info("Not reading %s as a stylesheet: it is markup", response.url)
+                return []
+            urls = css_requisites(response.body, response.url)
+            if self.remembered:
+                SeenState.of(self.crawler).catalog.save_requisite_uses(response.url, urls, commit=False)
         return self._requests(urls, response, spider, response.meta.get("requisite_of", ""), depth + 1,
                               page=response.meta.get("requisite_page", discovery.get("via", "")))
 
@@ -140,6 +152,8 @@ class PageRequisites:
                 continue
             self.requested.add(url)
             previous = self._archived(url)
+            if previous is not None and not previous["checked"]:
+                previous = None  # only what a stylesheet uses is known: it was never archived
             if previous is not None and datetime.fromisoformat(previous["checked"]) > datetime.now(UTC) - self.refresh:
                 stats.inc_value("requisites/fresh")  # fetched by an earlier run, within REQUISITE_REFRESH
                 continue
@@ -153,14 +167,19 @@ class PageRequisites:
             for carried in ("outlet", "frontier_round"):
                 if carried in response.meta:
                     meta[carried] = response.meta[carried]
-            if previous is not None:
+            headers = {"Referer": response.url, "Accept": "*/*"}
+            if previous is not None:  # looked at again: asked for only if changed, else archived as a revisit
                 meta["previous_capture"] = {"record_id": previous["record_id"], "url": url,
                                             "payload_digest": previous["payload_digest"],
                                             "date": previous["warc_date"]}
+                meta["handle_httpstatus_list"] = [304]
+                if previous["etag"]:
+                    headers["If-None-Match"] = previous["etag"]
+                if previous["last_modified"]:
+                    headers["If-Modified-Since"] = previous["last_modified"]
             stats.inc_value("requisites/requested")
             requests.append(Request(url, callback=spider.parse_requisite, errback=spider.requisite_failed,
-                                    meta=meta, headers={"Referer": response.url, "Accept": "*/*"},
-                                    dont_filter=True, priority=1))
+                                    meta=meta, headers=headers, dont_filter=True, priority=1))
         return requests
 
     def _archived(self, url: str) -> dict[str, Any] | None:
@@ -169,18 +188,23 @@ class PageRequisites:
         return SeenState.of(self.crawler).catalog.requisite(url)
 
     def capture_archived(self, capture: Capture, request: Request) -> None:
-        """Remember an archived requisite (committed with the seen-state's next batch)."""
-        if capture.role != REQUISITE or capture.status != 200 or capture.location is None:
+        """Remember an archived requisite (committed with the seen-state's next batch): its validators, and the
+        capture holding its payload (for a revisit, the one it refers to)."""
+        previous = request.meta.get("previous_capture")
+        unchanged = capture.status == 304 and previous is not None
+        if capture.role != REQUISITE or capture.location is None or not (capture.status == 200 or unchanged):
             return
         location = capture.location
-        checked = datetime.now(UTC).isoformat(timespec="seconds")
-        previous = request.meta.get("previous_capture")
         if location.is_revisit and previous:
             record_id, digest, date = previous["record_id"], previous["payload_digest"], previous["date"]
         else:
             record_id, digest, date = location.record_id, location.payload_digest, location.date
-        SeenState.of(self.crawler).catalog.save_requisite(capture.url, checked, record_id, digest, date,
-                                                          commit=False)
+        catalog = SeenState.of(self.crawler).catalog
+        last = (catalog.requisite(capture.url) or {}) if unchanged else {}  # a 304 may leave its validators out
+        etag = capture.headers.get("etag") or last.get("etag") or ""
+        modified = capture.headers.get("last-modified") or last.get("last_modified") or ""
+        checked = datetime.now(UTC).isoformat(timespec="seconds")
+        catalog.save_requisite(capture.url, checked, record_id, digest, date, etag, modified, commit=False)
 
 
 class RequisiteBudget:

@@ -30,6 +30,8 @@ def records(archive: Path) -> list[tuple[str, str, dict[str, str]]]:
         with warc.open("rb") as stream:
             for record in ArchiveIterator(stream):
                 fields = {}
+                if record.rec_type == "revisit":
+                    fields = {"WARC-Profile": record.rec_headers.get_header("WARC-Profile")}
                 if record.rec_type == "metadata":
                     lines = record.content_stream().read().decode().splitlines()
                     fields = dict(line.split(": ", 1) for line in lines if ": " in line)
@@ -142,14 +144,23 @@ def test_a_hundred_articles_share_one_capture_of_each_common_requisite(tmp_path:
         assert all(after[("response", url)] == 1 and not after[("revisit", url)] for url in SHARED)
         assert stats_of(again.log)["requisites/fresh"] == 3  # site.css, logo, favicon: fresh; the photos are new
 
-        # past REQUISITE_REFRESH: fetched again, archived as revisits of the unchanged captures
+        # past REQUISITE_REFRESH: asked for again with their validators, and archived as revisits of the unchanged
+        # captures: a 304 (server-not-modified), or the same payload from a server that ignores validators (the
+        # logo's); the unchanged stylesheet's own requisites are looked at again too
         newest = write_styled_site(site, 2, first=103)
+        web.overrides[f"{STATIC_HOST}/img/logo.svg"] = {"no_validators": True}
         third = run_crawl("bulk", archive, web, {**SETTINGS, "REQUISITE_REFRESH": "0"}, timeout=240)
         assert third.returncode == 0, third.log[-3000:]
         assert sorted(item["url"] for item in third.items) == sorted(newest)
         final = captures_of(archive)
         for url in SHARED:
             assert (final[("response", url)], final[("revisit", url)]) == (1, 1), url
+        profiles = {url: fields["WARC-Profile"].rsplit("/", 1)[1] for kind, url, fields in records(archive)
+                    if kind == "revisit"}
+        assert profiles == {**dict.fromkeys(SHARED, "server-not-modified"),
+                            f"https://{STATIC_HOST}/img/logo.svg": "identical-payload-digest"}
+        conditional = [served for served in web.served if served.url == f"{STATIC_HOST}/css/site.css"]
+        assert [entry.status for entry in conditional] == [200, 304]
     assert urls[0].endswith("story-0")
 
 

@@ -19,10 +19,10 @@ import sys
 import zipfile
 from pathlib import Path
 
-from tests.conftest import REPO, free_port, run_crawl, wait_for_port
+from tests.conftest import REPO, run_crawl
 from tests.localweb import LocalWeb
 from tests.localweb.generate import BULK_HOST, write_bulk_site
-from tests.test_pywb_replay import fetch
+from tests.test_pywb_replay import fetch, wayback
 
 BULK = {"SPIDER_MODULES": "tests.outlets"}
 
@@ -67,12 +67,7 @@ def test_pywb_imports_our_wacz_and_replays_its_articles(pywb_bin: Path, tmp_path
     copied = sorted(path.name for path in (pywb_root / "collections" / "news" / "archive").iterdir())
     assert copied == ["bulk-news-0.warc.gz", "bulk-news-1.warc.gz"], copied  # renamed after the package
 
-    port = free_port()
-    server = subprocess.Popen([pywb_bin / "wayback", "-b", "127.0.0.1", "-p", str(port)], cwd=pywb_root,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        base = f"http://127.0.0.1:{port}/news"
-        wait_for_port(port)
+    with wayback(pywb_bin, pywb_root, "news") as base:
         status, index = fetch(f"{base}/cdx?url={BULK_HOST}/news/*&output=json")
         assert status == 200, index[:2000]
         rows = [json.loads(line) for line in index.splitlines() if line.strip()]
@@ -89,6 +84,3 @@ def test_pywb_imports_our_wacz_and_replays_its_articles(pywb_bin: Path, tmp_path
         headline = original.split(b"<h1>", 1)[1].split(b"</h1>", 1)[0]
         status, page = fetch(f"{base}/{by_url[url]['timestamp']}mp_/{url}")  # replayed with pywb's rewriting
         assert status == 200 and b"wombat" in page and b"<h1>" + headline + b"</h1>" in page, page[:2000]
-    finally:
-        server.terminate()
-        server.wait(timeout=10)

@@ -41,6 +41,7 @@ from crawler.warc.writer import WarcFileWriter, record_builder, warc_host_label,
 from pipelines.capture import Capture
 from pipelines.warc_reader import http_headers
 
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 #: Hop-by-hop framing the body no longer has once Twisted has de-chunked it.
 DROPPED_RESPONSE_HEADERS = {b"transfer-encoding"}
 
@@ -111,6 +112,7 @@ class WarcArchiver:
         )
         digest = response_record.rec_headers.get_header("WARC-Payload-Digest")
         previous = request.meta.get("previous_capture")
+        not_modified = bool(previous) and response.status == 304
         unchanged = bool(previous) and response.status == 200 and digest == previous.get("payload_digest")
         if unchanged:
             # identical-payload-digest profile: the headers of this fetch, the payload by reference
@@ -118,6 +120,14 @@ class WarcArchiver:
                 response.url, digest, previous["url"], previous["date"], http_headers=head,
                 warc_headers_dict={**common, "WARC-Refers-To": previous["record_id"]},
             )
+        elif not_modified:
+            # a conditional request answered 304: server-not-modified profile, headers and payload both by
+            # reference (an empty block, as WARC 1.1 allows): replay tools serve the capture it refers to
+            response_record = self.builder.create_revisit_record(
+                response.url, previous["payload_digest"], previous["url"], previous["date"],
+                warc_headers_dict={**common, "WARC-Refers-To": previous["record_id"]},
+            )
+            response_record.rec_headers.replace_header("WARC-Profile", SERVER_NOT_MODIFIED)
         response_id = response_record.rec_headers.get_header("WARC-Record-ID")
         request_record = self.builder.create_warc_record(
             response.url,
@@ -145,19 +155,19 @@ class WarcArchiver:
             url=response.url,
             status=response.status,
             headers=http_headers(head.headers),
-            payload=b"" if unchanged else response.body,
+            payload=b"" if unchanged or not_modified else response.body,
             location=locations[0],
             reason=head.statusline.partition(" ")[2],
             outlet=outlet.name,
             role=discovery.get("role") or None,
             redirected_from=tuple(request.meta.get("redirect_urls", ())),
-            refers_to_url=previous["url"] if unchanged else "",
+            refers_to_url=previous["url"] if unchanged or not_modified else "",
         )
         request.meta["capture"] = capture
         self.crawler.signals.send_catch_log(archive_signals.capture_archived, capture=capture, request=request)
         writer.rotate_if_full()
         stats = self.crawler.stats
-        if unchanged:
+        if unchanged or not_modified:
             stats.inc_value("warc/revisit_records")
         stats.inc_value("warc/records", 3)
         stats.inc_value("warc/bytes", sum(location.length for location in locations))

@@ -50,8 +50,10 @@ validators_table = sa.Table(
 requisites_table = sa.Table(  # page requisites archived (crawler.requisites): shared, not refetched for a while
     "requisites", metadata,
     sa.Column("url", sa.Text, primary_key=True),
-    # checked: when last fetched; the others name the capture holding its payload (what a revisit refers to)
-    *(sa.Column(name, sa.Text) for name in ("checked", "record_id", "payload_digest", "warc_date")),
+    # checked: when last fetched; record_id, payload_digest, warc_date: the capture holding its payload (what a
+    # revisit refers to); etag, last_modified: its validators; uses: a stylesheet's requisites, one URL a line
+    *(sa.Column(name, sa.Text) for name in ("checked", "record_id", "payload_digest", "warc_date", "etag",
+                                             "last_modified", "uses")),
 )
 coverage_table = sa.Table(  # extraction health: field coverage of each crawl (pipelines.health)
     "coverage", metadata,

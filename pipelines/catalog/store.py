@@ -418,13 +418,19 @@ class Catalog:
         return dict(rows[0]._mapping) if rows else None
 
     def save_requisite(self, url: str, checked: str, record_id: str, payload_digest: str, warc_date: str,
-                       commit: bool = True) -> None:
+                       etag: str = "", last_modified: str = "", commit: bool = True) -> None:
         """A requisite was fetched (``commit=False`` batches): a new payload names its own capture; an unchanged
-        one (a revisit record) keeps naming the capture that holds it, only ``checked`` moves."""
+        one (a revisit record) keeps naming the capture that holds it, only ``checked`` and validators move."""
         row = {"url": url, "checked": checked, "record_id": record_id, "payload_digest": payload_digest,
-               "warc_date": warc_date}
+               "warc_date": warc_date, "etag": etag, "last_modified": last_modified}
         self._writing()
-        _upsert(self._db, requisites_table, ["url"], row, ["checked", "record_id", "payload_digest", "warc_date"])
+        _upsert(self._db, requisites_table, ["url"], row, [name for name in row if name != "url"])
+        self._wrote(commit)
+
+    def save_requisite_uses(self, url: str, uses: list[str], commit: bool = True) -> None:
+        """The requisites a stylesheet uses (its row is written when its capture is: this may come first)."""
+        self._writing()
+        _upsert(self._db, requisites_table, ["url"], {"url": url, "uses": "\n".join(uses)}, ["uses"])
         self._wrote(commit)
 
     def has_capture(self, record_id: str) -> bool:

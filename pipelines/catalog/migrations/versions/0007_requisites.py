@@ -1,6 +1,7 @@
 """Page requisites archived: one row per stylesheet, image, font or script URL, so that the pages sharing it
-fetch it once per ``REQUISITE_REFRESH`` (crawler.requisites), and a refetch that finds it unchanged is
-archived as a revisit of the capture holding its payload.
+fetch it once per ``REQUISITE_REFRESH`` (crawler.requisites); a refetch asks with its validators and, when
+it is unchanged, is archived as a revisit of the capture holding its payload. A stylesheet's row also lists the
+URLs it uses, which are checked again when it is unchanged (a 304 has no stylesheet to read them from).
 
 Revision ID: 0007
 Revises: 0006
@@ -23,6 +24,9 @@ def upgrade() -> None:
         sa.Column("record_id", sa.Text),  # the WARC record holding its payload
         sa.Column("payload_digest", sa.Text),
         sa.Column("warc_date", sa.Text),
+        sa.Column("etag", sa.Text),  # validators of the last fetch, for a conditional request
+        sa.Column("last_modified", sa.Text),
+        sa.Column("uses", sa.Text),  # a stylesheet's requisites, one URL a line
     )
 
 

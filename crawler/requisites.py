@@ -11,7 +11,9 @@ fonts, background images) up to ``REQUISITE_DEPTH``. Each fetch is archived like
 any other, its metadata record saying ``role: requisite``, the page it was for
 (``via``) and that page's record (``requisiteOf``).
 
-Requisites are shared: one used by a thousand pages is fetched once in a run and,
+Requisites are shared among an outlet's pages (each outlet's archive holds what its
+pages need): one used by a thousand pages is fetched once in a run (a frontier
+worker's round: claimed in Redis, so once across workers too) and,
 with ``INCREMENTAL``, not again for ``REQUISITE_REFRESH`` seconds (the catalog's
 ``requisites`` table remembers it). After that it is asked for again with its
 validators (``If-None-Match``, ``If-Modified-Since``); unchanged (a ``304``, or
@@ -75,7 +77,9 @@ class PageRequisites:
         self.max_depth = settings.getint("REQUISITE_DEPTH", 3)
         self.refresh = timedelta(seconds=settings.getfloat("REQUISITE_REFRESH", 86400))
         self.remembered = settings.getbool("INCREMENTAL")  # across runs, in the catalog, as the seen-state is
-        self.requested: set[str] = set()  # this run's requisite URLs: fetched once, whoever needs them
+        # the requisite URLs asked for in this run (a frontier worker's: in each round, the last two kept), fetched
+        # once, whoever needs them
+        self.requested: dict[str, set[tuple[str, str]]] = {}  # round -> (outlet, URL)
         if self.remembered:
             crawler.signals.connect(self.capture_archived, signal=archive_signals.capture_archived)
 
@@ -97,13 +101,13 @@ class PageRequisites:
         """The requisites of an archived page (an article; a front page with ``all``) or stylesheet."""
         discovery = response.meta.get("discovery") or {}
         role = discovery.get("role")
-        if not hasattr(spider, "parse_requisite"):
+        outlet = outlet_for(response.request, spider) if response.request is not None else None
+        if outlet is None or not hasattr(spider, "parse_requisite"):
             return []
         if role == REQUISITE and response.status in (200, 304):
-            return self._of_stylesheet(response, spider, discovery)
+            return self._of_stylesheet(response, spider, outlet.name, discovery)
         if response.status != 200:
             return []
-        outlet = outlet_for(response.request, spider) if response.request is not None else None
         mode = requisites_mode(self.crawler.settings, outlet)
         callback = getattr(response.request, "callback", None)
         front_page = role == "discovery" and getattr(callback, "__name__", "") == "parse_front_page"
@@ -114,14 +118,15 @@ class PageRequisites:
         urls = page_requisites(response.body, response.url)
         capture: Capture | None = response.meta.get("capture")
         page_record = capture.location.record_id if capture is not None and capture.location else ""
-        return self._requests(urls, response, spider, page_record, depth=1)
+        return self._requests(urls, response, spider, outlet.name, page_record, depth=1)
 
-    def _of_stylesheet(self, response: Response, spider: Spider, discovery: dict[str, Any]) -> list[Request]:
+    def _of_stylesheet(self, response: Response, spider: Spider, outlet: str,
+                       discovery: dict[str, Any]) -> list[Request]:
         depth = response.meta.get("requisite_depth", 1)
         if depth >= self.max_depth:
             return []
         if response.status == 304:  # unchanged: what it used when it was archived is looked at again
-            row = self._archived(response.url)
+            row = self._archived(outlet, response.url)
             urls = (row.get("uses") or "").split() if row else []
         else:
             media_type = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
@@ -133,25 +138,26 @@ class PageRequisites:
                 return []
             urls = css_requisites(response.body, response.url)
             if self.remembered:
-                SeenState.of(self.crawler).catalog.save_requisite_uses(response.url, urls, commit=False)
-        return self._requests(urls, response, spider, response.meta.get("requisite_of", ""), depth + 1,
+                SeenState.of(self.crawler).catalog.save_requisite_uses(outlet, response.url, urls, commit=False)
+        return self._requests(urls, response, spider, outlet, response.meta.get("requisite_of", ""), depth + 1,
                               page=response.meta.get("requisite_page", discovery.get("via", "")))
 
-    def _requests(self, urls: list[str], response: Response, spider: Spider, page_record: str, depth: int,
-                  page: str = "") -> list[Request]:
+    def _requests(self, urls: list[str], response: Response, spider: Spider, outlet: str, page_record: str,
+                  depth: int, page: str = "") -> list[Request]:
         stats = self.stats
         stats.inc_value("requisites/found", len(urls))
         if len(urls) > self.max_per_page:
             stats.inc_value("requisites/over_page_limit", len(urls) - self.max_per_page)
             urls = urls[: self.max_per_page]
         hops = (response.meta.get("discovery") or {}).get("hops", 0) + 1
+        requested = self._requested_in(response.meta.get("frontier_round", ""))
         requests = []
         for url in urls:
-            if url in self.requested:
+            if (outlet, url) in requested:
                 stats.inc_value("requisites/shared")  # fetched for another page of this run
                 continue
-            self.requested.add(url)
-            previous = self._archived(url)
+            requested.add((outlet, url))
+            previous = self._archived(outlet, url)
             if previous is not None and not previous["checked"]:
                 previous = None  # only what a stylesheet uses is known: it was never archived
             if previous is not None and datetime.fromisoformat(previous["checked"]) > datetime.now(UTC) - self.refresh:
@@ -182,10 +188,17 @@ class PageRequisites:
                                     meta=meta, headers=headers, dont_filter=True, priority=1))
         return requests
 
-    def _archived(self, url: str) -> dict[str, Any] | None:
+    def _requested_in(self, round_: str) -> set[tuple[str, str]]:
+        if round_ not in self.requested:
+            for old in list(self.requested)[:-1]:  # a worker's rounds follow one another
+                del self.requested[old]
+            self.requested[round_] = set()
+        return self.requested[round_]
+
+    def _archived(self, outlet: str, url: str) -> dict[str, Any] | None:
         if not self.remembered:
             return None
-        return SeenState.of(self.crawler).catalog.requisite(url)
+        return SeenState.of(self.crawler).catalog.requisite(outlet, url)
 
     def capture_archived(self, capture: Capture, request: Request) -> None:
         """Remember an archived requisite (committed with the seen-state's next batch): its validators, and the
@@ -200,11 +213,12 @@ class PageRequisites:
         else:
             record_id, digest, date = location.record_id, location.payload_digest, location.date
         catalog = SeenState.of(self.crawler).catalog
-        last = (catalog.requisite(capture.url) or {}) if unchanged else {}  # a 304 may leave its validators out
+        last = (catalog.requisite(capture.outlet, capture.url) or {}) if unchanged else {}  # 304s may omit them
         etag = capture.headers.get("etag") or last.get("etag") or ""
         modified = capture.headers.get("last-modified") or last.get("last_modified") or ""
         checked = datetime.now(UTC).isoformat(timespec="seconds")
-        catalog.save_requisite(capture.url, checked, record_id, digest, date, etag, modified, commit=False)
+        catalog.save_requisite(capture.outlet, capture.url, checked, record_id, digest, date, etag, modified,
+                               commit=False)
 
 
 class RequisiteBudget:

@@ -30,7 +30,7 @@ from pipelines.catalog.runs import RunHistory
 from pipelines.urls import url_key
 from tests.conftest import REPO
 from tests.localweb import LOCAL_CRAWL_SETTINGS, LocalWeb
-from tests.localweb.generate import write_bulk_site
+from tests.localweb.generate import STATIC_HOST, write_bulk_site, write_styled_site
 from tests.servers import redis_server
 from tests.warc_reading import read_records, warcio_check
 
@@ -308,3 +308,27 @@ def test_workers_fetch_an_article_linked_under_two_spellings_once(tmp_path: Path
     assert fetched == Counter({url.removeprefix("https://"): 1 for url in urls}), "each article fetched once"
     logs = "".join(path.read_text() for path in tmp_path.glob("worker-*.log"))
     assert "frontier/dropped_claimed" in logs or "frontier/dropped_already_archived" in logs
+
+
+def test_workers_share_page_requisites_and_fetch_each_once(tmp_path: Path, redis_url: str) -> None:
+    """Two workers taking pages that share a stylesheet, a font and a logo: each is claimed and fetched once."""
+    urls = write_styled_site(tmp_path / "site", 40)
+    archive = tmp_path / "archive"
+    with LocalWeb(tmp_path / "site", latency=0.05) as web:
+        frontier = Frontier(archive, web, redis_url)
+        try:
+            frontier.start_workers(2)
+            frontier.enqueue("bulk")
+            frontier.drain()
+        finally:
+            frontier.stop()
+        fetched = Counter(served.url for served in web.served if served.status == 200)
+    assert all(fetched[url.removeprefix("https://")] == 1 for url in urls)
+    shared = [url for url in fetched if url.startswith(STATIC_HOST) and not url.endswith("robots.txt")]
+    assert sorted(shared) == sorted(f"{STATIC_HOST}/{path}" for path in (
+        "css/site.css", "css/type.css", "fonts/serif.woff2", "img/paper.png", "img/logo.svg"))
+    assert all(fetched[url] == 1 for url in shared), fetched
+    photos = [f"www.bulk.test/images/story-{n}.png" for n in range(40)]
+    assert all(fetched[photo] == 1 for photo in photos)
+    workers = [read_records(warc) for warc in sorted((archive / "bulk" / "warc").glob("*.warc.gz"))]
+    assert len(workers) >= 2, "both workers archived"

@@ -1,4 +1,5 @@
-"""Exactly once across workers: a worker claims an article's URL key in Redis before fetching it.
+"""Exactly once across workers: a worker claims an article's URL key (or a page requisite's URL) in Redis
+before fetching it.
 
 Two spellings of one article (``?utm_source=feed``, a trailing slash, an AMP variant: one
 :func:`pipelines.urls.url_key`) are two requests to the round's duplicate filter, and two workers may take them
@@ -30,5 +31,12 @@ class Claims:
     def claim(self, round_: str, outlet: str, url: str) -> bool:
         """Whether this worker may fetch ``url`` of ``outlet`` in ``round_``: nobody (this worker included,
         under another spelling) has claimed its URL key in the round."""
-        key = f"{CLAIMS_KEY}:{round_}:{outlet}:{url_key(url)}"
+        return self._claim(f"{CLAIMS_KEY}:{round_}:{outlet}:{url_key(url)}")
+
+    def claim_requisite(self, round_: str, outlet: str, url: str) -> bool:
+        """Whether this worker may fetch the page requisite at ``url`` for ``outlet`` in ``round_`` (pages taken
+        by several workers share it: one fetches it). The URL as it is: ``?v=2`` of a stylesheet is another file."""
+        return self._claim(f"{CLAIMS_KEY}:{round_}:{outlet}:requisite:{url}")
+
+    def _claim(self, key: str) -> bool:
         return bool(self.server.set(key, self.worker, nx=True, ex=self.ttl))

@@ -4,7 +4,7 @@ A request may wait in the queue while another round's copy of it is fetched, or 
 revisits the same article. An article request is therefore asked again whether the catalog's seen-state
 still wants it (new, or its revisit due) when a worker takes it; one that is no longer wanted is dropped.
 Then the worker claims the article for the round (:mod:`crawler.frontier.claims`): another spelling of it,
-taken by any worker in the same round, is dropped too.
+taken by any worker in the same round, is dropped too; so is a page requisite another worker took in the round.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ class FrontierScheduler(Scheduler):
             elif self.spider.is_article(request) and not self.claims.claim(
                     request.meta.get("frontier_round", ""), request.meta["outlet"], request.url):
                 self._dropped("frontier/dropped_claimed")
+            elif _is_requisite(request) and not self.claims.claim_requisite(
+                    request.meta.get("frontier_round", ""), request.meta.get("outlet", ""), request.url):
+                self._dropped("frontier/dropped_claimed_requisite")
             else:
                 return request
         return None
@@ -39,3 +42,7 @@ class FrontierScheduler(Scheduler):
     def _dropped(self, stat: str) -> None:
         if self.stats:
             self.stats.inc_value(stat, spider=self.spider)
+
+
+def _is_requisite(request: Request) -> bool:
+    return (request.meta.get("discovery") or {}).get("role") == "requisite"

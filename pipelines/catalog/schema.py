@@ -49,6 +49,7 @@ validators_table = sa.Table(
 )
 requisites_table = sa.Table(  # page requisites archived (crawler.requisites): shared, not refetched for a while
     "requisites", metadata,
+    sa.Column("outlet", sa.Text, primary_key=True),
     sa.Column("url", sa.Text, primary_key=True),
     # checked: when last fetched; record_id, payload_digest, warc_date: the capture holding its payload (what a
     # revisit refers to); etag, last_modified: its validators; uses: a stylesheet's requisites, one URL a line

@@ -60,7 +60,8 @@ _FIRST_FETCHED = (sa.select(captures.c.fetched)
                   .where(captures.c.outlet == sa.bindparam("outlet"), captures.c.url_key == sa.bindparam("url_key"),
                          captures.c.status == "extracted")
                   .order_by(captures.c.version).limit(1))
-_REQUISITE = sa.select(requisites_table).where(requisites_table.c.url == sa.bindparam("url"))
+_REQUISITE = sa.select(requisites_table).where(requisites_table.c.outlet == sa.bindparam("outlet"),
+                                               requisites_table.c.url == sa.bindparam("url"))
 _VALIDATORS = sa.select(validators_table.c.etag, validators_table.c.last_modified).where(
     validators_table.c.url == sa.bindparam("url"))
 
@@ -412,25 +413,26 @@ class Catalog:
         _upsert(self._db, validators_table, ["url"], row, ["etag", "last_modified", "updated"])
         self._wrote(True)
 
-    def requisite(self, url: str) -> dict[str, Any] | None:
-        """The archived requisite at ``url``: when it was last fetched, and the capture holding its payload."""
-        rows = self._read(_REQUISITE, {"url": url})
+    def requisite(self, outlet: str, url: str) -> dict[str, Any] | None:
+        """The requisite at ``url`` archived for ``outlet``: when last fetched, the capture holding its payload."""
+        rows = self._read(_REQUISITE, {"outlet": outlet, "url": url})
         return dict(rows[0]._mapping) if rows else None
 
-    def save_requisite(self, url: str, checked: str, record_id: str, payload_digest: str, warc_date: str,
-                       etag: str = "", last_modified: str = "", commit: bool = True) -> None:
+    def save_requisite(self, outlet: str, url: str, checked: str, record_id: str, payload_digest: str,
+                       warc_date: str, etag: str = "", last_modified: str = "", commit: bool = True) -> None:
         """A requisite was fetched (``commit=False`` batches): a new payload names its own capture; an unchanged
         one (a revisit record) keeps naming the capture that holds it, only ``checked`` and validators move."""
-        row = {"url": url, "checked": checked, "record_id": record_id, "payload_digest": payload_digest,
-               "warc_date": warc_date, "etag": etag, "last_modified": last_modified}
+        row = {"outlet": outlet, "url": url, "checked": checked, "record_id": record_id,
+               "payload_digest": payload_digest, "warc_date": warc_date, "etag": etag, "last_modified": last_modified}
         self._writing()
-        _upsert(self._db, requisites_table, ["url"], row, [name for name in row if name != "url"])
+        _upsert(self._db, requisites_table, ["outlet", "url"], row, list(row)[2:])
         self._wrote(commit)
 
-    def save_requisite_uses(self, url: str, uses: list[str], commit: bool = True) -> None:
+    def save_requisite_uses(self, outlet: str, url: str, uses: list[str], commit: bool = True) -> None:
         """The requisites a stylesheet uses (its row is written when its capture is: this may come first)."""
         self._writing()
-        _upsert(self._db, requisites_table, ["url"], {"url": url, "uses": "\n".join(uses)}, ["uses"])
+        row = {"outlet": outlet, "url": url, "uses": "\n".join(uses)}
+        _upsert(self._db, requisites_table, ["outlet", "url"], row, ["uses"])
         self._wrote(commit)
 
     def has_capture(self, record_id: str) -> bool:

@@ -1,4 +1,5 @@
-"""Page requisites archived: one row per stylesheet, image, font or script URL, so that the pages sharing it
+"""Page requisites archived: one row per outlet and stylesheet, image, font or script URL (each outlet's archive
+holds what its pages need, a CDN's file shared by two outlets too), so that the pages sharing it
 fetch it once per ``REQUISITE_REFRESH`` (crawler.requisites); a refetch asks with its validators and, when
 it is unchanged, is archived as a revisit of the capture holding its payload. A stylesheet's row also lists the
 URLs it uses, which are checked again when it is unchanged (a 304 has no stylesheet to read them from).
@@ -19,6 +20,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "requisites",
+        sa.Column("outlet", sa.Text, primary_key=True),
         sa.Column("url", sa.Text, primary_key=True),
         sa.Column("checked", sa.Text),  # ISO 8601, UTC: when it was last fetched
         sa.Column("record_id", sa.Text),  # the WARC record holding its payload

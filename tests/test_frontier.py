@@ -288,6 +288,17 @@ def test_a_claim_holds_for_its_round_and_expires(redis_url: str) -> None:
 
 
 @pytest.mark.slow
+def crawl_with_two_workers(archive: Path, web: LocalWeb, redis_url: str) -> None:
+    """Outlet bulk's round, crawled by two workers until the frontier is drained."""
+    frontier = Frontier(archive, web, redis_url)
+    try:
+        frontier.start_workers(2)
+        frontier.enqueue("bulk")
+        frontier.drain()
+    finally:
+        frontier.stop()
+
+
 def test_workers_fetch_an_article_linked_under_two_spellings_once(tmp_path: Path, redis_url: str) -> None:
     urls = write_bulk_site(tmp_path / "site", 60, hosts=3)
     sitemap = tmp_path / "site" / "bulk" / "web" / "www.bulk.test" / "sitemap.xml"
@@ -297,13 +308,7 @@ def test_workers_fetch_an_article_linked_under_two_spellings_once(tmp_path: Path
                        f"{entries}</urlset>")
     archive = tmp_path / "archive"
     with LocalWeb(tmp_path / "site", latency=0.05) as web:
-        frontier = Frontier(archive, web, redis_url)
-        try:
-            frontier.start_workers(2)
-            frontier.enqueue("bulk")
-            frontier.drain()
-        finally:
-            frontier.stop()
+        crawl_with_two_workers(archive, web, redis_url)
         fetched = Counter(served.url.split("?")[0].rstrip("/") for served in web.served if "/news/" in served.url)
     assert fetched == Counter({url.removeprefix("https://"): 1 for url in urls}), "each article fetched once"
     logs = "".join(path.read_text() for path in tmp_path.glob("worker-*.log"))
@@ -315,13 +320,7 @@ def test_workers_share_page_requisites_and_fetch_each_once(tmp_path: Path, redis
     urls = write_styled_site(tmp_path / "site", 40)
     archive = tmp_path / "archive"
     with LocalWeb(tmp_path / "site", latency=0.05) as web:
-        frontier = Frontier(archive, web, redis_url)
-        try:
-            frontier.start_workers(2)
-            frontier.enqueue("bulk")
-            frontier.drain()
-        finally:
-            frontier.stop()
+        crawl_with_two_workers(archive, web, redis_url)
         fetched = Counter(served.url for served in web.served if served.status == 200)
     assert all(fetched[url.removeprefix("https://")] == 1 for url in urls)
     shared = [url for url in fetched if url.startswith(STATIC_HOST) and not url.endswith("robots.txt")]

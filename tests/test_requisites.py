@@ -3,6 +3,7 @@ local web (crawler.requisites): shared across pages and runs, and safe against h
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections import Counter
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.requisites import requisites_mode
-from pipelines.requisites import css_requisites, page_requisites, srcset_candidate
+from pipelines.requisites import _absolute, css_requisites, page_requisites, srcset_candidate
 from tests.conftest import run_crawl
 from tests.localweb import LocalWeb
 from tests.localweb.generate import BULK_HOST, STATIC_HOST, png, write_bulk_site, write_styled_site
@@ -75,8 +76,53 @@ def test_a_stylesheet_s_requisites_are_its_imports_fonts_and_images() -> None:
            b'.d { background: url(data:image/gif;base64,R0l) }')
     assert css_requisites(css, "https://cdn.x.com/css/s.css") == [
         f"https://cdn.x.com/css/{name}" for name in ("a.css", "b.css", "f.woff2", "f.ttf", "i1.png", "v.png")]
-    assert css_requisites("color: red; background: url(/bg.png)", "https://x.com/", declarations=True) == [
+    assert css_requisites("color: red; background: url(/bg.png)", "https://x.com/") == [
         "https://x.com/bg.png"]
+
+
+def tinycss2_urls(css: str, base: str) -> list[str]:
+    """What a real CSS parser (tinycss2) finds: the oracle :func:`css_requisites` is checked against."""
+    import tinycss2
+
+    def walk(nodes: list) -> list[str]:
+        found: list[str] = []
+        for node in nodes:
+            if node.type == "url":
+                found.append(node.value)
+            elif node.type == "function" and node.lower_name == "url":
+                found += [arg.value for arg in node.arguments if arg.type == "string"][:1]
+            elif node.type == "function" and node.lower_name in {"image-set", "-webkit-image-set"}:
+                found += [url for arg in node.arguments for url in walk([arg]) or
+                          ([arg.value] if arg.type == "string" else [])][:1]
+            elif node.type == "function":
+                found += walk(node.arguments)
+            elif node.type == "at-rule" and node.lower_at_keyword == "import":
+                found += [url for token in node.prelude for url in walk([token]) or
+                          ([token.value] if token.type == "string" else [])][:1]
+            elif node.type in {"at-rule", "qualified-rule"} and node.content is not None:
+                found += walk(node.content)
+            elif node.type in {"() block", "[] block", "{} block"}:
+                found += walk(node.content)
+        return found
+
+    return _absolute(walk(tinycss2.parse_stylesheet(css, skip_comments=True)), base)
+
+
+def test_css_is_read_as_a_css_parser_reads_it(shared_corpora: Path) -> None:
+    """Every inline stylesheet of the real pages of two corpora: the same URLs as tinycss2's tokens give."""
+    from lxml import html
+
+    pages = sorted((shared_corpora / "article-extraction-benchmark").rglob("*.html*"))[:60]
+    pages += sorted((shared_corpora / "seed-outlets").rglob("*.html.gz"))
+    sheets = 0
+    for path in pages:
+        data = path.read_bytes()
+        root = html.fromstring(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
+        for style in root.iter("style"):
+            css = style.text or ""
+            assert css_requisites(css, "https://x.com/a/") == tinycss2_urls(css, "https://x.com/a/"), (path, css[:300])
+            sheets += 1
+    assert sheets > 100
 
 
 @pytest.mark.parametrize("srcset, sizes, chosen", [

@@ -3,9 +3,11 @@
 Found by parsing, as Heritrix and ``wget --page-requisites`` do, not by running
 the page (lxml for HTML; CSS by one pattern, see :func:`css_requisites`):
 stylesheets, scripts, icons, images (``img``, ``picture``, one ``srcset``
-candidate: the one a desktop browser at 1x would load), ``og:image``, media
-posters, and what stylesheets pull in (``@import``, fonts, background images), in
-``<style>`` elements and ``style`` attributes too. Only ``http(s)`` URLs are kept
+candidate: the one a desktop browser at 1x would load, and the image a lazy-loading
+script keeps in ``data-src``), SVG sprites, ``og:image``, media posters, and what
+stylesheets pull in (``@import``, fonts, background images), in
+``<style>`` elements and ``style`` attributes too. Frames (``iframe``: embedded posts,
+players, ads) are pages of their own and not fetched. Only ``http(s)`` URLs are kept
 (``data:``, ``blob:``, ``javascript:`` and the like are skipped); a page or
 stylesheet that cannot be parsed has no requisites, never an error.
 """
@@ -42,8 +44,11 @@ _CSS_TOKENS = re.compile(r"""
 _URL_GROUPS = {"import_dq", "import_sq", "import_url", "import_string_dq", "import_string_sq", "dq", "sq", "bare"}
 _IMAGE_SET_GROUPS = {"dq", "sq", "bare", "string_dq", "string_sq"}  # image-set("a.png" 1x, ...): strings too
 _CSS_ESCAPE = re.compile(r"\\([^0-9a-fA-F\n])")  # "\)" is ")"; hex escapes are left as they are (rare in URLs)
-_CANDIDATES = etree.XPath("//link | //img | //script | //video | //audio | //embed | //input | //meta | //style"
-                          " | //*[@style]")
+_CANDIDATES = etree.XPath("//link | //img | //script | //video | //audio | //embed | //object | //input | //meta"
+                          " | //style | //use | //image | //*[@style]")
+#: Where scripts that load images lazily keep the image until it scrolls into view (replay runs those scripts).
+_LAZY_SOURCES = ("data-src", "data-lazy-src", "data-original")
+_LAZY_SRCSETS = ("data-srcset", "data-lazy-srcset")
 _SHOWN_IMAGE_TYPES = {"image/webp", "image/avif", "image/jpeg", "image/png", "image/gif", "image/svg+xml"}
 _DESCRIPTOR = re.compile(r"^\s*(\d+(?:\.\d+)?)([wx])\s*$", re.IGNORECASE)
 
@@ -112,13 +117,20 @@ def _element_requisites(element: etree._Element, tag: str, base: str) -> list[st
     if tag == "link":
         rels = set((get("rel") or "").lower().split())
         if rels & _LINK_RELS and ("preload" not in rels or (get("as") or "").lower() in _PRELOADED):
-            return [get("href") or ""]
+            return [srcset_candidate(get("imagesrcset") or "", get("imagesizes") or "") or get("href") or ""]
     elif tag == "img":
         picture = next((a for a in element.iterancestors("picture", "PICTURE")), None)
         chosen = _picture_choice(picture) if picture is not None else None
-        return [chosen or srcset_candidate(get("srcset") or "", get("sizes") or "") or get("src") or ""]
+        shown = chosen or srcset_candidate(get("srcset") or "", get("sizes") or "") or get("src") or ""
+        lazy = next((candidate for name in _LAZY_SRCSETS if (candidate := srcset_candidate(get(name) or ""))),
+                    None) or next((get(name) for name in _LAZY_SOURCES if get(name)), "")
+        return [shown, lazy]
     elif tag in {"script", "audio", "embed"}:
         return [get("src") or ""]
+    elif tag == "object":
+        return [get("data") or ""]
+    elif tag in {"use", "image"}:  # SVG: an icon sprite, an embedded image
+        return [get("href") or get("xlink:href") or ""]
     elif tag == "video":
         return [get("poster") or ""]
     elif tag == "input" and (get("type") or "").lower() == "image":

@@ -34,6 +34,7 @@ _SRCSET_CANDIDATE = re.compile(r"\s*([^\s,][^\s]*?)(?:,|\s+([^,]*)(?:,|$)|$)")
 #: CSS, as far as requisites go: comments and strings say nothing; url(...), "..." after @import, image-set(...).
 _CSS_TOKENS = re.compile(r"""
     /\*.*?(?:\*/|\Z)
+  | @font-face\s*\{(?P<font_face>[^{}]*)\}
   | @import\s*(?:url\(\s*(?:"(?P<import_dq>[^"\\\n]*(?:\\.[^"\\\n]*)*)"|'(?P<import_sq>[^'\\\n]*(?:\\.[^'\\\n]*)*)'
                           |(?P<import_url>[^"'()\s]+))\s*\)
                |"(?P<import_string_dq>[^"\\\n]*(?:\\.[^"\\\n]*)*)"|'(?P<import_string_sq>[^'\\\n]*(?:\\.[^'\\\n]*)*)')
@@ -42,7 +43,13 @@ _CSS_TOKENS = re.compile(r"""
   | "(?P<string_dq>[^"\\\n]*(?:\\.[^"\\\n]*)*)"? | '(?P<string_sq>[^'\\\n]*(?:\\.[^'\\\n]*)*)'?
 """, re.IGNORECASE | re.DOTALL | re.VERBOSE)
 _URL_GROUPS = {"import_dq", "import_sq", "import_url", "import_string_dq", "import_string_sq", "dq", "sq", "bare"}
-_IMAGE_SET_GROUPS = {"dq", "sq", "bare", "string_dq", "string_sq"}  # image-set("a.png" 1x, ...): strings too
+_STRINGS = {"string_dq", "string_sq"}
+_IMAGE_SET_GROUPS = {"dq", "sq", "bare", *_STRINGS}  # image-set("a.png" 1x, ...): strings too
+_FONT_SOURCES = re.compile(r"""(?:^|[;\s])src\s*:(?P<sources>(?:[^;"']|"[^"]*"|'[^']*')*)""", re.IGNORECASE)
+_FONT_FORMAT = re.compile(r"""\s*format\(\s*["']?([\w-]+)""", re.IGNORECASE)
+#: The font formats a browser reads (CSS Fonts 4 ``format()`` keywords): not embedded-opentype (IE's), nor svg.
+_READ_FONT_FORMATS = {"woff2", "woff", "truetype", "opentype", "collection", "woff2-variations", "woff-variations",
+                      "truetype-variations", "opentype-variations"}
 _CSS_ESCAPE = re.compile(r"\\([^0-9a-fA-F\n])")  # "\)" is ")"; hex escapes are left as they are (rare in URLs)
 _CANDIDATES = etree.XPath("//link | //img | //script | //video | //audio | //embed | //object | //input | //meta"
                           " | //style | //use | //image | //*[@style]")
@@ -73,18 +80,39 @@ def css_requisites(css: bytes | str, url: str) -> list[str]:
     """The URLs a stylesheet (or a ``style`` attribute) needs: ``@import`` targets, fonts, background images.
 
     Read by one compiled pattern that follows CSS's tokenization where it matters (comments, strings, ``url()``
-    tokens and functions, ``@import``, the first image of an ``image-set()``): a page's inline styles can be a
-    hundred kilobytes, which a CSS parser written in Python takes a hundred milliseconds to tokenize.
+    tokens and functions, ``@import``, the first image of an ``image-set()``, the one file of an ``@font-face``
+    a browser loads): a page's inline styles can be a hundred kilobytes, which a CSS parser written in Python
+    takes a hundred milliseconds to tokenize.
     """
     text = css if isinstance(css, str) else css.decode("utf-8", "replace")
     found = []
     for match in _CSS_TOKENS.finditer(text):
-        if match.lastgroup == "images":
+        if match.lastgroup == "font_face":
+            found += _font_file(match.group("font_face"))
+        elif match.lastgroup == "images":
             first = _CSS_TOKENS.search(match.group("images"))
             found += [_css_value(first)] if first is not None and first.lastgroup in _IMAGE_SET_GROUPS else []
         elif match.lastgroup in _URL_GROUPS:
             found.append(_css_value(match))
     return _absolute(found, url)
+
+
+def _font_file(block: str) -> list[str]:
+    """The file of an ``@font-face`` a browser loads: of its last ``src``, the first source in a format it reads
+    (``woff2`` before the ``woff``, ``ttf`` and ``eot`` copies listed after it); ``local()`` fonts are no files."""
+    declarations = list(_FONT_SOURCES.finditer(block))
+    if not declarations:
+        return []
+    sources = declarations[-1].group("sources")
+    urls = [match for match in _CSS_TOKENS.finditer(sources) if match.lastgroup in _IMAGE_SET_GROUPS - _STRINGS]
+    for number, match in enumerate(urls):
+        end = urls[number + 1].start() if number + 1 < len(urls) else len(sources)
+        stated = _FONT_FORMAT.match(sources, match.end(), end)
+        if stated and stated.group(1).lower() in _READ_FONT_FORMATS:
+            return [_css_value(match)]
+        if not stated and not _css_value(match).lower().split("?")[0].split("#")[0].endswith(".eot"):
+            return [_css_value(match)]
+    return []
 
 
 def srcset_candidate(srcset: str, sizes: str = "") -> str | None:

@@ -80,11 +80,13 @@ def test_lazy_images_sprites_and_preloads_are_requisites_and_frames_are_not() ->
 def test_a_stylesheet_s_requisites_are_its_imports_fonts_and_images() -> None:
     css = (b'@charset "utf-8"; @import "a.css"; @import url(b.css) screen; '
            b'@font-face { src: url(f.woff2) format("woff2"), url("f.ttf") } '
+           b'@font-face { src: url(g.eot); src: url(g.eot?#iefix) format("embedded-opentype"), local("G"), '
+           b'url(g.woff) format(woff), url(g.ttf) format("truetype") } '
            b'.x { background: image-set("i1.png" 1x, "i2.png" 2x) } .y { background: var(--a, url(v.png)) } '
            b'.z { content: "url(not-one.png)" } /* url(comment.png) */ '
            b'.d { background: url(data:image/gif;base64,R0l) }')
     assert css_requisites(css, "https://cdn.x.com/css/s.css") == [
-        f"https://cdn.x.com/css/{name}" for name in ("a.css", "b.css", "f.woff2", "f.ttf", "i1.png", "v.png")]
+        f"https://cdn.x.com/css/{name}" for name in ("a.css", "b.css", "f.woff2", "g.woff", "i1.png", "v.png")]
     assert css_requisites("color: red; background: url(/bg.png)", "https://x.com/") == [
         "https://x.com/bg.png"]
 
@@ -105,14 +107,39 @@ def tinycss2_urls(css: str, base: str) -> list[str]:
                           ([arg.value] if arg.type == "string" else [])][:1]
             elif node.type == "function":
                 found += walk(node.arguments)
+            elif node.type == "at-rule" and node.lower_at_keyword == "font-face" and node.content is not None:
+                found += font_file(tinycss2.parse_blocks_contents(node.content))
             elif node.type == "at-rule" and node.lower_at_keyword == "import":
                 found += [url for token in node.prelude for url in walk([token]) or
                           ([token.value] if token.type == "string" else [])][:1]
+            elif node.type == "at-rule" and node.content is not None and any(
+                    token.type == "{} block" for token in node.content):  # @media, @supports: rules inside
+                found += walk(tinycss2.parse_rule_list(node.content, skip_comments=True))
             elif node.type in {"at-rule", "qualified-rule"} and node.content is not None:
                 found += walk(node.content)
             elif node.type in {"() block", "[] block", "{} block"}:
                 found += walk(node.content)
         return found
+
+    def font_file(declarations: list) -> list[str]:
+        sources = [d for d in declarations if d.type == "declaration" and d.lower_name == "src"]
+        if not sources:
+            return []
+        parts: list[list] = [[]]
+        for token in sources[-1].value:
+            if token.type == "literal" and token.value == ",":
+                parts.append([])
+            elif token.type not in {"whitespace", "comment"}:
+                parts[-1].append(token)
+        for part in parts:
+            urls = walk(part[:1])
+            stated = [token for token in part[1:] if token.type == "function" and token.lower_name == "format"]
+            kind = next((arg.value.lower() for arg in stated[0].arguments if arg.type in {"string", "ident"}),
+                        "") if stated else ""
+            if urls and (kind in {"woff2", "woff", "truetype", "opentype", "collection"} or kind.endswith(
+                    "-variations") or not stated and not urls[0].lower().split("?")[0].split("#")[0].endswith(".eot")):
+                return urls[:1]
+        return []
 
     return _absolute(walk(tinycss2.parse_stylesheet(css, skip_comments=True)), base)
 
@@ -128,7 +155,9 @@ def test_css_is_read_as_a_css_parser_reads_it(shared_corpora: Path) -> None:
         data = path.read_bytes()
         root = html.fromstring(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
         for style in root.iter("style"):
-            css = style.text or ""
+            # a stray BOM (one page has it before an @font-face) makes that rule a selector, dropped by browsers
+            # and by tinycss2 alike: which of its fonts to fetch then does not matter
+            css = (style.text or "").lstrip("\ufeff ")
             assert css_requisites(css, "https://x.com/a/") == tinycss2_urls(css, "https://x.com/a/"), (path, css[:300])
             sheets += 1
     assert sheets > 100

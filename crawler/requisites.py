@@ -14,12 +14,14 @@ any other, its metadata record saying ``role: requisite``, the page it was for
 Requisites are shared among an outlet's pages (each outlet's archive holds what its
 pages need): one used by a thousand pages is fetched once in a run (a frontier
 worker's round: claimed in Redis, so once across workers too) and,
-with ``INCREMENTAL``, not again for ``REQUISITE_REFRESH`` seconds (the catalog's
-``requisites`` table remembers it). After that it is asked for again with its
-validators (``If-None-Match``, ``If-Modified-Since``); unchanged (a ``304``, or
-the same payload digest), it is archived as a revisit record of the capture that
-holds it, and an unchanged stylesheet's own requisites are looked at in turn. They never enter the
-articles' seen-state, the catalog's article rows, or extraction.
+with ``INCREMENTAL``, not again for ``REQUISITE_REFRESH`` seconds: the catalog's
+``requisites`` table remembers it (written by the capture path's
+:func:`~pipelines.process.mark_requisite`, as replay rebuilds it). After that it is
+asked for again with its validators (``If-None-Match``, ``If-Modified-Since``);
+unchanged (a ``304``, or the same payload digest), it is archived as a revisit
+record of the capture that holds it, and an unchanged stylesheet's own requisites
+are looked at in turn. They never enter the articles' seen-state, the catalog's
+article rows, or extraction.
 
 Limits: ``REQUISITES_MAX_PER_PAGE`` requisites a page, ``REQUISITE_MAXSIZE`` bytes
 each and ``REQUISITES_PAGE_MAXSIZE`` bytes for all of a page's (the downloader
@@ -43,12 +45,12 @@ from scrapy.http import Response, TextResponse
 from crawler import signals as archive_signals
 from crawler.outlets import outlet_for
 from crawler.seen_state import SeenState
-from pipelines.capture import Capture
+from pipelines.capture import REQUISITE, Capture
+from pipelines.process import mark_requisite
 from pipelines.requisites import css_requisites, page_requisites
 
 logger = logging.getLogger(__name__)
 
-REQUISITE = "requisite"  # the role of a requisite's fetch (its metadata record's ``role``)
 MODES = ("none", "articles", "all")
 _CSS_TYPES = ("text/css",)
 
@@ -137,8 +139,6 @@ class PageRequisites:
                 logger.info("Not reading %s as a stylesheet: it is markup", response.url)
                 return []
             urls = css_requisites(response.body, response.url)
-            if self.remembered:
-                SeenState.of(self.crawler).catalog.save_requisite_uses(outlet, response.url, urls, commit=False)
         return self._requests(urls, response, spider, outlet, response.meta.get("requisite_of", ""), depth + 1,
                               page=response.meta.get("requisite_page", discovery.get("via", "")))
 
@@ -158,8 +158,6 @@ class PageRequisites:
                 continue
             requested.add((outlet, url))
             previous = self._archived(outlet, url)
-            if previous is not None and not previous["checked"]:
-                previous = None  # only what a stylesheet uses is known: it was never archived
             if previous is not None and datetime.fromisoformat(previous["checked"]) > datetime.now(UTC) - self.refresh:
                 stats.inc_value("requisites/fresh")  # fetched by an earlier run, within REQUISITE_REFRESH
                 continue
@@ -201,24 +199,8 @@ class PageRequisites:
         return SeenState.of(self.crawler).catalog.requisite(outlet, url)
 
     def capture_archived(self, capture: Capture, request: Request) -> None:
-        """Remember an archived requisite (committed with the seen-state's next batch): its validators, and the
-        capture holding its payload (for a revisit, the one it refers to)."""
-        previous = request.meta.get("previous_capture")
-        unchanged = capture.status == 304 and previous is not None
-        if capture.role != REQUISITE or capture.location is None or not (capture.status == 200 or unchanged):
-            return
-        location = capture.location
-        if location.is_revisit and previous:
-            record_id, digest, date = previous["record_id"], previous["payload_digest"], previous["date"]
-        else:
-            record_id, digest, date = location.record_id, location.payload_digest, location.date
-        catalog = SeenState.of(self.crawler).catalog
-        last = (catalog.requisite(capture.outlet, capture.url) or {}) if unchanged else {}  # 304s may omit them
-        etag = capture.headers.get("etag") or last.get("etag") or ""
-        modified = capture.headers.get("last-modified") or last.get("last_modified") or ""
-        checked = datetime.now(UTC).isoformat(timespec="seconds")
-        catalog.save_requisite(capture.outlet, capture.url, checked, record_id, digest, date, etag, modified,
-                               commit=False)
+        """Remember an archived requisite (committed with the seen-state's next batch), as replay would."""
+        mark_requisite(SeenState.of(self.crawler).catalog, capture, commit=False)
 
 
 class RequisiteBudget:

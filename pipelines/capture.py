@@ -21,6 +21,7 @@ from pipelines.payload import MAX_PAYLOAD, decode_payload
 HTML_MEDIA_TYPES = ("text/html", "application/xhtml+xml")
 #: Roles a crawl gives its fetches (the ``role`` field of its metadata records).
 ARTICLE = "article"
+REQUISITE = "requisite"  # a page requisite: a stylesheet, image, font or script a page needs (pipelines.requisites)
 
 
 @dataclass(frozen=True)

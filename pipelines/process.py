@@ -24,13 +24,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipelines.capture import Capture, WarcLocation, warc_datetime
+from pipelines.capture import REQUISITE, Capture, WarcLocation, warc_datetime
 from pipelines.catalog import Catalog
 from pipelines.extract import Rejection, extract_page
 from pipelines.health import HealthSettings, PageCoverage
 from pipelines.outlets import OutletProfile
 from pipelines.output import CaptureNames, capture_names, write_outputs
 from pipelines.payload import MAX_PAYLOAD
+from pipelines.requisites import css_requisites
 from pipelines.stories import StoryArticle
 from pipelines.stories.index import StoryFeatures, StoryIndex
 from pipelines.urls import url_key
@@ -117,6 +118,32 @@ def mark_fetched(catalog: Catalog, capture: Capture, outlet: str, revisits: list
     """Step 1: the seen-state of an archived article fetch (``commit=False``: the caller batches)."""
     assert capture.location is not None, "only archived captures are marked as fetched"
     catalog.mark_fetched(outlet, article_keys(capture), capture.url, capture.location, revisits, commit=commit)
+
+
+def mark_requisite(catalog: Catalog, capture: Capture, commit: bool = True) -> None:
+    """The ``requisites`` row of an archived page requisite (crawl and replay alike; ``commit=False`` batches):
+    when it was fetched (its WARC-Date), the capture holding its payload (a revisit's: the one it refers to),
+    its validators and, of a stylesheet, the requisites it names (looked at again when it is unchanged)."""
+    location = capture.location
+    if capture.role != REQUISITE or location is None or not (capture.status == 200 or capture.is_revisit):
+        return
+    last = catalog.requisite(capture.outlet, capture.url) or {}
+    if capture.is_revisit:
+        if not last.get("record_id"):
+            return  # the capture it refers to is not known here: nothing to point a later revisit at
+        record_id, digest, date = last["record_id"], last["payload_digest"], last["warc_date"]
+    else:
+        record_id, digest, date = location.record_id, location.payload_digest, location.date
+    uses = None
+    if not capture.is_revisit and capture.media_type == "text/css":
+        try:
+            uses = css_requisites(capture.body(MAX_PAYLOAD), capture.url)
+        except ValueError:  # an encoding that cannot be undone, too large: archived, not read
+            uses = []
+    etag = capture.headers.get("etag") or last.get("etag") or ""
+    modified = capture.headers.get("last-modified") or last.get("last_modified") or ""
+    catalog.save_requisite(capture.outlet, capture.url, location.date, record_id, digest, date, etag, modified,
+                           uses, commit=commit)
 
 
 def names_for(capture: Capture, outlet: str) -> CaptureNames:

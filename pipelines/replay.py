@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pipelines.capture import ARTICLE, HTML_MEDIA_TYPES, Capture
+from pipelines.capture import ARTICLE, HTML_MEDIA_TYPES, REQUISITE, Capture
 from pipelines.catalog import Catalog
 from pipelines.health import RunStats, count, record_run
 from pipelines.outlets import OutletProfile, Outlets
@@ -49,6 +49,7 @@ from pipelines.process import (
     Extracted,
     extract,
     mark_fetched,
+    mark_requisite,
     names_for,
     record,
 )
@@ -141,6 +142,8 @@ def replay(
             recorder = _Recorder(store, settings, stats, coverage)
             queue = _Queue(pool, output, settings.max_size, batch_size, 4 * parallel, recorder)
             for item in _captures(files, index, stats):
+                if item.role == REQUISITE:
+                    mark_requisite(store, item, commit=False)  # which requisites an outlet's archive holds
                 job = _plan(item, outlets, index, stats)
                 if job is not None and skip_recorded and store.has_capture(job[0].location.record_id):
                     job = (job[0], job[1], SEEN_ONLY)  # recorded already: only its seen-state, if that is missing

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import sqlite3
+import subprocess
+import sys
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -13,7 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.requisites import requisites_mode
 from pipelines.requisites import _absolute, css_requisites, page_requisites, srcset_candidate
-from tests.conftest import run_crawl
+from tests.conftest import REPO, run_crawl
 from tests.localweb import LocalWeb
 from tests.localweb.generate import BULK_HOST, STATIC_HOST, png, write_bulk_site, write_styled_site
 from tests.test_incremental import stats_of
@@ -38,6 +43,11 @@ def records(archive: Path) -> list[tuple[str, str, dict[str, str]]]:
                     fields = dict(line.split(": ", 1) for line in lines if ": " in line)
                 found.append((record.rec_type, record.rec_headers.get_header("WARC-Target-URI"), fields))
     return found
+
+
+def requisite_rows(catalog: Path) -> list[tuple]:
+    with closing(sqlite3.connect(catalog)) as connection:
+        return connection.execute("SELECT * FROM requisites ORDER BY outlet, url").fetchall()
 
 
 def captures_of(archive: Path) -> Counter[tuple[str, str]]:
@@ -212,7 +222,6 @@ def test_a_hundred_articles_share_one_capture_of_each_common_requisite(tmp_path:
         assert len(requisites) == len(SHARED) + 100
         assert all(fields["requisiteOf"].startswith("<urn:uuid:") and fields["via"] for _, fields in requisites)
         # they are not articles: the catalog and the seen-state hold the 100 articles only
-        import sqlite3
         catalog = sqlite3.connect(archive / "catalog.sqlite")
         assert catalog.execute("SELECT count(*) FROM captures").fetchone() == (100,)
         assert catalog.execute("SELECT count(*) FROM seen").fetchone() == (100,)
@@ -281,6 +290,16 @@ def test_requisites_none_or_all_and_a_page_budget(tmp_path: Path) -> None:
     assert counts["none"] == set()
     photos = {f"https://{BULK_HOST}/images/story-{n}.png" for n in range(3)}
     assert counts["all"] == {*SHARED, *photos, f"https://{BULK_HOST}/front.css"}
+    # the WARCs alone rebuild which requisites the outlet's archive holds: replay writes the crawl's rows
+    rebuilt = tmp_path / "rebuilt"
+    command = [sys.executable, "-m", "scrapy", "replay", str(tmp_path / "all" / "bulk" / "warc"), "-o", str(rebuilt),
+               "--workers", "1", "-s", "SPIDER_MODULES=frontbulk"]
+    paths = os.pathsep.join([str(REPO), str(tmp_path)])
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": paths})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert requisite_rows(rebuilt / "catalog.sqlite") == requisite_rows(tmp_path / "all" / "catalog.sqlite")
+    assert len(requisite_rows(rebuilt / "catalog.sqlite")) == len(counts["all"])
     assert bad.returncode != 0 and "ARCHIVE_REQUISITES must be one of none, articles, all, not 'some'" in bad.log
 
 

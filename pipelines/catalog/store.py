@@ -419,20 +419,16 @@ class Catalog:
         return dict(rows[0]._mapping) if rows else None
 
     def save_requisite(self, outlet: str, url: str, checked: str, record_id: str, payload_digest: str,
-                       warc_date: str, etag: str = "", last_modified: str = "", commit: bool = True) -> None:
-        """A requisite was fetched (``commit=False`` batches): a new payload names its own capture; an unchanged
-        one (a revisit record) keeps naming the capture that holds it, only ``checked`` and validators move."""
+                       warc_date: str, etag: str = "", last_modified: str = "", uses: list[str] | None = None,
+                       commit: bool = True) -> None:
+        """A requisite was fetched (``commit=False`` batches): ``checked`` is when; the capture holding its
+        payload, its validators, and (``uses``, a stylesheet's; None: as it was) the requisites it names."""
         row = {"outlet": outlet, "url": url, "checked": checked, "record_id": record_id,
                "payload_digest": payload_digest, "warc_date": warc_date, "etag": etag, "last_modified": last_modified}
+        if uses is not None:
+            row["uses"] = "\n".join(uses)
         self._writing()
         _upsert(self._db, requisites_table, ["outlet", "url"], row, list(row)[2:])
-        self._wrote(commit)
-
-    def save_requisite_uses(self, outlet: str, url: str, uses: list[str], commit: bool = True) -> None:
-        """The requisites a stylesheet uses (its row is written when its capture is: this may come first)."""
-        self._writing()
-        row = {"outlet": outlet, "url": url, "uses": "\n".join(uses)}
-        _upsert(self._db, requisites_table, ["outlet", "url"], row, ["uses"])
         self._wrote(commit)
 
     def has_capture(self, record_id: str) -> bool:

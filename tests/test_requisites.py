@@ -188,7 +188,11 @@ def test_one_srcset_candidate_is_chosen(srcset: str, sizes: str, chosen: str | N
 
 
 @pytest.mark.parametrize("junk", [b"", b"\x00\xff\xfe", b"<html", b"<<<>>>" * 1000, b"<img srcset='" + b"," * 100_000,
-                                  b"<style>@import url(" + b"(" * 10_000 + b"</style>"])
+                                  b"<style>@import url(" + b"(" * 10_000 + b"</style>",
+                                  b"<style>.a{background:image-set(" + b"a" * 200_000 + b"</style>",
+                                  b"<style>/* " + b"url(x) " * 50_000 + b"</style>",
+                                  b"<style>.a{content:\"" + b"\\" * 100_000 + b"</style>",
+                                  b"<p style='background:url(" + b"x" * 200_000 + b"'>"])
 def test_junk_has_no_requisites_and_no_error(junk: bytes) -> None:
     assert isinstance(page_requisites(junk, "https://x.com/"), list)
     assert isinstance(css_requisites(junk, "https://x.com/a.css"), list)

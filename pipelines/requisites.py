@@ -30,7 +30,9 @@ _LINK_RELS = {"stylesheet", "icon", "shortcut", "apple-touch-icon", "apple-touch
               "preload", "modulepreload"}
 _PRELOADED = {"style", "script", "font", "image", ""}  # preload's `as` values that are requisites
 _META_IMAGES = {"og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"}
-_SRCSET_CANDIDATE = re.compile(r"\s*([^\s,][^\s]*?)(?:,|\s+([^,]*)(?:,|$)|$)")
+#: A srcset candidate as HTML parses it: a URL is a run of non-spaces (commas inside it are its own: "w_400,h_300"),
+#: a URL ending in a comma has no descriptors, else they run to the next comma.
+_SRCSET_CANDIDATE = re.compile(r"[\s,]*(\S+)(?:(?<=,)|[ \t\n\r\f]*([^,]*),?)")
 #: CSS, as far as requisites go: comments and strings say nothing; url(...), "..." after @import, image-set(...).
 _CSS_TOKENS = re.compile(r"""
     /\*.*?(?:\*/|\Z)

@@ -181,6 +181,9 @@ def test_css_is_read_as_a_css_parser_reads_it(shared_corpora: Path) -> None:
     ("s.jpg 400w, m.jpg 900w, l.jpg 2000w", "50vw", "m.jpg"),
     ("s.jpg 400w, m.jpg 900w", "", "m.jpg"),  # none is wide enough: the widest
     ("a.jpg 100q, b.jpg 0w", "", None),  # no valid descriptor
+    ("a.jpg 1x,b.jpg 2x", "", "a.jpg"),  # no space after the comma
+    ("/u/w_400,h_300/a.jpg 400w, /u/w_1400,h_900/a.jpg 1400w", "", "/u/w_1400,h_900/a.jpg"),  # commas in URLs
+    ("a.jpg,b.jpg", "", "a.jpg,b.jpg"),  # one URL, as HTML reads it
     ("", "", None), (" , ,, ", "", None),
 ])
 def test_one_srcset_candidate_is_chosen(srcset: str, sizes: str, chosen: str | None) -> None:

@@ -53,11 +53,15 @@ _FONT_FORMAT = re.compile(r"""\s*format\(\s*["']?([\w-]+)""", re.IGNORECASE)
 _READ_FONT_FORMATS = {"woff2", "woff", "truetype", "opentype", "collection", "woff2-variations", "woff-variations",
                       "truetype-variations", "opentype-variations"}
 _CSS_ESCAPE = re.compile(r"\\([^0-9a-fA-F\n])")  # "\)" is ")"; hex escapes are left as they are (rare in URLs)
-_CANDIDATES = etree.XPath("//link | //img | //script | //video | //audio | //embed | //object | //input | //meta"
-                          " | //style | //use | //image | //*[@style]")
+#: The elements that may name a requisite, but none a browser running scripts ignores (what <noscript> holds:
+#: often tracking pixels).
+_CANDIDATES = etree.XPath("(//link | //img | //script | //video | //audio | //embed | //object | //input | //meta"
+                          " | //style | //use | //image | //*[@style])[not(ancestor::noscript)]")
 #: Where scripts that load images lazily keep the image until it scrolls into view (replay runs those scripts).
 _LAZY_SOURCES = ("data-src", "data-lazy-src", "data-original")
 _LAZY_SRCSETS = ("data-srcset", "data-lazy-srcset")
+#: What a site's own script may keep there that is no URL: a JSON configuration, a template, "undefined".
+_LAZY_URL = re.compile(r"(?!(?:undefined|null|none|false|true)$)[^\s{}\[\]<>\"'`$]+$", re.IGNORECASE)
 _SHOWN_IMAGE_TYPES = {"image/webp", "image/avif", "image/jpeg", "image/png", "image/gif", "image/svg+xml"}
 _DESCRIPTOR = re.compile(r"^\s*(\d+(?:\.\d+)?)([wx])\s*$", re.IGNORECASE)
 
@@ -154,7 +158,7 @@ def _element_requisites(element: etree._Element, tag: str, base: str) -> list[st
         shown = chosen or srcset_candidate(get("srcset") or "", get("sizes") or "") or get("src") or ""
         lazy = next((candidate for name in _LAZY_SRCSETS if (candidate := srcset_candidate(get(name) or ""))),
                     None) or next((get(name) for name in _LAZY_SOURCES if get(name)), "")
-        return [shown, lazy]
+        return [shown, lazy if _LAZY_URL.match(lazy) else ""]
     elif tag in {"script", "audio", "embed"}:
         return [get("src") or ""]
     elif tag == "object":

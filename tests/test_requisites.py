@@ -81,8 +81,10 @@ def test_a_page_s_requisites_are_what_a_browser_would_load() -> None:
 def test_lazy_images_sprites_and_preloads_are_requisites_and_frames_are_not() -> None:
     page = b"""<html><head><link rel=preload as=image href=h.jpg imagesrcset="s.jpg 400w, l.jpg 1400w"></head>
     <body><img src="ph.gif" data-src="real.jpg"><img src="ph.gif" data-srcset="a.jpg 1x, b.jpg 2x">
-    <img data-lazy-src="late.jpg"><svg><use xlink:href="/sprite.svg#i"></use><use href="#local"></use></svg>
-    <object data="chart.svg"></object><iframe src="https://www.youtube.com/embed/x"></iframe></body></html>"""
+    <img data-lazy-src="late.jpg"><img data-src='{"default":"/a.img?h=76"}'><img data-src="undefined">
+    <img data-original="{{ image.url }}"><svg><use xlink:href="/sprite.svg#i"></use><use href="#local"></use></svg>
+    <object data="chart.svg"></object><iframe src="https://www.youtube.com/embed/x"></iframe>
+    <noscript><img src="https://tracker.example/pixel.gif"></noscript></body></html>"""
     assert page_requisites(page, "https://x.com/") == [f"https://x.com/{name}" for name in (
         "l.jpg", "ph.gif", "real.jpg", "a.jpg", "late.jpg", "sprite.svg", "chart.svg")]
 

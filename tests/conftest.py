@@ -23,6 +23,8 @@ from tests.localweb import LOCAL_CRAWL_SETTINGS, LocalWeb
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+#: Seconds each unit of work took in a recorded run (see pytest_collection_modifyitems).
+DURATIONS = Path(__file__).resolve().parent / "durations.json"
 
 @dataclass
 class Crawl:
@@ -120,8 +122,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):  # noqa: ANN201 - x
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Order the units of work longest first (``slow`` tests weigh 30, others 1), so that the two workers end at
-    about the same time; a unit's tests keep their order. Warn of an expensive session fixture that two units
+    """Order the units of work longest first, so that the two workers end at about the same time: by the seconds
+    each took when DURATIONS was recorded (``RECORD_DURATIONS=1 make test``), else by counting a ``slow`` test as
+    30 seconds and any other as 1; a unit's tests keep their order. Warn of an expensive session fixture that two units
     share (each worker would set it up): its modules belong in SHARED_SESSION_FIXTURE_MODULES."""
     units: dict[str, list[int]] = {}
     users: dict[str, set[str]] = {}
@@ -138,10 +141,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             warnings.warn(pytest.PytestWarning(
                 f"the session fixture {name} is set up by each worker that runs one of {sorted(shared_by)}: "
                 "name their modules in SHARED_SESSION_FIXTURE_MODULES (tests/conftest.py)"), stacklevel=1)
-    weight = {unit: sum(30 if items[i].get_closest_marker("slow") else 1 for i in members)
+    measured = json.loads(DURATIONS.read_text("utf-8")) if DURATIONS.exists() else {}
+    weight = {unit: measured.get(unit) or sum(30 if items[i].get_closest_marker("slow") else 1 for i in members)
               for unit, members in units.items()}
     order = sorted(units, key=lambda unit: (-weight[unit], units[unit][0]))
     items[:] = [items[index] for unit in order for index in units[unit]]
+
+
+_unit_seconds: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """With RECORD_DURATIONS=1: add up each unit's seconds (setup, call, teardown) for DURATIONS."""
+    if os.environ.get("RECORD_DURATIONS"):
+        unit = work_unit(report.nodeid)
+        _unit_seconds[unit] = _unit_seconds.get(unit, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _unit_seconds and not hasattr(session.config, "workerinput"):  # the controller, which has every report
+        DURATIONS.write_text(json.dumps({unit: round(seconds, 1) for unit, seconds in sorted(_unit_seconds.items())},
+                                        indent=1) + "\n", "utf-8")
 
 
 @pytest.fixture(scope="session")

@@ -160,8 +160,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if _unit_seconds and not hasattr(session.config, "workerinput"):  # the controller, which has every report
-        DURATIONS.write_text(json.dumps({unit: round(seconds, 1) for unit, seconds in sorted(_unit_seconds.items())},
-                                        indent=1) + "\n", "utf-8")
+        recorded = json.loads(DURATIONS.read_text("utf-8")) if DURATIONS.exists() else {}
+        recorded.update({unit: round(seconds, 1) for unit, seconds in _unit_seconds.items()})  # a part run: its part
+        DURATIONS.write_text(json.dumps(dict(sorted(recorded.items())), indent=1) + "\n", "utf-8")
 
 
 @pytest.fixture(scope="session")

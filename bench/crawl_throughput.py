@@ -46,16 +46,20 @@ FAST = {
 }
 
 
-def crawl(web: LocalWeb, workdir: Path, warc: bool, pages: int) -> dict:
-    archive = Path(tempfile.mkdtemp(dir=workdir))
-    summary = archive / "summary.json"
-    settings = {**FAST, "WARC_ENABLED": str(warc), "RUN_SUMMARY_FILE": str(summary)}
+def crawl_stats(web: LocalWeb, archive: Path, settings: dict[str, str], pages: int) -> dict:
+    """A ``FAST`` crawl of outlet bulk into ``archive`` with ``settings`` on top: its final stats."""
+    summary = archive / f"summary-{time.monotonic_ns()}.json"
     subprocess.run(
-        scrapy_command("bulk", archive, web.proxy_url, settings),
+        scrapy_command("bulk", archive, web.proxy_url, {**FAST, **settings, "RUN_SUMMARY_FILE": str(summary)}),
         cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, check=True,
     )
     stats = json.loads(summary.read_text())["stats"]
     assert stats.get("articles/archived") == pages, stats  # every page fetched and handed on
+    return stats
+
+
+def crawl(web: LocalWeb, workdir: Path, warc: bool, pages: int) -> dict:
+    stats = crawl_stats(web, Path(tempfile.mkdtemp(dir=workdir)), {"WARC_ENABLED": str(warc)}, pages)
     return {
         "seconds": stats["elapsed_time_seconds"],
         "responses": stats["downloader/response_count"],

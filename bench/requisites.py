@@ -17,33 +17,22 @@ same rounds: ``wget --recursive --page-requisites --warc-file`` on the same page
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.crawl_throughput import FAST, run_wget, write_link_page  # noqa: E402
-from tests.conftest import scrapy_command  # noqa: E402
+from bench.crawl_throughput import crawl_stats, run_wget, write_link_page  # noqa: E402
 from tests.localweb import LocalWeb  # noqa: E402
 from tests.localweb.generate import write_styled_site  # noqa: E402
 
 
 def crawl(web: LocalWeb, archive: Path, mode: str, pages: int) -> dict:
-    summary = archive / f"summary-{time.monotonic_ns()}.json"
-    settings = {**FAST, "ARCHIVE_REQUISITES": mode, "RUN_SUMMARY_FILE": str(summary)}
-    subprocess.run(scrapy_command("bulk", archive, web.proxy_url, settings),
-                   cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
-    stats = json.loads(summary.read_text())["stats"]
-    assert stats.get("articles/archived") == pages, stats
-    return stats
+    return crawl_stats(web, archive, {"ARCHIVE_REQUISITES": mode}, pages)
 
 
 def main() -> None:

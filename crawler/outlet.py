@@ -188,9 +188,7 @@ class OutletSpider(scrapy.Spider):
 
     def requisite_failed(self, failure: Failure) -> Iterable[Any]:
         """A requisite not fetched (refused, too large, an HTTP error, a dead host): counted, the page stays."""
-        error = failure.value
-        reason = f"HTTP {error.response.status}" if isinstance(error, HttpError) else type(error).__name__
-        self.crawler.stats.inc_value(f"requisites/failed/{reason}")
+        self.crawler.stats.inc_value(f"requisites/failed/{_failure_reason(failure)}")
         self.logger.info("Requisite not archived: %s (%s)", failure.request.url, failure.getErrorMessage())
         return ()
 
@@ -271,12 +269,7 @@ class OutletSpider(scrapy.Spider):
         discovery = failure.request.meta.get("discovery") or {}
         if discovery.get("role") == "article":
             self._article_failures += 1
-        error = failure.value
-        if isinstance(error, HttpError):
-            reason = f"HTTP {error.response.status}"
-        else:
-            reason = type(error).__name__
-        self.crawler.stats.inc_value(f"fetch_failed/{reason}")
+        self.crawler.stats.inc_value(f"fetch_failed/{_failure_reason(failure)}")
         self.logger.warning("Could not fetch %s: %s", failure.request.url, failure.getErrorMessage())
         if discovery.get("role") == "article":
             yield from self._archived(failure.request.meta)
@@ -284,3 +277,9 @@ class OutletSpider(scrapy.Spider):
     def _too_old_before(self) -> datetime | None:
         days = self.settings.getfloat("DISCOVERY_MAX_AGE_DAYS")
         return datetime.now(UTC) - timedelta(days=days) if days > 0 else None
+
+
+def _failure_reason(failure: Failure) -> str:
+    """A failed fetch's reason as counted in the stats: the HTTP status, else the error's type."""
+    error = failure.value
+    return f"HTTP {error.response.status}" if isinstance(error, HttpError) else type(error).__name__

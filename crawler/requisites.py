@@ -32,12 +32,12 @@ URLs are never fetched. Counted under ``requisites/...`` in the crawl's stats.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scrapy import Request, Spider, signals
+from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response, TextResponse
@@ -47,12 +47,16 @@ from crawler.outlets import outlet_for
 from crawler.seen_state import SeenState
 from pipelines.capture import REQUISITE, Capture
 from pipelines.process import mark_requisite
-from pipelines.requisites import css_requisites, page_requisites
+from pipelines.requisites import page_requisites, stylesheet_requisites
 
 logger = logging.getLogger(__name__)
 
 MODES = ("none", "articles", "all")
 _CSS_TYPES = ("text/css",)
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "")
+#: Pages whose requisites' bytes are counted at once (their requisites follow them closely): a frontier worker
+#: never closes, so the oldest are forgotten.
+BUDGETED_PAGES = 10_000
 
 
 def requisites_mode(settings: Any, outlet: Any = None) -> str:
@@ -115,7 +119,7 @@ class PageRequisites:
         front_page = role == "discovery" and getattr(callback, "__name__", "") == "parse_front_page"
         if not (mode == "all" and (role == "article" or front_page) or mode == "articles" and role == "article"):
             return []
-        if not isinstance(response, TextResponse) or not _is_html(response):
+        if not isinstance(response, TextResponse) or _media_type(response) not in _HTML_TYPES:
             return []
         urls = page_requisites(response.body, response.url)
         capture: Capture | None = response.meta.get("capture")
@@ -131,14 +135,14 @@ class PageRequisites:
             row = self._archived(outlet, response.url)
             urls = (row.get("uses") or "").split() if row else []
         else:
-            media_type = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
-            if media_type not in _CSS_TYPES:
+            if _media_type(response) not in _CSS_TYPES:
                 return []
-            if response.body.lstrip()[:1] == b"<":  # served as CSS, but a page (an error page, a login wall)
+            found = stylesheet_requisites(response.body, response.url)
+            if found is None:
                 self.stats.inc_value("requisites/css_not_css")
                 logger.info("Not reading %s as a stylesheet: it is markup", response.url)
                 return []
-            urls = css_requisites(response.body, response.url)
+            urls = found
         return self._requests(urls, response, spider, outlet, response.meta.get("requisite_of", ""), depth + 1,
                               page=response.meta.get("requisite_page", discovery.get("via", "")))
 
@@ -212,8 +216,7 @@ class RequisiteBudget:
         self.stats = crawler.stats
         self.each = settings.getint("REQUISITE_MAXSIZE", 10 * 1024 * 1024)
         self.per_page = settings.getint("REQUISITES_PAGE_MAXSIZE", 30 * 1024 * 1024)
-        self.spent: dict[str, int] = defaultdict(int)  # page URL -> bytes of its requisites so far
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        self.spent: OrderedDict[str, int] = OrderedDict()  # page URL -> bytes of its requisites so far
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RequisiteBudget:
@@ -223,7 +226,7 @@ class RequisiteBudget:
         page = request.meta.get("requisite_page")
         if page is None:
             return
-        left = self.per_page - self.spent[page]
+        left = self.per_page - self.spent.get(page, 0)
         if left <= 0:
             self.stats.inc_value("requisites/over_page_budget")
             raise IgnoreRequest(f"the requisites of {page} reached REQUISITES_PAGE_MAXSIZE")
@@ -231,13 +234,11 @@ class RequisiteBudget:
 
     def process_response(self, request: Request, response: Response) -> Response:
         if (page := request.meta.get("requisite_page")) is not None:
-            self.spent[page] += len(response.body)
+            self.spent[page] = self.spent.pop(page, 0) + len(response.body)  # now the most recent
+            if len(self.spent) > BUDGETED_PAGES:
+                self.spent.popitem(last=False)
         return response
 
-    def spider_closed(self, spider: Spider) -> None:
-        self.spent.clear()
 
-
-def _is_html(response: Response) -> bool:
-    media_type = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
-    return media_type in {"text/html", "application/xhtml+xml", ""}
+def _media_type(response: Response) -> str:
+    return response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()

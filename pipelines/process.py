@@ -31,7 +31,7 @@ from pipelines.health import HealthSettings, PageCoverage
 from pipelines.outlets import OutletProfile
 from pipelines.output import CaptureNames, capture_names, write_outputs
 from pipelines.payload import MAX_PAYLOAD
-from pipelines.requisites import css_requisites
+from pipelines.requisites import stylesheet_requisites
 from pipelines.stories import StoryArticle
 from pipelines.stories.index import StoryFeatures, StoryIndex
 from pipelines.urls import url_key
@@ -127,19 +127,20 @@ def mark_requisite(catalog: Catalog, capture: Capture, commit: bool = True) -> N
     location = capture.location
     if capture.role != REQUISITE or location is None or not (capture.status == 200 or capture.is_revisit):
         return
-    last = catalog.requisite(capture.outlet, capture.url) or {}
-    if capture.is_revisit:
+    last: dict[str, Any] = {}
+    uses = None
+    if capture.is_revisit:  # unchanged: still the capture it refers to; a 304 may leave its validators out
+        last = catalog.requisite(capture.outlet, capture.url) or {}
         if not last.get("record_id"):
             return  # the capture it refers to is not known here: nothing to point a later revisit at
         record_id, digest, date = last["record_id"], last["payload_digest"], last["warc_date"]
     else:
         record_id, digest, date = location.record_id, location.payload_digest, location.date
-    uses = None
-    if not capture.is_revisit and capture.media_type == "text/css":
-        try:
-            uses = css_requisites(capture.body(MAX_PAYLOAD), capture.url)
-        except ValueError:  # an encoding that cannot be undone, too large: archived, not read
-            uses = []
+        if capture.media_type == "text/css":
+            try:
+                uses = stylesheet_requisites(capture.body(MAX_PAYLOAD), capture.url) or []
+            except ValueError:  # an encoding that cannot be undone, too large: archived, not read
+                uses = []
     etag = capture.headers.get("etag") or last.get("etag") or ""
     modified = capture.headers.get("last-modified") or last.get("last_modified") or ""
     catalog.save_requisite(capture.outlet, capture.url, location.date, record_id, digest, date, etag, modified,

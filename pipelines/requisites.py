@@ -103,6 +103,14 @@ def css_requisites(css: bytes | str, url: str) -> list[str]:
     return _absolute(found, url)
 
 
+def stylesheet_requisites(body: bytes, url: str) -> list[str] | None:
+    """What a fetched stylesheet needs, or None when it is markup served as CSS (an error page, a login wall):
+    the crawl and the capture path read stylesheets by this one rule."""
+    if body.lstrip()[:1] == b"<":
+        return None
+    return css_requisites(body, url)
+
+
 def _font_file(block: str) -> list[str]:
     """The file of an ``@font-face`` a browser loads: of its last ``src``, the first source in a format it reads
     (``woff2`` before the ``woff``, ``ttf`` and ``eot`` copies listed after it); ``local()`` fonts are no files."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import struct
+import zlib
 from collections.abc import Iterable
 from io import BytesIO
 from pathlib import Path
@@ -114,9 +116,6 @@ def write_styled_site(root: Path, articles: int, first: int = 0) -> list[str]:
 
 def png(width: int, height: int, shade: int) -> bytes:
     """A valid grey PNG image of one shade."""
-    import struct
-    import zlib
-
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 

@@ -142,7 +142,8 @@ def test_three_workers_one_killed_archive_every_article_once_and_keep_per_host_p
     # Each WARC is named by the worker that wrote it. The three first workers all wrote; the one added late may
     # find the queue already empty (its job here is closing the dead worker's WARC, checked above).
     first_three = {str(worker.pid) for worker in frontier.workers[:3]}
-    assert first_three <= writers <= {str(worker.pid) for worker in frontier.workers}, "every worker wrote its own WARCs"
+    every_worker = {str(worker.pid) for worker in frontier.workers}
+    assert first_three <= writers <= every_worker, "every worker wrote its own WARCs"
     assert sum(1 for served in served if "/news/" in served.url) >= len(urls)
     texts = list((archive / "bulk" / "text").rglob("*.json"))
     assert len(texts) == len(urls), "every archived article extracted, the dead worker's included"

@@ -25,7 +25,6 @@ import trafilatura
 from htmldate import find_date
 from lxml import etree
 from lxml import html as lxml_html
-from trafilatura.utils import load_html
 from w3lib.encoding import html_to_unicode, resolve_encoding
 
 from pipelines import __version__
@@ -36,6 +35,7 @@ from pipelines.extract.completion import continued_chunks, lines_in_article_body
 from pipelines.extract.heading import choose_standfirst, choose_title, is_lede, stated_text, visible_h1
 from pipelines.extract.metadata import PageMetadata, clean, dedupe, iso_datetime, names, read_metadata
 from pipelines.extract.page_text import render_page_text
+from pipelines.extract.parse import parse_html
 from pipelines.extract.syndication import detect_source
 from pipelines.payload import MAX_PAYLOAD, PayloadTooLarge
 
@@ -172,7 +172,7 @@ def _declared_encoding(content_type: str) -> str:
 
 def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Article | Rejection:
     try:
-        root = load_html(html)  # parsed once, as trafilatura parses: it extracts from a copy
+        root = parse_html(html)  # parsed once, as trafilatura parses: it extracts from a copy
     except (etree.ParserError, ValueError) as error:
         return Rejection("unparseable", str(error))
     if root is None:
@@ -184,7 +184,7 @@ def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Art
     blocks, fell_back = _main_blocks(root, url, hints, links, page_text)
     words = sum(len(block.text.split()) for block in blocks)
     if words < WALL_MAX_WORDS:
-        wall = _wall_reason(root, page_text, meta, words)
+        wall = _wall_reason(root, html, page_text, meta, words)
         if wall:
             return wall
     if not blocks:
@@ -277,10 +277,12 @@ def _body_lines(
     return lines_in_article_body(article_body, page_lines, lines) if article_body else lines
 
 
-def _wall_reason(root: lxml_html.HtmlElement, page_text: str, meta: PageMetadata, words: int) -> Rejection | None:
+def _wall_reason(
+    root: lxml_html.HtmlElement, html: str, page_text: str, meta: PageMetadata, words: int
+) -> Rejection | None:
     title = clean(root.findtext(".//title") or "")
     sample = f"{title}\n{page_text[:3000]}"
-    if _CHALLENGE.search(sample) or _CHALLENGE.search(lxml_html.tostring(root, encoding="unicode")[:20000]):
+    if _CHALLENGE.search(sample) or _CHALLENGE.search(html, 0, 20000):  # the markup too: a challenge's scripts
         return Rejection("challenge", f"a bot challenge page ({title or 'untitled'})")
     if _BOT_WALL.search(sample):
         return Rejection("bot-wall", f"an access-denied page ({title or 'untitled'})")

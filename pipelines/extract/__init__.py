@@ -255,8 +255,9 @@ def _main_blocks(
 
 def _trafilatura_blocks(root: lxml_html.HtmlElement, url: str, hints: ExtractionHints, fast: bool) -> list[Block]:
     """trafilatura's main content (comments left out, hidden and outlet-pruned parts removed) as blocks."""
-    extracted = trafilatura.bare_extraction(
-        root, url=url, fast=fast, include_comments=False, prune_xpath=[*PRUNE_XPATHS, *hints.prune_xpaths]
+    extracted = trafilatura.bare_extraction(  # "txt": only the body tree is read, so no text is built from it
+        root, url=url, fast=fast, include_comments=False, prune_xpath=[*PRUNE_XPATHS, *hints.prune_xpaths],
+        output_format="txt",
     )
     return body_blocks(extracted.body) if extracted is not None and extracted.body is not None else []
 

@@ -44,8 +44,7 @@ _PROMPT = re.compile(
     r"\bbefore commenting\b|\bdisplay name\b|\bprivacy policy\b|\bjoin (?:the |our )?[\w-]* ?conversations?\b|"
     r"\bthanks for signing up\b|\berror (?:has )?occurred\b|\berror processing\b|\btry again later\b|"
     r"^(?:tags|filed under|categories|topics)\s*:",
-    re.I,
-)
+)  # searched in lowercased text: with re.I the search took ~5 times as long
 _URL = re.compile(r"\S*(?:https?://|www\.)\S+")
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}[:h]\d{2}\b")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
@@ -182,4 +181,4 @@ def is_prompt(text: str) -> bool:
     """A newsletter, follow, app or contact prompt, a copyright line, a UI label or a related-list label."""
     if _UI_LABEL.fullmatch(text) or _LIST_LABEL.fullmatch(text):
         return True
-    return len(text.split()) <= MAX_PROMPT_WORDS and _PROMPT.search(text) is not None
+    return len(text.split()) <= MAX_PROMPT_WORDS and _PROMPT.search(text.lower()) is not None

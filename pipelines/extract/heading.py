@@ -37,8 +37,7 @@ _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": 
 _STANDFIRST_CLASS = re.compile(
     r"standfirst|\bdek\b|sub-?head(?:line)?|subtitle|summary|synopsis|\blede\b|intro|excerpt|strapline|kicker-text|"
     r"article-description",
-    re.I,
-)
+)  # searched in lowercased class and id names
 _CREDIT = re.compile(
     r"^\W*(?:by|written by|words by|reported by|published|updated|posted|last updated)\b|"
     r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)|"
@@ -202,7 +201,7 @@ def _standfirst_candidates(root: lxml_html.HtmlElement, meta: PageMetadata, titl
     yield stated_text(meta.first_meta("description"))
     yield from _after_headline(root, title)
     for element in root.iter("p", "div", "h2", "span", "header"):
-        marks = f"{element.get('class', '')} {element.get('id', '')}"
+        marks = f"{element.get('class', '')} {element.get('id', '')}".lower()
         if len(marks) > 1 and len(element) < 12 and _STANDFIRST_CLASS.search(marks) and _may_be_dek(element):
             yield clean(element.text_content())
 

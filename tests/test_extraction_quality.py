@@ -7,7 +7,16 @@ from lxml import html as lxml_html
 
 import pipelines.extract as extract
 from pipelines.extract import extract_article
-from pipelines.extract.body import Block, PageLinks, body_blocks, clean_body, is_prompt, looks_like_navigation
+from pipelines.extract.body import (
+    _PROMPT,
+    PROMPT_WORDS,
+    Block,
+    PageLinks,
+    body_blocks,
+    clean_body,
+    is_prompt,
+    looks_like_navigation,
+)
 from pipelines.extract.completion import continued_chunks, lines_in_article_body
 from pipelines.extract.heading import choose_standfirst, choose_title, is_lede, undecorated
 from pipelines.extract.metadata import read_metadata
@@ -111,6 +120,25 @@ def test_prompts_labels_urls_datelines_and_repeated_headlines_go_but_prose_stays
 def test_prompt_words_in_a_long_paragraph_are_prose() -> None:
     assert is_prompt("Subscribe to our newsletter")
     assert not is_prompt("She said the newsletter " + "was read by many people in town " * 6)
+
+
+def test_the_prompt_words_never_change_what_is_a_prompt() -> None:
+    """is_prompt skips the search when a text has none of PROMPT_WORDS: a text for each alternative of the
+    pattern is still found a prompt."""
+    examples = [
+        "Sign up", "Signing up for our briefing is free", "Subscribe today", "Our newsletters",
+        "Straight to your inbox",
+        "Follow @example", "Follow Example on Instagram", "Click here", "Download the Example News app",
+        "Copyright Example Media", "All rights reserved", "© 2024 Example", "Mail jane@example.org",
+        "She can be reached at the desk", "Log in or register to comment", "Create a free account",
+        "Read the rules before commenting", "Choose a display name", "Read our Privacy Policy",
+        "Join the conversation", "Thanks for signing up!", "An error has occurred", "Error processing your request",
+        "Please try again later", "Filed under: politics", "Topics: world",
+    ]
+    for text in examples:
+        assert _PROMPT.search(text.lower()), text
+        assert any(word in text.lower() for word in PROMPT_WORDS), text
+        assert is_prompt(text), text
 
 
 def test_a_body_of_links_looks_like_navigation() -> None:

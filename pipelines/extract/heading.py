@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from html import unescape
 from typing import Any
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from pipelines.extract.body import is_prompt
@@ -44,6 +45,8 @@ _CREDIT = re.compile(
     r"\b\d+\s*(?:min(?:ute)?s?|hours?|hrs?|days?)(?:\s+ago)?$",
     re.I,
 )
+#: The blocks that may be a dek by their class or id, in page order (only those with either: most have neither).
+_MARKED_BLOCKS = etree.XPath("//*[self::p or self::div or self::h2 or self::span or self::header][@class or @id]")
 #: Elements a dek never contains: media with their captions, and dates.
 _NOT_IN_DEK = ("figure", "figcaption", "img", "picture", "time")
 #: A dek is a sentence or two.
@@ -200,7 +203,7 @@ def _standfirst_candidates(root: lxml_html.HtmlElement, meta: PageMetadata, titl
     yield stated_text(meta.first_meta("og:description"))
     yield stated_text(meta.first_meta("description"))
     yield from _after_headline(root, title)
-    for element in root.iter("p", "div", "h2", "span", "header"):
+    for element in _MARKED_BLOCKS(root):
         marks = f"{element.get('class', '')} {element.get('id', '')}".lower()
         if len(marks) > 1 and len(element) < 12 and _STANDFIRST_CLASS.search(marks) and _may_be_dek(element):
             yield clean(element.text_content())

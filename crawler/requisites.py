@@ -45,15 +45,14 @@ from scrapy.http import Response, TextResponse
 from crawler import signals as archive_signals
 from crawler.outlets import outlet_for
 from crawler.seen_state import SeenState
-from pipelines.capture import REQUISITE, Capture
+from pipelines.capture import HTML_MEDIA_TYPES, REQUISITE, Capture
 from pipelines.process import mark_requisite
-from pipelines.requisites import page_requisites, stylesheet_requisites
+from pipelines.requisites import STYLESHEET_TYPE, page_requisites, stylesheet_requisites
 
 logger = logging.getLogger(__name__)
 
 MODES = ("none", "articles", "all")
-_CSS_TYPES = ("text/css",)
-_HTML_TYPES = ("text/html", "application/xhtml+xml", "")
+_HTML_TYPES = (*HTML_MEDIA_TYPES, "")  # a page served without a Content-Type is read as HTML
 #: Pages whose requisites' bytes are counted at once (their requisites follow them closely): a frontier worker
 #: never closes, so the oldest are forgotten.
 BUDGETED_PAGES = 10_000
@@ -135,7 +134,7 @@ class PageRequisites:
             row = self._archived(outlet, response.url)
             urls = (row.get("uses") or "").split() if row else []
         else:
-            if _media_type(response) not in _CSS_TYPES:
+            if _media_type(response) != STYLESHEET_TYPE:
                 return []
             found = stylesheet_requisites(response.body, response.url)
             if found is None:

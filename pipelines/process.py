@@ -31,7 +31,7 @@ from pipelines.health import HealthSettings, PageCoverage
 from pipelines.outlets import OutletProfile
 from pipelines.output import CaptureNames, capture_names, write_outputs
 from pipelines.payload import MAX_PAYLOAD
-from pipelines.requisites import stylesheet_requisites
+from pipelines.requisites import STYLESHEET_TYPE, stylesheet_requisites
 from pipelines.stories import StoryArticle
 from pipelines.stories.index import StoryFeatures, StoryIndex
 from pipelines.urls import url_key
@@ -136,7 +136,7 @@ def mark_requisite(catalog: Catalog, capture: Capture, commit: bool = True) -> N
         record_id, digest, date = last["record_id"], last["payload_digest"], last["warc_date"]
     else:
         record_id, digest, date = location.record_id, location.payload_digest, location.date
-        if capture.media_type == "text/css":
+        if capture.media_type == STYLESHEET_TYPE:
             try:
                 uses = stylesheet_requisites(capture.body(MAX_PAYLOAD), capture.url) or []
             except ValueError:  # an encoding that cannot be undone, too large: archived, not read

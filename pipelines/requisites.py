@@ -103,6 +103,10 @@ def css_requisites(css: bytes | str, url: str) -> list[str]:
     return _absolute(found, url)
 
 
+#: The media type a stylesheet is served with (what the crawl and the capture path read as one).
+STYLESHEET_TYPE = "text/css"
+
+
 def stylesheet_requisites(body: bytes, url: str) -> list[str] | None:
     """What a fetched stylesheet needs, or None when it is markup served as CSS (an error page, a login wall):
     the crawl and the capture path read stylesheets by this one rule."""

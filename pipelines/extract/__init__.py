@@ -23,7 +23,6 @@ from typing import Any
 
 import trafilatura
 from htmldate import find_date
-from lxml import etree
 from lxml import html as lxml_html
 from w3lib.encoding import html_to_unicode, resolve_encoding
 
@@ -170,10 +169,7 @@ def _declared_encoding(content_type: str) -> str:
 
 
 def _extract(html: str, url: str, site_name: str, hints: ExtractionHints) -> Article | Rejection:
-    try:
-        root = parse_html(html)  # parsed once, as trafilatura parses: it extracts from a copy
-    except (etree.ParserError, ValueError) as error:
-        return Rejection("unparseable", str(error))
+    root = parse_html(html)  # parsed once, as trafilatura parses: it extracts from a copy
     if root is None:
         return Rejection("unparseable", "not an HTML document")
     meta = read_metadata(root)

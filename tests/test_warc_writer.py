@@ -11,31 +11,93 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
+from crawler.warc.records import (
+    IDENTICAL_PAYLOAD_DIGEST,
+    SERVER_NOT_MODIFIED,
+    WarcRecord,
+    http_head,
+    revisit_record,
+    warc_record,
+)
 from crawler.warc.recovery import complete_fetches_length, recover_open_files
-from crawler.warc.writer import OPEN_SUFFIX, WarcFileWriter, _compress, record_builder
+from crawler.warc.writer import OPEN_SUFFIX, WarcFileWriter, pack
 from tests.warc_reading import read_records, warcio_check
 
 INFO = {"software": "test", "isPartOf": "demo"}
 
 
-def response(n: int, size: int = 3000):
+def response(n: int, size: int = 3000) -> WarcRecord:
     body = random.Random(n).randbytes(size)  # incompressible, so sizes are predictable
-    head = StatusAndHeaders("200 OK", [("Content-Type", "text/plain")], protocol="HTTP/1.1")
-    return record_builder().create_warc_record(
-        f"https://example.com/{n}", "response", payload=BytesIO(body), length=len(body), http_headers=head
-    )
+    head = http_head("HTTP/1.1 200 OK", [("Content-Type", "text/plain")])
+    return warc_record("response", f"https://example.com/{n}", head + body, {}, payload_from=len(head))
 
 
-def fetch(n: int, size: int = 3000) -> list:
+def fetch(n: int, size: int = 3000) -> list[WarcRecord]:
     """One fetch as the crawl writes it: the response, then the metadata record that closes the group."""
     record = response(n, size)
-    fields = b"role: article\r\n"
-    metadata = record_builder().create_warc_record(
-        f"https://example.com/{n}", "metadata", payload=BytesIO(fields), length=len(fields),
-        warc_headers_dict={"WARC-Concurrent-To": record.rec_headers.get_header("WARC-Record-ID")},
-    )
+    metadata = warc_record("metadata", f"https://example.com/{n}", b"role: article\r\n",
+                           {"WARC-Concurrent-To": record.record_id})
     return [record, metadata]
+
+
+def _parsed(data: bytes) -> tuple[dict[str, str], bytes]:
+    record = next(iter(ArchiveIterator(BytesIO(data))))
+    headers = dict(record.rec_headers.headers)
+    block = (record.http_headers.to_ascii_bytes() if record.http_headers else b"") + record.raw_stream.read()
+    return headers, block
+
+
+def _warcio_bytes(record) -> bytes:
+    out = BytesIO()
+    WARCWriter(out, gzip=False, warc_version="1.1").write_record(record)
+    return out.getvalue()
+
+
+def test_records_are_those_warcio_builds() -> None:
+    """Each kind of record the crawl writes has the headers, digests and block warcio's builder gives the same
+    exchange (non-ASCII header values percent-encoded alike), and reads back with warcio."""
+    builder = WARCWriter(None, warc_version="1.1")
+    url, date = "https://example.com/caf\u00e9?q=1", "2026-12-02T01:02:03.456789Z"
+    headers = [("Content-Type", "text/html"), ("Content-Disposition", "inline; filename=\"caf\u00e9.html\""),
+               ("Content-Encoding", "gzip")]
+    body = b"\x1f\x8b" + random.Random(1).randbytes(500)
+    head = http_head("HTTP/1.1 200 OK", headers)
+    ours = warc_record("response", url, head + body, {"WARC-Date": date, "WARC-IP-Address": "127.0.0.1"},
+                       payload_from=len(head), encoded=True)
+    theirs = builder.create_warc_record(
+        url, "response", payload=BytesIO(body), length=len(body), http_headers=StatusAndHeaders(
+            "200 OK", list(headers), protocol="HTTP/1.1"),
+        warc_headers_dict={"WARC-Date": date, "WARC-IP-Address": "127.0.0.1", "WARC-Record-ID": ours.record_id})
+    assert _parsed(ours.to_bytes()) == _parsed(_warcio_bytes(theirs))
+    previous = {"record_id": ours.record_id, "url": url, "date": date,
+                "payload_digest": ours.header("WARC-Payload-Digest")}
+    for profile, revisit_head in ((IDENTICAL_PAYLOAD_DIGEST, head), (SERVER_NOT_MODIFIED, b"")):
+        revisit = revisit_record(url, revisit_head, previous["payload_digest"], previous, profile,
+                                 {"WARC-Date": date})
+        expected = builder.create_revisit_record(
+            url, previous["payload_digest"], url, date, warc_headers_dict={
+                "WARC-Date": date, "WARC-Refers-To": ours.record_id, "WARC-Record-ID": revisit.record_id},
+            http_headers=StatusAndHeaders("200 OK", list(headers), protocol="HTTP/1.1") if revisit_head else None)
+        expected.rec_headers.replace_header("WARC-Profile", profile)
+        assert _parsed(revisit.to_bytes()) == _parsed(_warcio_bytes(expected))
+    request_head = http_head("GET /caf%C3%A9?q=1 HTTP/1.1", [("Host", "example.com")])
+    request = warc_record("request", url, request_head, {"WARC-Date": date}, payload_from=len(request_head))
+    expected = builder.create_warc_record(
+        url, "request", payload=BytesIO(b""), length=0, warc_headers_dict={
+            "WARC-Date": date, "WARC-Record-ID": request.record_id},
+        http_headers=StatusAndHeaders("GET /caf%C3%A9?q=1 HTTP/1.1", [("Host", "example.com")], is_http_request=True))
+    assert _parsed(request.to_bytes()) == _parsed(_warcio_bytes(expected))
+    fields = b"via: https://example.com/\r\nrole: article\r\n"
+    metadata = warc_record("metadata", url, fields, {"WARC-Date": date, "WARC-Refers-To": ours.record_id})
+    expected = builder.create_warc_record(url, "metadata", payload=BytesIO(fields), length=len(fields),
+                                          warc_headers_dict={"WARC-Date": date, "WARC-Refers-To": ours.record_id,
+                                                             "WARC-Record-ID": metadata.record_id})
+    assert _parsed(metadata.to_bytes()) == _parsed(_warcio_bytes(expected))
+    # a reason phrase in Latin-1 (warcio's writer cannot encode it) is kept as the server sent it
+    odd = http_head("HTTP/1.1 200 Tr\u00e8s bien", [("X-Note", "\u00e9t\u00e9")])
+    assert odd.startswith(b"HTTP/1.1 200 Tr\xe8s bien\r\n") and b"X-Note: %C3%A9t%C3%A9\r\n" in odd
 
 
 def test_rotation_names_and_warcinfo(tmp_path: Path) -> None:
@@ -90,7 +152,7 @@ def test_recovery_drops_a_response_whose_metadata_never_reached_the_file(tmp_pat
         writer.write(fetch(n))
     open_file = writer.current_path
     good_size = open_file.stat().st_size
-    lone_response, _ = _compress(fetch(3)[:1])
+    lone_response, _ = pack(fetch(3)[:1])
     writer._fh.write(lone_response)
     writer._fh.flush()
     writer._fh.close()

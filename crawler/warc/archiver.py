@@ -21,27 +21,32 @@ import socket
 import time
 from datetime import UTC, datetime
 from http import HTTPStatus
-from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import scrapy
-import warcio
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from warcio.statusandheaders import StatusAndHeaders
-from warcio.timeutils import datetime_to_iso_date
 
 from crawler import __version__
 from crawler import signals as archive_signals
 from crawler.outlets import outlet_for, serves_many
-from crawler.warc.writer import WarcFileWriter, record_builder, warc_host_label, worker_label
+from crawler.warc.records import (
+    IDENTICAL_PAYLOAD_DIGEST,
+    SERVER_NOT_MODIFIED,
+    http_head,
+    revisit_record,
+    sha1_digest,
+    warc_date,
+    warc_record,
+)
+from crawler.warc.writer import WarcFileWriter, warc_host_label, worker_label
 from pipelines.capture import Capture
 from pipelines.warc_reader import http_headers
 
-SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 #: Hop-by-hop framing the body no longer has once Twisted has de-chunked it.
 DROPPED_RESPONSE_HEADERS = {b"transfer-encoding"}
 
@@ -58,7 +63,6 @@ class WarcArchiver:
         self.max_size = settings.getint("WARC_MAX_SIZE", 1024**3)
         self.writers: dict[str, WarcFileWriter] = {}
         self.host_label = warc_host_label()
-        self.builder = record_builder()
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
@@ -95,61 +99,39 @@ class WarcArchiver:
             return
         writer = self._writer(outlet.name)
         latency = request.meta.get("download_latency") or 0.0
-        fetched = datetime.fromtimestamp(time.time() - latency, UTC)
-        warc_date = datetime_to_iso_date(fetched.replace(tzinfo=None), use_micros=True)
-        common = {"WARC-Date": warc_date}
+        date = warc_date(datetime.fromtimestamp(time.time() - latency, UTC))
+        common = {"WARC-Date": date}
         if response.ip_address is not None:
             common["WARC-IP-Address"] = str(response.ip_address)
 
         head = _response_head(response, request.meta.get("http_reason"))
-        response_record = self.builder.create_warc_record(
-            response.url,
-            "response",
-            payload=BytesIO(response.body),
-            length=len(response.body),
-            warc_headers_dict=dict(common),
-            http_headers=head,
-        )
-        digest = response_record.rec_headers.get_header("WARC-Payload-Digest")
+        head_bytes = http_head(f"{head.protocol} {head.statusline}", head.headers)
         previous = request.meta.get("previous_capture")
         not_modified = bool(previous) and response.status == 304
-        unchanged = bool(previous) and response.status == 200 and digest == previous.get("payload_digest")
+        unchanged = (bool(previous) and response.status == 200
+                     and sha1_digest(response.body) == previous.get("payload_digest"))
         if unchanged:
             # identical-payload-digest profile: the headers of this fetch, the payload by reference
-            response_record = self.builder.create_revisit_record(
-                response.url, digest, previous["url"], previous["date"], http_headers=head,
-                warc_headers_dict={**common, "WARC-Refers-To": previous["record_id"]},
-            )
+            response_record = revisit_record(response.url, head_bytes, previous["payload_digest"], previous,
+                                             IDENTICAL_PAYLOAD_DIGEST, common)
         elif not_modified:
             # a conditional request answered 304: server-not-modified profile, headers and payload both by
             # reference (an empty block, as WARC 1.1 allows): replay tools serve the capture it refers to
-            response_record = self.builder.create_revisit_record(
-                response.url, previous["payload_digest"], previous["url"], previous["date"],
-                warc_headers_dict={**common, "WARC-Refers-To": previous["record_id"]},
-            )
-            response_record.rec_headers.replace_header("WARC-Profile", SERVER_NOT_MODIFIED)
-        response_id = response_record.rec_headers.get_header("WARC-Record-ID")
-        request_record = self.builder.create_warc_record(
-            response.url,
-            "request",
-            payload=BytesIO(request.body),
-            length=len(request.body),
-            warc_headers_dict={**common, "WARC-Concurrent-To": response_id},
-            http_headers=_request_head(request),
-        )
+            response_record = revisit_record(response.url, b"", previous["payload_digest"], previous,
+                                             SERVER_NOT_MODIFIED, common)
+        else:
+            response_record = warc_record("response", response.url, head_bytes + response.body, dict(common),
+                                          payload_from=len(head_bytes),
+                                          encoded=bool(response.headers.get(b"Content-Encoding")))
+        response_id = response_record.record_id
+        request_head = _request_head(request)
+        request_record = warc_record("request", response.url, request_head + request.body,
+                                     {**common, "WARC-Concurrent-To": response_id}, payload_from=len(request_head))
         discovery = request.meta.get("discovery") or {}
         fields = _discovery_fields(request, latency)
-        metadata_record = self.builder.create_warc_record(
-            response.url,
-            "metadata",
-            payload=BytesIO(fields),
-            length=len(fields),
-            warc_headers_dict={
-                "WARC-Date": warc_date,
-                "WARC-Refers-To": response_id,
-                "WARC-Concurrent-To": response_id,
-            },
-        )
+        metadata_record = warc_record("metadata", response.url, fields, {
+            "WARC-Date": date, "WARC-Refers-To": response_id, "WARC-Concurrent-To": response_id,
+        })
         locations = writer.write([response_record, request_record, metadata_record], rotate=False)
         capture = Capture(
             url=response.url,
@@ -176,9 +158,7 @@ class WarcArchiver:
     def _warcinfo(self, outlet: str) -> dict[str, str]:
         settings = self.crawler.settings
         return {
-            "software": (
-                f"newsarchive/{__version__} (Scrapy {scrapy.__version__}; warcio {warcio_version()})"
-            ),
+            "software": f"newsarchive/{__version__} (Scrapy {scrapy.__version__})",
             "format": "WARC File Format 1.1",
             "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
             "hostname": socket.gethostname(),
@@ -188,12 +168,6 @@ class WarcArchiver:
             "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
             "http-header-user-agent": settings.get("USER_AGENT", ""),
         }
-
-
-def warcio_version() -> str:
-    from importlib.metadata import version
-
-    return version(warcio.__name__)
 
 
 def _response_head(response: Response, reason: str | None) -> StatusAndHeaders:
@@ -212,7 +186,8 @@ def _response_head(response: Response, reason: str | None) -> StatusAndHeaders:
     return StatusAndHeaders(f"{response.status} {reason}".strip(), headers, protocol=protocol)
 
 
-def _request_head(request: Request) -> StatusAndHeaders:
+def _request_head(request: Request) -> bytes:
+    """The request as sent (a proxy's credentials left out), its head serialised."""
     parts = urlsplit(request.url)
     target = parts.path or "/"
     if parts.query:
@@ -224,7 +199,7 @@ def _request_head(request: Request) -> StatusAndHeaders:
         if name.lower() not in {b"host", b"proxy-authorization"}
         for value in values
     ]
-    return StatusAndHeaders(f"{request.method} {target} HTTP/1.1", headers, is_http_request=True)
+    return http_head(f"{request.method} {target} HTTP/1.1", headers)
 
 
 def _discovery_fields(request: Request, latency: float) -> bytes:

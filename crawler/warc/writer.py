@@ -1,4 +1,4 @@
-"""WARC files the way archive crawlers write them, on top of warcio.
+"""WARC files the way archive crawlers write them.
 
 A :class:`WarcFileWriter` owns one outlet's series of files: each is written as
 ``<outlet>-<UTC timestamp>-<serial>-<host>.warc.gz.open`` (``<pid>~<host>`` for a frontier worker, one of
@@ -24,30 +24,21 @@ import socket
 import zlib
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
 
-from warcio.recordloader import ArcWarcRecord
-from warcio.warcwriter import WARCWriter
-
+from crawler.warc.records import WarcRecord, warcinfo_record
 from pipelines.capture import WarcLocation
 
 logger = logging.getLogger(__name__)
 
 OPEN_SUFFIX = ".open"
-WARC_VERSION = "1.1"
 GZIP_LEVEL = 6
 GZIP_WBITS = 16 + zlib.MAX_WBITS
 #: zlib's memory level: setting up its default (8) cost more than compressing a request or metadata record (52 µs
 #: for 600 bytes, 25 µs at 5); on whole pages 5 compresses as fast and as small (AEB's pages: 5.26x against 5.23x).
 GZIP_MEMLEVEL = 5
 FETCH_END = "metadata"  # the record that closes each fetch's group
-
-
-def record_builder() -> WARCWriter:
-    """A warcio builder for records (it is never given a real output)."""
-    return WARCWriter(None, gzip=True, warc_version=WARC_VERSION)
 
 
 def warc_host_label() -> str:
@@ -92,12 +83,12 @@ class WarcFileWriter:
         """The ``.open`` file being written, if any."""
         return self._path
 
-    def write(self, records: list[ArcWarcRecord], rotate: bool = True) -> list[WarcLocation]:
+    def write(self, records: list[WarcRecord], rotate: bool = True) -> list[WarcLocation]:
         """Write one fetch's ``records`` (the last its metadata record) together into the current file; then
         rotate if it is full (unless told not to)."""
         if not records or records[-1].rec_type != FETCH_END:
             raise ValueError(f"a write is one fetch and ends with its {FETCH_END} record")
-        data, spans = _compress(records)
+        data, spans = pack(records)
         if self._fh is None:
             self._open()
         assert self._fh is not None and self._path is not None
@@ -110,11 +101,10 @@ class WarcFileWriter:
         for record, (offset, length, rid) in zip(records, spans, strict=True):
             ordinal = self._counts.get(record.rec_type, 0)
             self._counts[record.rec_type] = ordinal + 1
-            headers = record.rec_headers
             locations.append(WarcLocation(
-                final_name, start + offset, length, ordinal, rid, headers.get_header("WARC-Date") or "",
-                headers.get_header("WARC-Payload-Digest") or "",
-                (headers.get_header("WARC-Refers-To") or "") if record.rec_type == "revisit" else ""))
+                final_name, start + offset, length, ordinal, rid, record.header("WARC-Date"),
+                record.header("WARC-Payload-Digest"),
+                record.header("WARC-Refers-To") if record.rec_type == "revisit" else ""))
         if rotate:
             self.rotate_if_full()
         return locations
@@ -160,17 +150,15 @@ class WarcFileWriter:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._fh, self._path, self._size = fh, self.directory / name, 0
         self._counts = {}
-        builder = record_builder()
-        info = builder.create_warcinfo_record(name[: -len(OPEN_SUFFIX)], self.warcinfo)
-        data, _ = _compress([info])
+        data, _ = pack([warcinfo_record(name[: -len(OPEN_SUFFIX)], self.warcinfo)])
         fh.write(data)
         fh.flush()
         self._size = len(data)
         logger.info("Opened WARC %s", self._path)
 
 
-def _compress(records: Iterable[ArcWarcRecord]) -> tuple[bytes, list[tuple[int, int, str]]]:
-    """Serialise ``records`` as one gzip member each.
+def pack(records: Iterable[WarcRecord]) -> tuple[bytes, list[tuple[int, int, str]]]:
+    """Serialise ``records`` as one gzip member each: the bytes, and each record's (offset, length, record id).
 
     Level 6, as Heritrix (warcio's own 9 is slow for little gain), or 1 for a payload that is already
     content-encoded: compressing compressed bytes again buys nothing but costs time on the crawl's thread.
@@ -179,12 +167,9 @@ def _compress(records: Iterable[ArcWarcRecord]) -> tuple[bytes, list[tuple[int, 
     spans = []
     offset = 0
     for record in records:
-        raw = BytesIO()
-        WARCWriter(raw, gzip=False, warc_version=WARC_VERSION).write_record(record)
-        encoded = record.http_headers is not None and record.http_headers.get_header("Content-Encoding")
-        packer = zlib.compressobj(1 if encoded else GZIP_LEVEL, zlib.DEFLATED, GZIP_WBITS, GZIP_MEMLEVEL)
-        member = packer.compress(raw.getbuffer()) + packer.flush()
+        packer = zlib.compressobj(1 if record.encoded else GZIP_LEVEL, zlib.DEFLATED, GZIP_WBITS, GZIP_MEMLEVEL)
+        member = packer.compress(record.to_bytes()) + packer.flush()
         members.append(member)
-        spans.append((offset, len(member), record.rec_headers.get_header("WARC-Record-ID")))
+        spans.append((offset, len(member), record.record_id))
         offset += len(member)
     return b"".join(members), spans

@@ -49,6 +49,9 @@ COLUMNS = tuple(column.name for column in captures.columns)
 # Queries asked for every URL a crawl meets, built once: building a statement each time cost more than running it
 _SEEN_ROW = sa.select(seen_table).where(seen_table.c.outlet == sa.bindparam("outlet"),
                                         seen_table.c.url_key == sa.bindparam("url_key"))
+_SEEN_ROWS = sa.select(seen_table).where(seen_table.c.outlet == sa.bindparam("outlet"),
+                                         seen_table.c.url_key.in_(sa.bindparam("url_keys", expanding=True)))
+_KEYS_PER_READ = 500  # SQLite allows 32,766 parameters a statement; PostgreSQL 65,535
 _VERSION_OF = sa.select(captures.c.version, captures.c.previous_record_id).where(
     captures.c.record_id == sa.bindparam("record_id"))
 _DROP_AUTHORS = authors_table.delete().where(authors_table.c.article_id == sa.bindparam("article_id"))
@@ -220,6 +223,10 @@ def _index_article_statement(postgres: bool) -> sa.TextClause:
 
 
 _INDEX_ARTICLE = {postgres: _index_article_statement(postgres) for postgres in (False, True)}
+_SEEN_UPSERT = _upsert_statement(
+    "seen", ("outlet", "url_key", "url", "first_fetched", "last_fetched", "fetches", "next_revisit", "record_id",
+             "payload_digest", "warc_date", "warc_file"), ("outlet", "url_key"),
+    ("last_fetched", "fetches", "next_revisit", "record_id", "payload_digest", "warc_date", "warc_file"))
 
 
 class Catalog:
@@ -235,6 +242,9 @@ class Catalog:
         self.before_commit: list[Callable[[], None]] = []
         self.after_rollback: list[Callable[[], None]] = []
         self.attached: dict[str, Any] = {}  # such writers, by name, one per connection
+        # mark_fetched's batch: (outlet, url keys, url, location, revisits), and the (outlet, key) pairs it has
+        self._fetches: list[tuple[str, list[str], str, WarcLocation, tuple[timedelta, ...]]] = []
+        self._fetched_keys: set[tuple[str, str]] = set()
 
     @property
     def pending(self) -> bool:
@@ -249,7 +259,8 @@ class Catalog:
 
     def _read(self, query: sa.Executable, parameters: dict[str, Any] | None = None) -> list[sa.Row]:
         """Rows of a query that sees what other processes committed: a read outside a batch of writes ends its
-        transaction at once (SQLite would otherwise keep reading the snapshot of its first read)."""
+        transaction at once (SQLite would otherwise keep reading the snapshot of its first read). A read of the
+        ``seen`` table writes the batched fetches first (:meth:`_flush_fetches`)."""
         rows = list(self._db.execute(query, parameters))
         if not self._pending:
             self._db.commit()
@@ -318,6 +329,8 @@ class Catalog:
         return rows[0][0] or "" if rows else ""
 
     def seen(self, outlet: str, url_key: str) -> dict[str, Any] | None:
+        if (outlet, url_key) in self._fetched_keys:
+            self._flush_fetches()
         rows = self._read(_SEEN_ROW, {"outlet": outlet, "url_key": url_key})
         return dict(rows[0]._mapping) if rows else None
 
@@ -331,37 +344,67 @@ class Catalog:
 
         A revisit record (``location.revisit_of``: the payload was unchanged) keeps the key pointing at the
         capture that holds the payload. With ``commit=False`` the change waits for the next :meth:`commit`
-        (a crawl batches them).
+        (a crawl batches them): the fetches of a batch are read and written together, a few statements for
+        hundreds of fetches, while every read of this catalog still sees them.
         """
-        fetched = warc_datetime(location.date) or datetime.now(UTC)
+        self._writing()
+        self._pending = True
+        keys = list(dict.fromkeys(url_keys))
+        self._fetches.append((outlet, keys, url, location, tuple(revisits)))
+        self._fetched_keys.update((outlet, key) for key in keys)
+        if commit:
+            self._wrote(commit)
+
+    def _flush_fetches(self) -> None:
+        """Write the batched :meth:`mark_fetched` rows: one read of the rows they change, one ``executemany``.
+        A failure undoes the transaction, the batch with it, as a failed write of a batch always has."""
+        if not self._fetches:
+            return
         try:
-            for key in dict.fromkeys(url_keys):
-                row = self.seen(outlet, key)
-                if row is not None and datetime.fromisoformat(row["last_fetched"]) >= fetched:
-                    continue  # this fetch, or a later one, is in already (a capture replayed again)
-                first = datetime.fromisoformat(row["first_fetched"]) if row else fetched
-                fetches = row["fetches"] + 1 if row else 1
-                due = first + revisits[fetches - 1] if fetches <= len(revisits) else None
-                keep = location.is_revisit and row is not None
-                values = {
-                    "outlet": outlet, "url_key": key, "url": url, "first_fetched": first.isoformat(),
-                    "last_fetched": fetched.isoformat(), "fetches": fetches,
-                    "next_revisit": due.isoformat() if due else None,
-                    "record_id": row["record_id"] if keep else location.record_id,
-                    "payload_digest": row["payload_digest"] if keep else location.payload_digest,
-                    "warc_date": row["warc_date"] if keep else location.date,
-                    "warc_file": row["warc_file"] if keep else location.file,
-                }
-                self._writing()
-                _upsert(self._db, seen_table, ["outlet", "url_key"], values,
-                        ["last_fetched", "fetches", "next_revisit", "record_id", "payload_digest", "warc_date",
-                         "warc_file"])
-                self._pending = True
+            self._writing()
+            known = self._seen_rows(self._fetched_keys)
+            changed: dict[tuple[str, str], dict[str, Any]] = {}
+            for outlet, keys, url, location, revisits in self._fetches:
+                fetched = warc_datetime(location.date) or datetime.now(UTC)
+                for key in keys:
+                    row = changed.get((outlet, key)) or known.get((outlet, key))
+                    if row is not None and datetime.fromisoformat(row["last_fetched"]) >= fetched:
+                        continue  # this fetch, or a later one, is in already (a capture replayed again)
+                    first = datetime.fromisoformat(row["first_fetched"]) if row else fetched
+                    fetches = row["fetches"] + 1 if row else 1
+                    due = first + revisits[fetches - 1] if fetches <= len(revisits) else None
+                    keep = location.is_revisit and row is not None
+                    changed[(outlet, key)] = {
+                        "outlet": outlet, "url_key": key, "url": url, "first_fetched": first.isoformat(),
+                        "last_fetched": fetched.isoformat(), "fetches": fetches,
+                        "next_revisit": due.isoformat() if due else None,
+                        "record_id": row["record_id"] if keep else location.record_id,
+                        "payload_digest": row["payload_digest"] if keep else location.payload_digest,
+                        "warc_date": row["warc_date"] if keep else location.date,
+                        "warc_file": row["warc_file"] if keep else location.file,
+                    }
+            if changed:
+                self._db.execute(_SEEN_UPSERT, list(changed.values()))
         except BaseException:
             self._db.rollback()
             self._pending = False
             raise
-        self._wrote(commit)
+        finally:
+            self._fetches.clear()
+            self._fetched_keys.clear()
+
+    def _seen_rows(self, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The seen rows of (outlet, url key) ``pairs``, a few hundred keys a query."""
+        by_outlet: dict[str, list[str]] = {}
+        for outlet, key in pairs:
+            by_outlet.setdefault(outlet, []).append(key)
+        rows = {}
+        for outlet, keys in by_outlet.items():
+            for start in range(0, len(keys), _KEYS_PER_READ):
+                chunk = keys[start:start + _KEYS_PER_READ]
+                for row in self._db.execute(_SEEN_ROWS, {"outlet": outlet, "url_keys": chunk}):
+                    rows[(outlet, row.url_key)] = dict(row._mapping)
+        return rows
 
     def begin_write(self) -> None:
         """Begin a transaction that writes, as a writer (for writes made on :attr:`connection` directly)."""
@@ -372,6 +415,8 @@ class Catalog:
         """Undo the writes since the last commit."""
         self._db.rollback()
         self._pending = False
+        self._fetches.clear()
+        self._fetched_keys.clear()
         for discard in self.after_rollback:
             discard()
 
@@ -382,6 +427,7 @@ class Catalog:
             self._pending = False
 
     def _flush(self) -> None:
+        self._flush_fetches()
         for flush in self.before_commit:
             flush()
 
@@ -392,6 +438,7 @@ class Catalog:
                  .where(seen_table.c.outlet == outlet, seen_table.c.warc_file.is_not(None),
                         seen_table.c.record_id.not_in(recorded))
                  .order_by(seen_table.c.warc_file))
+        self._flush_fetches()
         return [row[0] for row in self._read(query)]
 
     def due_revisits(self, outlet: str, now: datetime, limit: int) -> list[dict[str, Any]]:
@@ -400,6 +447,7 @@ class Catalog:
                  .where(seen_table.c.outlet == outlet, seen_table.c.next_revisit.is_not(None),
                         seen_table.c.next_revisit <= now.isoformat())
                  .order_by(seen_table.c.next_revisit).limit(limit))
+        self._flush_fetches()
         return [dict(row._mapping) for row in self._read(query)]
 
     def validators(self, url: str) -> tuple[str, str]:

@@ -8,12 +8,10 @@ import random
 import struct
 import zlib
 from collections.abc import Iterable
-from io import BytesIO
 from pathlib import Path
 
-from warcio.statusandheaders import StatusAndHeaders
-
-from crawler.warc.writer import WarcFileWriter, record_builder
+from crawler.warc.records import WarcRecord, http_head, warc_record
+from crawler.warc.writer import WarcFileWriter
 
 BULK_HOST = "www.bulk.test"
 STATIC_HOST = "cdn.bulk-static.test"  # the styled bulk site's CDN: another domain than the outlet's
@@ -129,38 +127,30 @@ def write_warc(directory: Path, outlet: str, pages: Iterable[tuple[str, bytes]],
     request and metadata records, then incompressible ``image/jpeg`` responses adding up to ``filler_bytes``."""
     writer = WarcFileWriter(directory, outlet, {"software": "newsarchive test data", "isPartOf": outlet},
                             max_size=1 << 62)
-    builder = record_builder()
     for url, html in pages:
-        writer.write(_exchange(builder, url, gzip.compress(html, 6), "text/html; charset=utf-8", "gzip", "article"))
+        writer.write(_exchange(url, gzip.compress(html, 6), "text/html; charset=utf-8", "gzip", "article"))
     rng = random.Random(7)
     for number in range(0, filler_bytes, 1 << 20):
         blob = rng.randbytes(min(1 << 20, filler_bytes - number))
         url = f"https://{BULK_HOST}/images/{number >> 20}.jpg"
-        writer.write(_exchange(builder, url, blob, "image/jpeg", "", "discovery"))
+        writer.write(_exchange(url, blob, "image/jpeg", "", "discovery"))
     path = writer.current_path
     writer.close()
     assert path is not None
     return path.with_name(path.name[: -len(".open")])
 
 
-def _exchange(builder, url: str, payload: bytes, content_type: str, encoding: str, role: str) -> list:
+def _exchange(url: str, payload: bytes, content_type: str, encoding: str, role: str) -> list[WarcRecord]:
     headers = [("Content-Type", content_type), ("Content-Length", str(len(payload)))]
     if encoding:
         headers.append(("Content-Encoding", encoding))
-    response = builder.create_warc_record(
-        url, "response", payload=BytesIO(payload), length=len(payload),
-        http_headers=StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1"),
-    )
-    response_id = response.rec_headers.get_header("WARC-Record-ID")
+    head = http_head("HTTP/1.1 200 OK", headers)
+    response = warc_record("response", url, head + payload, {}, payload_from=len(head), encoded=bool(encoding))
     path = "/" + url.split("://", 1)[1].split("/", 1)[1]
-    request = builder.create_warc_record(
-        url, "request", payload=BytesIO(b""), length=0,
-        warc_headers_dict={"WARC-Concurrent-To": response_id},
-        http_headers=StatusAndHeaders(f"GET {path} HTTP/1.1", [("Host", url.split("/")[2])], is_http_request=True),
-    )
+    request_head = http_head(f"GET {path} HTTP/1.1", [("Host", url.split("/")[2])])
+    request = warc_record("request", url, request_head, {"WARC-Concurrent-To": response.record_id},
+                          payload_from=len(request_head))
     fields = f"role: {role}\r\ndiscoveredBy: sitemap\r\n".encode()
-    metadata = builder.create_warc_record(
-        url, "metadata", payload=BytesIO(fields), length=len(fields),
-        warc_headers_dict={"WARC-Refers-To": response_id, "WARC-Concurrent-To": response_id},
-    )
+    metadata = warc_record("metadata", url, fields,
+                           {"WARC-Refers-To": response.record_id, "WARC-Concurrent-To": response.record_id})
     return [response, request, metadata]

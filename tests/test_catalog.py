@@ -85,6 +85,31 @@ def test_batched_writes_wait_for_commit_and_a_second_close_does_nothing(database
     writer.close(), writer.close(), reader.close()
 
 
+def test_a_batch_of_fetches_is_seen_at_once_and_written_together(database: str) -> None:
+    """Fetches batched with commit=False: this catalog's reads see them (a revisit of a key in the same batch
+    counts on the first), a rollback drops them, and a batch of more keys than one read takes is written whole."""
+    catalog, other = Catalog(database), Catalog(database)
+    start = datetime.now(UTC) - timedelta(hours=1)
+    first = WarcLocation("f.warc.gz", 0, 1, 0, "<r1>", warc_date(start), "sha1:A")
+    again = WarcLocation("f.warc.gz", 9, 1, 0, "<r2>", warc_date(start + timedelta(minutes=1)), "sha1:B")
+    catalog.mark_fetched("ndtv", ["k1", "k1"], "u", first, [timedelta(hours=2)], commit=False)
+    catalog.mark_fetched("ndtv", ["k1"], "u", again, [timedelta(hours=2)], commit=False)
+    seen = catalog.seen("ndtv", "k1")
+    assert (seen["fetches"], seen["record_id"], datetime.fromisoformat(seen["first_fetched"])) == (2, "<r2>", start)
+    assert other.seen("ndtv", "k1") is None  # not committed yet
+    catalog.mark_fetched("ndtv", ["gone"], "u", first, [], commit=False)
+    catalog.rollback()
+    assert catalog.seen("ndtv", "gone") is None and catalog.seen("ndtv", "k1") is None
+    keys = [f"many-{n}" for n in range(1200)]
+    for n, key in enumerate(keys):
+        catalog.mark_fetched("ndtv", [key], f"u{n}", first, [], commit=False)
+    catalog.mark_fetched("ndtv", [keys[0]], "u0", again, [], commit=False)  # a later fetch of a key in the batch
+    catalog.commit()
+    assert other.seen("ndtv", keys[-1])["url"] == "u1199" and other.seen("ndtv", keys[0])["fetches"] == 2
+    assert all(other.seen("ndtv", key) is not None for key in keys[::97])
+    catalog.close(), other.close()
+
+
 def _record_version_one(database: str, worker: int) -> bool:
     catalog = Catalog(database)
     try:

@@ -96,6 +96,7 @@ def crawl(tmp_path_factory):
             "RETRY_TIMES": "2",
             "DOWNLOAD_DELAY": "0.02",
             "DOWNLOAD_MAXSIZE": "500000",
+            "WARC_MAX_SIZE": "6000",  # files close while the crawl runs, and as it ends
         }
         result = run_crawl("conformance", archive, web, settings)
     assert result.returncode == 0, result.log[-3000:]
@@ -116,6 +117,22 @@ def test_every_file_is_valid_and_opens_with_warcinfo(crawl) -> None:
         info = first.raw_payload.decode()
         for field in ("software: newsarchive/", "hostname: ", "operator: ", "robots: obey", "isPartOf: conformance"):
             assert field in info
+
+
+def test_every_file_has_its_index(crawl) -> None:
+    """Each closed WARC has its CDXJ index, one line per response or revisit record: those closed mid-crawl
+    (indexed by a process of their own) and those closed as the crawl ended (indexed by the crawl)."""
+    result, _, _ = crawl
+    warcs = result.warcs("conformance")
+    assert len(warcs) >= 3, "the crawl rotates files"
+    assert "in a process of its own" in result.log and f"Indexed {warcs[-1].name}" in result.log
+    for path in warcs:
+        index = path.parent.parent / "indexes" / f"{path.name}.cdxj"
+        assert index.exists(), f"no index for {path.name}"
+        lines = index.read_text("utf-8").splitlines()
+        expected = sum(record.type in ("response", "revisit") for record in read_records(path))
+        assert len(lines) == expected and lines == sorted(lines), path.name
+        assert all(json.loads(line.split(" ", 2)[2])["filename"] == path.name for line in lines)
 
 
 def test_every_exchange_is_archived_with_the_bytes_served(crawl) -> None:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from pipelines.capture import WarcLocation
 from pipelines.catalog import MIGRATIONS, Catalog
 from pipelines.catalog.runs import RunHistory
+from pipelines.catalog.store import head_revision
 from tests.conftest import run_crawl
 from tests.localweb import FIXTURES
 
@@ -83,6 +84,18 @@ def test_batched_writes_wait_for_commit_and_a_second_close_does_nothing(database
     writer.commit()
     assert reader.seen("ndtv", "k1")["record_id"] == "<r1>"  # no snapshot kept from the first read
     writer.close(), writer.close(), reader.close()
+
+
+def test_the_newest_revision_is_the_one_alembic_finds(database: str) -> None:
+    """The catalog knows it is up to date without loading Alembic: its reading of the migrations agrees with
+    Alembic's, and a catalog opened again runs no migration."""
+    from alembic.script import ScriptDirectory
+
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    Catalog(database).close()  # a new catalog: migrated to the newest revision
+    catalog = Catalog(database)  # opened again: nothing to migrate
+    assert catalog.connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
+    catalog.close()
 
 
 def test_a_batch_of_fetches_is_seen_at_once_and_written_together(database: str) -> None:

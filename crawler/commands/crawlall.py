@@ -60,8 +60,11 @@ class Command(ScrapyCommand):
                   flush=True)
             return result
 
-        with ThreadPoolExecutor(max(opts.jobs, 1)) as pool:
-            results = list(pool.map(run_one, outlets))
+        try:
+            with ThreadPoolExecutor(max(opts.jobs, 1)) as pool:
+                results = list(pool.map(run_one, outlets))
+        finally:
+            history.close()
         print(summary_table(results))
         self.exitcode = 0 if all(r["ok"] for r in results) else 1
 

@@ -148,7 +148,11 @@ def schedule_rows(scheduler: Any, known: set[str], declared: dict[str, str] | No
 
 
 def list_outlets(settings: Any, scheduler: Any, known: set[str], as_json: bool = False) -> None:
-    last = RunHistory(catalog_url(settings)).last_runs()
+    history = RunHistory(catalog_url(settings))
+    try:
+        last = history.last_runs()
+    finally:
+        history.close()
     catalog = Catalog(catalog_url(settings))
     try:
         assessed = catalog.assessed_coverage()

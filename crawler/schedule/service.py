@@ -345,6 +345,7 @@ class Service:
             logger.info("%s: SIGTERM to the running crawl (pid %d)", crawl.outlet, crawl.process.pid)
             crawl.terminate("stopped")
         self.scheduler.shutdown(wait=True)  # the job threads return once their crawls have exited
+        self.history.close()
         logger.info("Scheduler stopped")
 
     def heartbeat(self) -> None:

@@ -50,6 +50,11 @@ class RunHistory:
         self.engine = engine_for(target)
         migrate(self.engine)
 
+    def close(self) -> None:
+        """Close its connections. The last connection to a SQLite catalog to close moves the write-ahead log
+        into ``catalog.sqlite``: a copy of that file alone then holds every row."""
+        self.engine.dispose()
+
     def _rows(self, query: sa.Executable) -> list[dict[str, Any]]:
         with self.engine.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]

@@ -34,7 +34,7 @@ _PRIME = (1 << 56) - 5
 def signature(shingles: set[str]) -> list[int]:
     """The MinHash signature of a shingle set (``PERMUTATIONS`` 32-bit values)."""
     sketch = RMinHash(num_perm=PERMUTATIONS, seed=SEED)
-    sketch.update(sorted(shingles))
+    sketch.update(list(shingles))  # in any order: a minimum is the same whichever comes first
     return list(sketch.digest())
 
 

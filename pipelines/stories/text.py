@@ -44,7 +44,7 @@ def words(text: str) -> list[str]:
 def shingles(standfirst: str, body: str) -> set[str]:
     """The article's word shingles (empty when it is too short to compare)."""
     tokens = words(f"{standfirst}\n{body}")
-    found = {" ".join(tokens[i:i + SHINGLE_WORDS]) for i in range(len(tokens) - SHINGLE_WORDS + 1)}
+    found = set(map(" ".join, zip(*(tokens[start:] for start in range(SHINGLE_WORDS)), strict=False)))  # runs of words
     return found if len(found) >= MIN_SHINGLES else set()
 
 
@@ -57,14 +57,10 @@ def key_terms(title: str, standfirst: str, body: str) -> dict[str, float]:
         for word in dict.fromkeys(words(source)):  # each once, in the text's order: ties rank the same in every run
             if _term(word):
                 weights[word] += weight
-    names: Counter[str] = Counter()
-    for paragraph in paragraphs:
-        for match in _NAME.finditer(paragraph):
-            for word in words(match[0]):
-                if _term(word):
-                    names[word] += 1
+    found = [name for paragraph in paragraphs for name in _NAME.findall(paragraph)]  # a name ends with its line
+    names = Counter(words(" ".join(found)))
     for word, count in names.items():
-        if count >= 2 or word in weights:  # a name said twice, or one the headline or lede has
+        if (count >= 2 or word in weights) and _term(word):  # a name said twice, or one the headline or lede has
             weights[word] += NAME * min(count, 3)
     return dict(weights.most_common(MAX_TERMS))
 

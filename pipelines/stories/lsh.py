@@ -99,8 +99,9 @@ class SqlBands:
         return found
 
     def add(self, entries: list[tuple[int, list[int]]]) -> None:
-        rows = sorted((key, article_id) for article_id, keys in entries for key in keys)  # in the B-tree's order:
-        self.sql.run(_ADD_BAND, [{"key": key, "article_id": article_id} for key, article_id in rows])  # fewer pages
+        rows = [(key, article_id) for article_id, keys in entries for key in keys]
+        rows.sort()  # in the B-tree's order: each page written once
+        self.sql.run(_ADD_BAND, rows)
 
     def remove(self, article_id: int, keys: Iterable[int]) -> None:
         self.sql.run(_REMOVE_BANDS, {"keys": list(keys), "article_id": article_id})

@@ -42,6 +42,19 @@ def test_captures_are_upserted_by_record_and_versioned(database: str) -> None:
     catalog.close()
 
 
+def test_a_version_recorded_twice_in_a_batch_loses_that_row_only(database: str) -> None:
+    """A second capture of one article version (a worker that lost the race) records nothing, and the batch's
+    other rows, before and after it, are committed."""
+    catalog = Catalog(database)
+    assert catalog.record(False, **capture("<r1>"))
+    assert catalog.record(False, **capture("<before>", url="https://www.ndtv.com/b", url_key="ndtv.com/b"))
+    assert not catalog.record(False, **capture("<r1-again>"))  # the same version of ndtv.com/a-1
+    assert catalog.record(False, **capture("<after>", url="https://www.ndtv.com/c", url_key="ndtv.com/c"))
+    catalog.commit()
+    assert sorted(row["record_id"] for row in catalog.rows("ndtv")) == ["<after>", "<before>", "<r1>"]
+    catalog.close()
+
+
 def warc_date(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 

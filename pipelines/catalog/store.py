@@ -18,7 +18,7 @@ import fcntl
 import json
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -264,6 +264,7 @@ class Catalog:
         self.engine = engine_for(target)
         migrate(self.engine)
         self.connection: Connection | None = self.engine.connect()
+        self._postgres = self.engine.dialect.name == "postgresql"
         self._pending = False  # writes waiting for commit()
         # Writers that hold writes back to put them in together (story assignment's index rows): each commit
         # first calls their flush; a rollback, their discard.
@@ -321,7 +322,9 @@ class Catalog:
         row.setdefault("extracted_at", datetime.now(UTC).isoformat(timespec="seconds"))
         self._writing()
         try:
-            with self._db.begin_nested():  # a savepoint: a lost race undoes this row only
+            # a lost race must undo this row only: SQLite undoes the failed statement alone; PostgreSQL would
+            # abort the whole transaction, so there the row goes in under a savepoint
+            with self._db.begin_nested() if self._postgres else nullcontext():
                 _upsert(self._db, captures, ["record_id"], row, [name for name in row if name != "record_id"])
         except sa.exc.IntegrityError as error:
             if not _one_per_version(error):
@@ -336,7 +339,7 @@ class Catalog:
 
         ``article`` has the columns of ``articles`` (but ``id``); returns whether the index changed.
         """
-        statement = _INDEX_ARTICLE[self.engine.dialect.name == "postgresql"]
+        statement = _INDEX_ARTICLE[self._postgres]
         self._writing()
         try:
             found = self._db.execute(statement, article).first()

@@ -601,7 +601,7 @@ def _writeups(terms: int, of_outlet: bool) -> str:
 def _interned(terms: dict[str, float]) -> dict[str, float]:
     """The terms with one string object per term in this process: the same few thousand terms are looked up for
     every article (frequencies, rarity, cosines), and lookups of the one object stay in the CPU's cache
-    (measured: a term lookup 0.4 µs with a copy per member, 0.1 µs with one object)."""
+    (measured on bench/stories_speed.py's articles: the frequency look-ups 85 -> 60 µs an article)."""
     return {sys.intern(term): weight for term, weight in terms.items()}
 
 

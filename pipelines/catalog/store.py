@@ -288,8 +288,7 @@ class Catalog:
 
     def _read(self, query: sa.Executable, parameters: dict[str, Any] | None = None) -> list[sa.Row]:
         """Rows of a query that sees what other processes committed: a read outside a batch of writes ends its
-        transaction at once (SQLite would otherwise keep reading the snapshot of its first read). A read of the
-        ``seen`` table writes the batched fetches first (:meth:`_flush_fetches`)."""
+        transaction at once (SQLite would otherwise keep reading the snapshot of its first read)."""
         rows = list(self._db.execute(query, parameters))
         if not self._pending:
             self._db.commit()
@@ -387,8 +386,9 @@ class Catalog:
             self._wrote(commit)
 
     def _flush_fetches(self) -> None:
-        """Write the batched :meth:`mark_fetched` rows: one read of the rows they change, one ``executemany``.
-        A failure undoes the transaction, the batch with it, as a failed write of a batch always has."""
+        """Write the batched :meth:`mark_fetched` rows: one read of the rows they change, one ``executemany``
+        (before a commit, and before any read of the ``seen`` table that could see them). A failure undoes the
+        transaction, the batch with it, as a failed write of a batch always has."""
         if not self._fetches:
             return
         try:
@@ -417,12 +417,10 @@ class Catalog:
             if changed:
                 self._db.execute(_SEEN_UPSERT, list(changed.values()))
         except BaseException:
-            self._db.rollback()
-            self._pending = False
+            self.rollback()  # the batch goes with the transaction, and so does what attached writers held for it
             raise
-        finally:
-            self._fetches.clear()
-            self._fetched_keys.clear()
+        self._fetches.clear()
+        self._fetched_keys.clear()
 
     def _seen_rows(self, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         """The seen rows of (outlet, url key) ``pairs``, a few hundred keys a query."""

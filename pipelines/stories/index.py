@@ -93,7 +93,7 @@ class StoryFeatures:
     signature: list[int] | None  # MinHash of its shingles; None when too short to compare as a copy
     shingles: int
     terms: dict[str, float]
-    bands: list[int]  # the signature's LSH band keys (lsh.band_keys; [] without a signature)
+    bands: list[int]  # the signature's LSH band keys (lsh.band_keys; []: no signature), computed with the rest
 
     @classmethod
     def of(cls, title: str, standfirst: str, body: str) -> StoryFeatures:

@@ -19,7 +19,6 @@ from array import array
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
-import redis
 from rensa import RMinHash
 
 from pipelines.stories.sql import Driver
@@ -127,7 +126,11 @@ class RedisBands:
 
     @classmethod
     def connect(cls, url: str, prefix: str) -> RedisBands:
-        """The index at ``url`` (``redis://host:6379/0``) under ``prefix``; ``ValueError`` on a malformed URL."""
+        """The index at ``url`` (``redis://host:6379/0``) under ``prefix``; ``ValueError`` on a malformed URL.
+
+        redis is imported here, not with the module: every crawl and command imports the stories, few use Redis."""
+        import redis
+
         return cls(redis.Redis.from_url(url), prefix)
 
     @property

@@ -16,7 +16,8 @@ The peer, in the same rounds: Debian's ``wget --recursive --warc-file`` on the
 same site through the same local web (a page linking every article, as wget
 reads no sitemaps), its wall-clock time less its own start-up (``wget
 --version``), with its WARC bytes beside ours. wget fetches one page at a time;
-our crawl keeps up to 32 in flight.
+our crawl keeps up to 32 in flight. Also in the same rounds: Scrapy alone (bench/plain_scrapy_spider.py: no
+project, nothing kept, as concurrent as ours), the ceiling of any Scrapy crawl of the site.
 
     .venv/bin/python bench/crawl_throughput.py [--pages 2000] [--rounds 5]
 """
@@ -98,6 +99,25 @@ def run_wget(web: LocalWeb, workdir: Path, *options: str) -> tuple[float, str, i
     return seconds, done.stderr, sum(path.stat().st_size for path in folder.glob("wget*.warc.gz"))
 
 
+def plain_scrapy_crawl(web: LocalWeb, workdir: Path, pages: int) -> dict:
+    """Scrapy with nothing of ours (bench/plain_scrapy_spider.py) on the link page, as concurrent as ours."""
+    folder = Path(tempfile.mkdtemp(dir=workdir))
+    stats_file = folder / "stats.json"
+    env = {key: value for key, value in os.environ.items() if key not in ("SCRAPY_SETTINGS_MODULE", "PYTHONPATH")}
+    subprocess.run(
+        [sys.executable, "-m", "scrapy", "runspider", str(REPO / "bench" / "plain_scrapy_spider.py"),
+         "-a", f"url=https://{BULK_HOST}/all.html", "-s", f"STATS_FILE={stats_file}", "-s", "LOG_LEVEL=WARNING",
+         "-s", f"CONCURRENT_REQUESTS={FAST['CONCURRENT_REQUESTS']}",
+         "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={FAST['CONCURRENT_REQUESTS_PER_DOMAIN']}",
+         # as the project's settings.py: Scrapy's 100 tasks per response cost a third of a local crawl's CPU
+         "-s", "CONCURRENT_ITEMS=8", "-s", "TELNETCONSOLE_ENABLED=False"],
+        cwd=folder, env={**env, "https_proxy": web.proxy_url, "http_proxy": web.proxy_url}, check=True,
+    )
+    stats = json.loads(stats_file.read_text())
+    assert stats.get("downloader/response_status_count/200") == pages + 1, stats
+    return {"seconds": stats["elapsed_time_seconds"], "responses": stats["downloader/response_count"], "warc_mb": 0}
+
+
 def write_link_page(site: Path, urls: list[str]) -> None:
     """``https://www.bulk.test/all.html``, linking every article: wget reads no sitemaps."""
     links = "".join(f'<a href="{url}">{n}</a>' for n, url in enumerate(urls))
@@ -121,13 +141,15 @@ def main() -> None:
         workdir = Path(tmp)
         write_link_page(workdir / "site", write_bulk_site(workdir / "site", args.pages))
         peer = shutil.which("wget")
-        rates: dict[str, list[float]] = {"off": [], "on": [], "bare": [], "wget": []}
+        rates: dict[str, list[float]] = {"off": [], "on": [], "bare": [], "plain": [], "wget": []}
         sizes: dict[str, list[float]] = {"on": [], "wget": []}
         with LocalWeb(workdir / "site") as web:
             for round_no in range(1, args.rounds + 1):
-                for mode in [*MODES, "wget"] if peer else MODES:
+                for mode in [*MODES, "plain", "wget"] if peer else [*MODES, "plain"]:
                     if mode == "wget":
                         result, label = wget_crawl(web, workdir, args.pages), "wget --warc                 "
+                    elif mode == "plain":
+                        result, label = plain_scrapy_crawl(web, workdir, args.pages), "Scrapy alone, nothing kept  "
                     else:
                         label, settings = MODES[mode]
                         result = crawl(web, workdir, settings, args.pages)
@@ -146,11 +168,17 @@ def main() -> None:
     print(f"median of the rounds' ratios  on/off: {on:.3f}   on, no requisites/off: {bare:.3f}"
           f"   (target >= 0.95: {'met' if on >= 0.95 else 'NOT met'} with requisites, "
           f"{'met' if bare >= 0.95 else 'NOT met'} without)")
+    plain = statistics.median(off / alone for off, alone in zip(rates["off"], rates["plain"], strict=True))
+    print(f"median pages/s  Scrapy alone (no project, nothing kept): {median['plain']:.0f}   median of the rounds' "
+          f"ratios ours with WARC off / Scrapy alone: {plain:.2f}")
     if rates["wget"]:
         ratio = statistics.median(ours / peer for ours, peer in zip(rates["on"], rates["wget"], strict=True))
+        ceiling = statistics.median(alone / peer for alone, peer in zip(rates["plain"], rates["wget"], strict=True))
         print(f"median pages/s  wget --warc-file: {median['wget']:.0f}   median of the rounds' ratios ours with "
               f"WARC / wget: {ratio:.2f}   (target >= 1.0: {'met' if ratio >= 1.0 else 'NOT met'});   WARC MB: "
               f"ours {statistics.median(sizes['on']):.1f}, wget {statistics.median(sizes['wget']):.1f}")
+        print(f"median of the rounds' ratios Scrapy alone / wget: {ceiling:.2f}   (Scrapy with nothing of ours, at our "
+              "concurrency: the most a Scrapy crawl of this site reaches here)")
     else:
         print("wget not found: the peer's figures are skipped (apt-get install wget)")
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import random
 import re
+import subprocess
 from io import BytesIO
 from pathlib import Path
 
@@ -22,7 +24,8 @@ from crawler.warc.records import (
     warc_record,
 )
 from crawler.warc.recovery import complete_fetches_length, recover_open_files
-from crawler.warc.writer import OPEN_SUFFIX, WarcFileWriter, pack
+from crawler.warc.writer import OPEN_SUFFIX, WarcFileWriter, gzip_level, pack
+from tests.conftest import REPO, scrapy_command
 from tests.warc_reading import read_records, warcio_check
 
 INFO = {"software": "test", "isPartOf": "demo"}
@@ -191,3 +194,40 @@ def test_open_file_is_exclusively_locked(tmp_path: Path) -> None:
             locked = True
     writer.close()
     assert locked
+
+
+def test_every_gzip_level_gives_the_same_records_and_the_level_is_applied(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    words = ["".join(rng.choice("aeiounrstlmdk") for _ in range(rng.randint(2, 9))) for _ in range(800)]
+    page = " ".join(rng.choice(words) for _ in range(9000))
+    head = http_head("HTTP/1.1 200 OK", [("Content-Type", "text/html")])
+    sizes, blocks = {}, {}
+    for level in (1, 5, 9):
+        writer = WarcFileWriter(tmp_path / str(level), "demo", INFO, level=level)
+        record = warc_record("response", "https://example.com/a", head + page.encode(), {}, payload_from=len(head))
+        writer.write([record, warc_record("metadata", "https://example.com/a", b"role: article\r\n",
+                                          {"WARC-Concurrent-To": record.record_id})])
+        writer.close()
+        [path] = writer.closed_files
+        assert warcio_check(path).returncode == 0
+        sizes[level] = path.stat().st_size
+        blocks[level] = [r.raw_payload for r in read_records(path) if r.type == "response"]
+    assert blocks[1] == blocks[5] == blocks[9] == [page.encode()]
+    assert sizes[1] > sizes[5] and sizes[1] > sizes[9]  # the fastest level packs least
+
+
+@pytest.mark.parametrize("value", ["0", "10", "fast", "", None, "4.5"])
+def test_a_gzip_level_outside_1_to_9_is_named(value: object) -> None:
+    with pytest.raises(ValueError, match="WARC_GZIP_LEVEL must be a whole number from 1"):
+        gzip_level(value)
+    assert gzip_level(" 4 ") == 4 and gzip_level(9) == 9
+
+
+def test_a_crawl_with_a_bad_gzip_level_stops_before_fetching_and_names_it(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    command = scrapy_command("bulk", archive, "http://127.0.0.1:9", {"SPIDER_MODULES": "tests.outlets",
+                                                                      "WARC_GZIP_LEVEL": "11"})
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode != 0 and "WARC_GZIP_LEVEL must be a whole number from 1 (fastest) to 9" in done.stderr
+    assert not list(archive.glob("*/warc/*"))

@@ -43,7 +43,7 @@ from crawler.warc.records import (
     warc_date,
     warc_record,
 )
-from crawler.warc.writer import WarcFileWriter, warc_host_label, worker_label
+from crawler.warc.writer import GZIP_LEVEL, WarcFileWriter, gzip_level, warc_host_label, worker_label
 from pipelines.capture import Capture
 from pipelines.warc_reader import http_headers
 
@@ -61,6 +61,7 @@ class WarcArchiver:
         self.crawler = crawler
         self.root = Path(settings.get("ARCHIVE_ROOT", "archive"))
         self.max_size = settings.getint("WARC_MAX_SIZE", 1024**3)
+        self.gzip_level = gzip_level(settings.get("WARC_GZIP_LEVEL", GZIP_LEVEL))
         self.writers: dict[str, WarcFileWriter] = {}
         self.host_label = warc_host_label()
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -82,7 +83,7 @@ class WarcArchiver:
             send = self.crawler.signals.send_catch_log
             self.writers[outlet] = WarcFileWriter(
                 self.root / outlet / "warc", outlet, self._warcinfo(outlet), max_size=self.max_size,
-                host=self.host_label,
+                host=self.host_label, level=self.gzip_level,
                 on_closing=lambda path: send(archive_signals.warc_closing, path=path),
                 on_close=lambda path: send(archive_signals.warc_closed, path=path),
             )

@@ -114,10 +114,11 @@ def _hidden(element: lxml_html.HtmlElement) -> bool:
 
 
 def _walk(element: lxml_html.HtmlElement, writer: _Writer, depth: int, indent: str, item: _Item | None) -> None:
-    tag = element.tag if isinstance(element.tag, str) else ""
-    if not tag or tag in SKIPPED or _hidden(element):
-        if element.tail:
-            _text(writer, element.tail, indent, item)
+    tag = element.tag
+    if not isinstance(tag, str) or tag in SKIPPED or (element.attrib and _hidden(element)):
+        tail = element.tail
+        if tail:
+            _text(writer, tail, indent, item)
         return
     block = tag in BLOCKS
     spaced = tag in SPACED and item is None
@@ -145,25 +146,29 @@ def _walk(element: lxml_html.HtmlElement, writer: _Writer, depth: int, indent: s
             else:
                 _walk(child, writer, depth, indent, item)
     else:
-        if element.text:
-            _text(writer, element.text, indent, item)
+        text = element.text
+        if text:
+            _text(writer, text, indent, item)
         for child in element:
             _walk(child, writer, depth, indent, item)
     if block:
         writer.blank() if spaced else writer.break_line()
     if tag in _CELLS:
         _text(writer, " ", indent, item)
-    if element.tail:
-        _text(writer, element.tail, indent, item)
+    tail = element.tail
+    if tail:
+        _text(writer, tail, indent, item)
 
 
 def _text(writer: _Writer, text: str, indent: str, item: _Item | None) -> None:
+    if writer.current is not None:  # most text: more of the line being written, whose prefix is set
+        writer.current.text += text
+        return
     if not text:
         return
     first = None
     if item is not None and not item.used and text.strip():
         first = item.bullet_prefix
-        if writer.current is None:
-            item.used = True
+        item.used = True
     writer.inline(text, indent, first)
 

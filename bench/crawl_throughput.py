@@ -17,7 +17,7 @@ same site through the same local web (a page linking every article, as wget
 reads no sitemaps), its wall-clock time less its own start-up (``wget
 --version``), with its WARC bytes beside ours. wget fetches one page at a time;
 our crawl keeps up to 32 in flight. Also in the same rounds: Scrapy alone (bench/plain_scrapy_spider.py: no
-project, nothing kept, as concurrent as ours), the ceiling of any Scrapy crawl of the site.
+project, nothing kept, as concurrent as ours), the most a Scrapy crawl of the site reaches at that concurrency.
 
     .venv/bin/python bench/crawl_throughput.py [--pages 2000] [--rounds 5]
 """

@@ -1,4 +1,4 @@
-"""Scrapy with nothing of ours: the ceiling of any Scrapy crawl of the bench site (bench/crawl_throughput.py).
+"""Scrapy with nothing of ours: the most a Scrapy crawl of the bench site reaches (bench/crawl_throughput.py).
 
 Fetches the link page and every article it links, keeps nothing, and writes Scrapy's final stats as JSON to
 the file named by the STATS_FILE setting. Run with ``scrapy runspider`` outside the project (no project

@@ -20,8 +20,9 @@ from pipelines.catalog import Catalog
 from pipelines.extract import extract_article
 from pipelines.stories import Assignment, StoryArticle
 from pipelines.stories.index import StoryFeatures, StoryIndex
-from pipelines.stories.lsh import BUCKET_CAP
+from pipelines.stories.lsh import BUCKET_CAP, band_keys, signature
 from pipelines.stories.queries import recent_stories, story
+from pipelines.stories.text import shingles
 from pipelines.urls import url_key
 from tests.localweb import FIXTURES
 from tests.servers import redis_server
@@ -208,17 +209,19 @@ def test_ten_thousand_near_identical_pages_of_one_outlet_make_no_giant_cluster(t
         sizes = Counter(row[0] for row in connection.execute(sa.text("SELECT story_id FROM story_articles")))
         grouped = connection.execute(sa.text("SELECT count(*) FROM story_articles WHERE copy_group IS NOT NULL"))
         assert grouped.scalar() == 2  # the wire copy and its original only
-        fullest = connection.execute(sa.text(
-            "SELECT max(n) FROM (SELECT count(*) AS n FROM story_bands GROUP BY key) b"))
-        assert fullest.scalar() <= BUCKET_CAP
     assert max(sizes.values()) == 2 and copy.copy_group is not None
+    keys = band_keys(signature(shingles("", f"{template}\nReference 0 of the archive.")))
+    assert max(map(len, index.bands.buckets(keys).values())) == BUCKET_CAP
     catalog.close()
+    reopened = Catalog(tmp_path / "catalog.sqlite")  # its index built at once from the stored signatures
+    assert max(map(len, StoryIndex.of(reopened).bands.buckets(keys).values())) == BUCKET_CAP
+    reopened.close()
 
 
 def test_workers_share_the_lsh_index_in_redis_and_it_moves_back(database: str,
                                                                 caplog: pytest.LogCaptureFixture) -> None:
     """Two workers (two catalog connections) with REDIS_URL assign to the same copy groups; a catalog opened
-    without it later rebuilds the bands in its own table from the signatures it keeps."""
+    without it later builds the bands in memory from the signatures it keeps."""
     text = prose(8)
     with redis_server() as redis_url:
         first, second = Catalog(database), Catalog(database)
@@ -227,7 +230,6 @@ def test_workers_share_the_lsh_index_in_redis_and_it_moves_back(database: str,
         assert two.copy_group is not None and (two.origin, two.credited) == ("wire", True)
         assert two.story_id == one.story_id
         with first.engine.connect() as connection:
-            assert connection.execute(sa.text("SELECT count(*) FROM story_bands")).scalar() == 0
             index_id = connection.execute(sa.text("SELECT value FROM story_settings WHERE name = 'index_id'")).scalar()
         import redis
 
@@ -236,8 +238,86 @@ def test_workers_share_the_lsh_index_in_redis_and_it_moves_back(database: str,
         second.close()
     with caplog.at_level(logging.INFO, logger="pipelines.stories.index"):
         alone = Catalog(database)
-        index = StoryIndex.of(alone)  # no REDIS_URL now: the bands come back to the catalog
-    assert "LSH bands of 2 articles rebuilt in catalog" in caplog.text
+        index = StoryIndex.of(alone)  # no REDIS_URL now: the bands are built in this process's memory
+    assert "LSH bands of 2 articles built in memory" in caplog.text
     third = index.add(article("gazette", "r-1", text, source="Wire"))
     assert third.copy_group == two.copy_group
     alone.close()
+
+
+def test_workers_without_redis_see_the_articles_each_other_stores(database: str) -> None:
+    """Two workers (two catalog connections), each LSH index in its own memory: each catches up with what the
+    other committed before assigning, so a copy stored by one finds its original stored by the other."""
+    first, second = Catalog(database), Catalog(database)
+    one_index, other_index = StoryIndex.of(first), StoryIndex.of(second)
+    texts = [prose(20 + n) for n in range(3)]
+    originals = [one_index.add(article("wire", f"w-{n}", text)) for n, text in enumerate(texts)]
+    copies = [other_index.add(article("paper", f"p-{n}", text, source="Wire")) for n, text in enumerate(texts)]
+    assert [copy.copy_group for copy in copies] == [one_index.membership()[f"<wire-w-{n}>"].copy_group
+                                                    for n in range(3)]
+    assert all(copy.copy_group is not None for copy in copies) and len({o.story_id for o in originals}) == 3
+    late = one_index.add(article("gazette", "g-0", texts[0], source="Wire"))  # and the other way round
+    assert late.copy_group == copies[0].copy_group
+    first.close()
+    second.close()
+
+
+def test_an_article_stored_by_a_transaction_still_running_is_found_once_it_commits(database: str) -> None:
+    """On PostgreSQL a transaction takes its ids when it inserts and its rows appear when it commits: an article
+    committed after a later id was seen is caught up with all the same."""
+    slow, quick = Catalog(database), Catalog(database)
+    slow_index, quick_index = StoryIndex.of(slow), StoryIndex.of(quick)
+    text = prose(30)
+    slow_index.add(article("wire", "s-1", text), commit=False)  # takes its id, not yet committed
+    if slow.engine.dialect.name == "postgresql":  # SQLite: one writer at a time, it would wait
+        quick_index.add(article("gazette", "q-1", prose(31)))  # a later id, committed first
+    slow.commit()
+    copy = quick_index.add(article("paper", "p-1", text, source="Wire"))
+    assert copy.copy_group is not None and copy.origin == "wire"
+    slow.close()
+    quick.close()
+
+
+def test_a_rolled_back_article_leaves_nothing_in_the_index(database: str) -> None:
+    catalog = Catalog(database)
+    index = StoryIndex.of(catalog)
+    text = prose(40)
+    index.add(article("wire", "r-1", text), commit=False)
+    index.flush()
+    catalog.rollback()
+    unrelated = index.add(article("gazette", "u-1", prose(41)))  # may be given the rolled-back article's id
+    copy = index.add(article("paper", "c-1", text, source="Wire"))
+    assert copy.copy_group is None and unrelated.copy_group is None
+    catalog.close()
+
+
+def test_stories_of_a_catalog_migrated_down_and_up_again(database: str) -> None:
+    """Migration 0008 (the LSH bands out of the catalog, key terms keyed by day first) and back: the key terms
+    kept, and the bands built again from the signatures wherever the index is said to be."""
+    from alembic import command
+    from alembic.config import Config
+
+    from pipelines.catalog.store import MIGRATIONS
+
+    catalog = Catalog(database)
+    text = prose(50)
+    original = StoryIndex.of(catalog).add(article("wire", "m-1", text, title="Floods close the coastal road"))
+    catalog.close()
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    engine = sa.create_engine(database if "://" in database else f"sqlite:///{database}")
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0007")
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM story_bands")).scalar() == 0
+        terms = connection.execute(sa.text("SELECT count(*) FROM story_terms")).scalar()
+    engine.dispose()
+    assert terms > 0
+    upgraded = Catalog(database)  # migrated to the newest revision again
+    index = StoryIndex.of(upgraded)
+    copy = index.add(article("paper", "m-1", text, source="Wire"))
+    rewrite = index.add(article("gazette", "m-2", prose(51), title="Floods close the coastal road"))
+    assert copy.copy_group is not None and copy.origin == "wire"
+    assert rewrite.story_id == original.story_id  # found through the key terms kept
+    upgraded.close()

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
+import numpy as np
+
 from pipelines.capture import warc_datetime
 from pipelines.catalog import Catalog
 from pipelines.extract.syndication import agency
@@ -33,13 +35,14 @@ from pipelines.stories import Assignment, StoryArticle
 from pipelines.stories.lsh import (
     BUCKET_CAP,
     BandStore,
+    MemoryBands,
     RedisBands,
-    SqlBands,
     band_keys,
     containment,
     jaccard,
     pack,
     signature,
+    signature_matrix,
     unpack,
 )
 from pipelines.stories.sql import Driver
@@ -69,6 +72,10 @@ FREQUENCY_CACHE = 500_000
 FLUSH_ROWS = 20_000
 #: SQLite's page cache on a connection assigning stories (KiB; its default is 2 MiB).
 SQLITE_CACHE_KIB = 65_536
+#: Stored signatures read at a time into the memory LSH index.
+CATCH_UP_ROWS = 50_000
+#: Ids skipped by other processes' transactions (PostgreSQL) looked for again, at most.
+MAX_HOLES = 1_000
 #: Full LSH buckets a process keeps in memory (BUCKET_CAP ids each).
 FULL_BUCKETS = 10_000
 #: Articles whose texts a process keeps in memory (about 3 kB each).
@@ -152,7 +159,7 @@ _SQL = {
                      "WHERE copy_group = :group",
     "group_origin": "UPDATE copy_groups SET origin = :origin, origin_kind = :kind WHERE id = :group",
     "member_origin": "UPDATE story_articles SET origin = :origin, credited = :credited WHERE id = :id",
-    "add_terms": "INSERT INTO story_terms (term, day, article_id) VALUES (:term, :day, :id)",
+    "add_terms": "INSERT INTO story_terms (day, term, article_id) VALUES (:day, :term, :id)",
     "count_terms": "INSERT INTO story_df (term, articles) VALUES (:term, :change) ON CONFLICT (term) "
                    "DO UPDATE SET articles = story_df.articles + excluded.articles",
     "forget_terms": "DELETE FROM story_terms WHERE term IN :terms AND day = :day AND article_id = :id",
@@ -160,8 +167,8 @@ _SQL = {
     "setting": "SELECT value FROM story_settings WHERE name = :name",
     "set_setting": "INSERT INTO story_settings (name, value) VALUES (:name, :value) ON CONFLICT (name) "
                    "DO UPDATE SET value = excluded.value",
-    "signatures": "SELECT id, signature FROM story_articles WHERE id > :after AND signature IS NOT NULL "
-                  "ORDER BY id LIMIT :limit",
+    "signatures": "SELECT id, signature FROM story_articles WHERE id > :after OR id IN :holes ORDER BY id "
+                  "LIMIT :limit",
 }
 #: story_df's row counting the articles themselves (no key term is empty).
 _ARTICLES = ""
@@ -179,14 +186,21 @@ class StoryIndex:
         self._sql = Driver(catalog.connection)
         if not self._sql.pyformat:  # SQLite: the indexes are written at random places; 64 MiB of pages in memory
             self._sql.run(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")  # (measured: SQL time per article -25%)
-        self.bands = bands or SqlBands(self._sql)
-        catalog.before_commit.append(self.flush)
+        self.bands = bands or MemoryBands()
+        catalog.before_commit.append(self._committing)
         catalog.after_rollback.append(self._rolled_back)
+        # The memory index's view of the catalog: the articles it holds up to the highest id it has seen, but
+        # those whose ids were skipped (another process's transaction still running: PostgreSQL hands ids out
+        # before commit), and what this transaction added, undone on rollback.
+        self._seen, self._holes = 0, list[int]()
+        self._in_transaction = False
+        self._begun_at: tuple[int, list[int]] = (0, [])
+        self._uncommitted: list[tuple[int, list[int]]] = []
         # What assignment wrote but has not yet put in the indexes' tables (written together by flush(); read
         # through, so each article sees every one before it): band entries, key terms and term counts.
         self._bands: list[tuple[int, list[int]]] = []
         self._band_overlay: dict[int, list[int]] = {}
-        self._terms: list[tuple[str, str, int]] = []  # (term, day, article id): story_terms' rows
+        self._terms: list[tuple[str, str, int]] = []  # (day, term, article id): story_terms' rows
         self._term_overlay: dict[str, list[tuple[str, int, str]]] = {}  # term -> (day, article id, outlet)
         self._counts: Counter[str] = Counter()
         # How many articles have each key term, as this process last read or wrote it: a term weighs by its
@@ -211,34 +225,72 @@ class StoryIndex:
         if index is None:
             sql = Driver(catalog.connection)
             bands: BandStore | None = None
-            where = "catalog"
+            where = "memory"
             if redis_url:
                 name = sql.value(_SQL["setting"], {"name": "index_id"})
                 redis_bands = RedisBands.connect(redis_url, f"newsarchive:stories:{name}")
                 bands, where = redis_bands, redis_bands.location
             index = catalog.attached[ATTACHED] = cls(catalog, bands)
-            if (sql.value(_SQL["setting"], {"name": "bands"}) or "catalog") != where:
-                index._reindex(where)
+            catalog.begin_write()
+            index._catch_up()
+            if (sql.value(_SQL["setting"], {"name": "bands"}) or "memory") != where:
+                if redis_url:
+                    index._reindex(where)
+                index._sql.run(_SQL["set_setting"], {"name": "bands", "value": where})
             catalog.commit()
         return index
 
     def _reindex(self, where: str) -> None:
-        """Put every stored signature's bands in this index (kept elsewhere until now), then say it is here."""
-        self.catalog.begin_write()
+        """Put every stored signature's bands in Redis (the index was kept elsewhere until now)."""
         self.bands.clear()
-        if not isinstance(self.bands, SqlBands):
-            SqlBands(self._sql).clear()  # no longer read
         moved, after, sizes = 0, 0, Counter[int]()
-        while rows := self._sql.rows(_SQL["signatures"], {"after": after, "limit": 5000}):
+        while rows := self._sql.rows(_SQL["signatures"], {"after": after, "holes": [], "limit": 5000}):
             entries = []
             for article_id, packed in rows:
-                room = [key for key in band_keys(unpack(bytes(packed))) if sizes[key] < BUCKET_CAP]
-                sizes.update(room)
-                entries.append((article_id, room))
+                if packed is not None:
+                    room = [key for key in band_keys(unpack(bytes(packed))) if sizes[key] < BUCKET_CAP]
+                    sizes.update(room)
+                    entries.append((article_id, room))
+                    moved += 1
             self.bands.add(entries)
-            moved, after = moved + len(rows), rows[-1][0]
-        self._sql.run(_SQL["set_setting"], {"name": "bands", "value": where})
+            after = rows[-1][0]
         logger.info("Story index: the LSH bands of %d articles rebuilt in %s", moved, where)
+
+    def _catch_up(self) -> None:
+        """Put in the memory index the signatures stored since it last looked (by other processes, or all of
+        them when it starts): at the start of each transaction, as a writer (SQLite: no other writes meanwhile)."""
+        if not isinstance(self.bands, MemoryBands):
+            return
+        started, loaded = self._seen, 0
+        while rows := self._sql.rows(_SQL["signatures"], {"after": self._seen, "holes": self._holes,
+                                                          "limit": CATCH_UP_ROWS}):
+            self._saw([row[0] for row in rows])
+            signed = [(article_id, bytes(packed)) for article_id, packed in rows if packed is not None]
+            if len(signed) > 100:  # many at once (starting): their bands computed together
+                self.bands.load(np.array([article_id for article_id, _ in signed]),
+                                signature_matrix([packed for _, packed in signed]))
+            else:
+                for article_id, packed in signed:
+                    keys = band_keys(unpack(packed))
+                    held = self.bands.buckets(keys)
+                    self.bands.add([(article_id, [key for key in keys if len(held.get(key, ())) < BUCKET_CAP])])
+            loaded += len(signed)
+            if len(rows) < CATCH_UP_ROWS:
+                break
+        if not started and loaded:
+            logger.info("Story index: the LSH bands of %d articles built in memory (%.0f MiB)", loaded,
+                        self.bands.nbytes / 2**20)
+
+    def _saw(self, ids: list[int]) -> None:
+        """Note that the memory index holds these articles (ascending ids); on PostgreSQL, ids skipped below
+        them are looked for again, as another transaction may commit them later."""
+        highest = max(self._seen, ids[-1])
+        if self._sql.pyformat:
+            found = set(ids)
+            skipped = (article_id for article_id in range(highest, self._seen, -1) if article_id not in found)
+            self._holes = sorted({*(article_id for article_id in self._holes if article_id not in found),
+                                  *itertools.islice(skipped, MAX_HOLES)})[-MAX_HOLES:]
+        self._seen = highest
 
     # -- assignment
 
@@ -252,6 +304,9 @@ class StoryIndex:
         """
         self.catalog.begin_write()
         try:
+            if not self._in_transaction:  # what other processes stored meanwhile
+                self._in_transaction, self._begun_at = True, (self._seen, self._holes)
+                self._catch_up()
             features = features or StoryFeatures.of(article.title, article.standfirst, article.body)
             assignment = self._add(article, features)
             if commit or len(self._terms) + len(self._bands) * 32 >= FLUSH_ROWS:
@@ -265,9 +320,11 @@ class StoryIndex:
         return assignment
 
     def flush(self) -> None:
-        """Write what the articles added since the last flush put in the indexes (before a commit)."""
+        """Write what the articles added since the last flush put in the indexes."""
         if self._bands:
             self.bands.add(self._bands)
+            if isinstance(self.bands, MemoryBands):
+                self._uncommitted += self._bands
         if self._terms:  # each table's rows in its key's order: each page of its B-tree is written once
             self._terms.sort()
             self._sql.run(_SQL["add_terms"], self._terms)
@@ -279,10 +336,19 @@ class StoryIndex:
                     self._frequency_cache[term] += change
         self._discard()
 
+    def _committing(self) -> None:
+        self.flush()
+        self._in_transaction, self._uncommitted = False, []
+
     def _rolled_back(self) -> None:
         """Forget what the transaction wrote (the ids of articles it stored may be given again)."""
         self._discard()
         self._member_cache.clear()
+        for article_id, keys in self._uncommitted:
+            self.bands.remove(article_id, keys)
+        if self._in_transaction:
+            self._seen, self._holes = self._begun_at
+        self._in_transaction, self._uncommitted = False, []
 
     def _discard(self) -> None:
         self._bands, self._band_overlay, self._terms, self._term_overlay = [], {}, [], {}
@@ -338,6 +404,7 @@ class StoryIndex:
                "copy_group": group, "story_id": story_id, "origin": credited, "credited": bool(credited)}
         if member is None:
             article_id = self._sql.value(_INSERT_ARTICLE, row)
+            self._saw([article_id])
         else:
             article_id = member.id
             self._sql.run(_UPDATE_ARTICLE, {**row, "id": article_id})
@@ -427,7 +494,8 @@ class StoryIndex:
         if not search:
             return []
         first, last = _shift(day, -STORY_DAYS), _shift(day, STORY_DAYS)
-        parameters = {"first": first, "last": last, "postings": POSTINGS, "of_outlet": of_outlet,
+        days = [_shift(day, offset) for offset in range(-STORY_DAYS, STORY_DAYS + 1)]
+        parameters = {"days": days, "postings": POSTINGS, "of_outlet": of_outlet,
                       **{f"term_{n}": term for n, term in enumerate(search)}}
         shared = Counter(dict(self._sql.rows(_writeups(len(search), bool(of_outlet)), parameters)))
         for term in search:
@@ -509,7 +577,7 @@ class StoryIndex:
 
     def _index_terms(self, article_id: int, outlet: str, terms: dict[str, float], day: str, new: bool) -> None:
         overlay, pending = self._term_overlay, (day, article_id, outlet)
-        self._terms += [(term, day, article_id) for term in terms]
+        self._terms += [(day, term, article_id) for term in terms]
         for term in terms:
             if term in overlay:
                 overlay[term].append(pending)
@@ -593,7 +661,7 @@ def _writeups(terms: int, of_outlet: bool) -> str:
     join = " JOIN story_articles a ON a.id = t.article_id AND a.outlet = :of_outlet" if of_outlet else ""
     postings = " UNION ALL ".join(
         f"SELECT article_id FROM (SELECT t.article_id FROM story_terms t{join} WHERE t.term = :term_{n} "
-        f"AND t.day BETWEEN :first AND :last ORDER BY t.day DESC, t.article_id DESC LIMIT :postings) p{n}"
+        f"AND t.day IN :days ORDER BY t.day DESC, t.article_id DESC LIMIT :postings) p{n}"
         for n in range(terms))
     return f"SELECT article_id, COUNT(*) FROM ({postings}) postings GROUP BY article_id"
 

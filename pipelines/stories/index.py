@@ -167,8 +167,10 @@ _SQL = {
     "setting": "SELECT value FROM story_settings WHERE name = :name",
     "set_setting": "INSERT INTO story_settings (name, value) VALUES (:name, :value) ON CONFLICT (name) "
                    "DO UPDATE SET value = excluded.value",
-    "signatures": "SELECT id, signature FROM story_articles WHERE id > :after OR id IN :holes ORDER BY id "
-                  "LIMIT :limit",
+    "signatures": "SELECT id, signature FROM story_articles WHERE id > :after ORDER BY id LIMIT :limit",
+    # (apart: with the OR, SQLite reads the whole table)
+    "signatures_or_holes": "SELECT id, signature FROM story_articles WHERE id > :after OR id IN :holes "
+                           "ORDER BY id LIMIT :limit",
 }
 #: story_df's row counting the articles themselves (no key term is empty).
 _ARTICLES = ""
@@ -244,7 +246,7 @@ class StoryIndex:
         """Put every stored signature's bands in Redis (the index was kept elsewhere until now)."""
         self.bands.clear()
         moved, after, sizes = 0, 0, Counter[int]()
-        while rows := self._sql.rows(_SQL["signatures"], {"after": after, "holes": [], "limit": 5000}):
+        while rows := self._sql.rows(_SQL["signatures"], {"after": after, "limit": 5000}):
             entries = []
             for article_id, packed in rows:
                 if packed is not None:
@@ -262,8 +264,8 @@ class StoryIndex:
         if not isinstance(self.bands, MemoryBands):
             return
         started, loaded = self._seen, 0
-        while rows := self._sql.rows(_SQL["signatures"], {"after": self._seen, "holes": self._holes,
-                                                          "limit": CATCH_UP_ROWS}):
+        while rows := self._sql.rows(_SQL["signatures_or_holes" if self._holes else "signatures"],
+                                     {"after": self._seen, "holes": self._holes, "limit": CATCH_UP_ROWS}):
             self._saw([row[0] for row in rows])
             signed = [(article_id, bytes(packed)) for article_id, packed in rows if packed is not None]
             if len(signed) > 100:  # many at once (starting): their bands computed together

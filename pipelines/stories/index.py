@@ -24,7 +24,6 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 
 import numpy as np
 
@@ -45,6 +44,7 @@ from pipelines.stories.lsh import (
     signature_matrix,
     unpack,
 )
+from pipelines.stories.postings import DayPostings
 from pipelines.stories.sql import Driver
 from pipelines.stories.text import key_terms, shingles
 
@@ -159,18 +159,19 @@ _SQL = {
                      "WHERE copy_group = :group",
     "group_origin": "UPDATE copy_groups SET origin = :origin, origin_kind = :kind WHERE id = :group",
     "member_origin": "UPDATE story_articles SET origin = :origin, credited = :credited WHERE id = :id",
-    "add_terms": "INSERT INTO story_terms (day, term, article_id) VALUES (:day, :term, :id)",
     "count_terms": "INSERT INTO story_df (term, articles) VALUES (:term, :change) ON CONFLICT (term) "
                    "DO UPDATE SET articles = story_df.articles + excluded.articles",
-    "forget_terms": "DELETE FROM story_terms WHERE term IN :terms AND day = :day AND article_id = :id",
+    "last_id": "SELECT max(id) FROM story_articles",
+    "day_terms": "SELECT id, outlet, terms FROM story_articles WHERE day = :day ORDER BY id",
     "membership": "SELECT record_id, story_id, copy_group, origin, credited FROM story_articles",
     "setting": "SELECT value FROM story_settings WHERE name = :name",
     "set_setting": "INSERT INTO story_settings (name, value) VALUES (:name, :value) ON CONFLICT (name) "
                    "DO UPDATE SET value = excluded.value",
-    "signatures": "SELECT id, signature FROM story_articles WHERE id > :after ORDER BY id LIMIT :limit",
+    "signatures": "SELECT id, signature, day, outlet, terms FROM story_articles WHERE id > :after ORDER BY id "
+                  "LIMIT :limit",
     # (apart: with the OR, SQLite reads the whole table)
-    "signatures_or_holes": "SELECT id, signature FROM story_articles WHERE id > :after OR id IN :holes "
-                           "ORDER BY id LIMIT :limit",
+    "signatures_or_holes": "SELECT id, signature, day, outlet, terms FROM story_articles "
+                           "WHERE id > :after OR id IN :holes ORDER BY id LIMIT :limit",
 }
 #: story_df's row counting the articles themselves (no key term is empty).
 _ARTICLES = ""
@@ -186,8 +187,8 @@ class StoryIndex:
     def __init__(self, catalog: Catalog, bands: BandStore | None = None) -> None:
         self.catalog = catalog
         self._sql = Driver(catalog.connection)
-        if not self._sql.pyformat:  # SQLite: the indexes are written at random places; 64 MiB of pages in memory
-            self._sql.run(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")  # (measured: SQL time per article -25%)
+        if not self._sql.pyformat:  # SQLite: term counts and the articles' indexes are written at random places
+            self._sql.run(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")  # (64 MiB of pages: SQL time -25%, measured)
         self.bands = bands or MemoryBands()
         catalog.before_commit.append(self._committing)
         catalog.after_rollback.append(self._rolled_back)
@@ -202,8 +203,6 @@ class StoryIndex:
         # through, so each article sees every one before it): band entries, key terms and term counts.
         self._bands: list[tuple[int, list[int]]] = []
         self._band_overlay: dict[int, list[int]] = {}
-        self._terms: list[tuple[str, str, int]] = []  # (day, term, article id): story_terms' rows
-        self._term_overlay: dict[str, list[tuple[str, int, str]]] = {}  # term -> (day, article id, outlet)
         self._counts: Counter[str] = Counter()
         # How many articles have each key term, as this process last read or wrote it: a term weighs by its
         # rarity, which another process's few articles meanwhile barely change.
@@ -214,6 +213,8 @@ class StoryIndex:
         # The LSH buckets found full: they take no more articles, so what they hold is read once (a text many
         # pages repeat, an outlet's boilerplate, then costs no query).
         self._full_buckets: dict[int, list[int]] = {}
+        # Which articles of a day have each key term, for the days looked at last.
+        self._postings = DayPostings(lambda day: self._sql.rows(_SQL["day_terms"], {"day": day}))
 
     @classmethod
     def of(cls, catalog: Catalog, redis_url: str = "") -> StoryIndex:
@@ -248,7 +249,7 @@ class StoryIndex:
         moved, after, sizes = 0, 0, Counter[int]()
         while rows := self._sql.rows(_SQL["signatures"], {"after": after, "limit": 5000}):
             entries = []
-            for article_id, packed in rows:
+            for article_id, packed, *_ in rows:
                 if packed is not None:
                     room = [key for key in band_keys(unpack(bytes(packed))) if sizes[key] < BUCKET_CAP]
                     sizes.update(room)
@@ -259,15 +260,23 @@ class StoryIndex:
         logger.info("Story index: the LSH bands of %d articles rebuilt in %s", moved, where)
 
     def _catch_up(self) -> None:
-        """Put in the memory index the signatures stored since it last looked (by other processes, or all of
-        them when it starts): at the start of each transaction, as a writer (SQLite: no other writes meanwhile)."""
-        if not isinstance(self.bands, MemoryBands):
+        """Bring what this process holds in memory up to the catalog: the articles stored since it last looked
+        (by other processes, or all of them when it starts) go into the LSH index (unless it is in Redis) and the
+        key-term postings of their days, if those are in memory. At the start of each transaction, as a writer
+        (SQLite: no other writes meanwhile)."""
+        in_memory = isinstance(self.bands, MemoryBands)
+        if not in_memory and not self._seen:  # starting, with nothing in memory that the stored articles go in
+            self._seen = self._sql.value(_SQL["last_id"]) or 0
             return
         started, loaded = self._seen, 0
         while rows := self._sql.rows(_SQL["signatures_or_holes" if self._holes else "signatures"],
                                      {"after": self._seen, "holes": self._holes, "limit": CATCH_UP_ROWS}):
             self._saw([row[0] for row in rows])
-            signed = [(article_id, bytes(packed)) for article_id, packed in rows if packed is not None]
+            for article_id, _, day, outlet, terms in rows:
+                if self._postings.holds(day):
+                    self._postings.add(article_id, outlet, day, json.loads(terms))
+            signed = [(article_id, bytes(packed)) for article_id, packed, *_ in rows
+                      if packed is not None and in_memory]
             if len(signed) > 100:  # many at once (starting): their bands computed together
                 self.bands.load(np.array([article_id for article_id, _ in signed]),
                                 signature_matrix([packed for _, packed in signed]))
@@ -284,7 +293,7 @@ class StoryIndex:
                         self.bands.nbytes / 2**20)
 
     def _saw(self, ids: list[int]) -> None:
-        """Note that the memory index holds these articles (ascending ids); on PostgreSQL, ids skipped below
+        """Note that the memory indexes hold these articles (ascending ids); on PostgreSQL, ids skipped below
         them are looked for again, as another transaction may commit them later."""
         highest = max(self._seen, ids[-1])
         if self._sql.pyformat:
@@ -311,7 +320,7 @@ class StoryIndex:
                 self._catch_up()
             features = features or StoryFeatures.of(article.title, article.standfirst, article.body)
             assignment = self._add(article, features)
-            if commit or len(self._terms) + len(self._bands) * 32 >= FLUSH_ROWS:
+            if commit or len(self._counts) + len(self._bands) * 32 >= FLUSH_ROWS:
                 self.flush()
         except BaseException:
             self._rolled_back()
@@ -327,9 +336,6 @@ class StoryIndex:
             self.bands.add(self._bands)
             if isinstance(self.bands, MemoryBands):
                 self._uncommitted += self._bands
-        if self._terms:  # each table's rows in its key's order: each page of its B-tree is written once
-            self._terms.sort()
-            self._sql.run(_SQL["add_terms"], self._terms)
         counts = [(term, change) for term, change in sorted(self._counts.items()) if change]
         if counts:
             self._sql.run(_SQL["count_terms"], counts)
@@ -346,6 +352,7 @@ class StoryIndex:
         """Forget what the transaction wrote (the ids of articles it stored may be given again)."""
         self._discard()
         self._member_cache.clear()
+        self._postings.clear()  # days read or added to in the transaction
         for article_id, keys in self._uncommitted:
             self.bands.remove(article_id, keys)
         if self._in_transaction:
@@ -353,7 +360,7 @@ class StoryIndex:
         self._in_transaction, self._uncommitted = False, []
 
     def _discard(self) -> None:
-        self._bands, self._band_overlay, self._terms, self._term_overlay = [], {}, [], {}
+        self._bands, self._band_overlay = [], {}
         self._counts = Counter()
 
     def _add(self, article: StoryArticle, features: StoryFeatures) -> Assignment:
@@ -365,13 +372,14 @@ class StoryIndex:
             self.flush()
             self._forget(member)
         keys = features.bands
-        copies, room, repeats = self._copies(article.outlet, values, size, keys) if values else ([], [], 0)
+        sketch = np.array(values, np.uint32) if values else None  # compared with candidates' in C
+        copies, room, repeats = self._copies(article.outlet, sketch, size, keys) if sketch is not None else ([], [], 0)
         credited = self._credited_origin(article.source, article.site_name, article.outlet)
         frequencies = self._frequencies([*terms, _ARTICLES])
         if credited and not agency(credited) and all(copy.outlet != credited for copy in copies):
             # a rewrite that credits an archived outlet: a copy of that outlet's write-up of the event, if any
             writeups = self._writeups(terms, frequencies, day, of_outlet=credited)
-            source, score = self._best_writeup(article.outlet, terms, frequencies, values, writeups)
+            source, score = self._best_writeup(article.outlet, terms, frequencies, sketch, writeups)
             if source is not None and score >= CREDITED_COPY_SIMILARITY:
                 copies.append(source)
         copies += self._crediting(article.outlet, article.site_name, terms, frequencies, day, copies)
@@ -382,8 +390,8 @@ class StoryIndex:
         stories = sorted({story for _, story in placements})
         if not stories and repeats < BOILERPLATE_PAGES:  # a text its outlet repeats is no write-up of an event
             writeups = self._writeups(terms, frequencies, day)
-            found = self._term_copies(article.outlet, values, size, writeups)
-            best, score = self._best_writeup(article.outlet, terms, frequencies, values, writeups)
+            found = self._term_copies(article.outlet, sketch, size, writeups)
+            best, score = self._best_writeup(article.outlet, terms, frequencies, sketch, writeups)
             if found:  # copies after all
                 copies += found
                 placed = self._placements([copy.id for copy in found]).values()
@@ -431,9 +439,9 @@ class StoryIndex:
             for term in member.terms:
                 if term in self._frequency_cache:
                     self._frequency_cache[term] -= 1
-            self._sql.run(_SQL["forget_terms"], {"terms": list(member.terms), "day": member.day, "id": member.id})
+            self._postings.remove(member.id, member.day, member.terms)
 
-    def _copies(self, outlet: str, values: list[int], size: int,
+    def _copies(self, outlet: str, values: np.ndarray, size: int,
                  keys: list[int]) -> tuple[list[_Member], list[int], int]:
         """The stored articles of other outlets whose text this article's copies or is copied from, the
         article's band keys whose buckets have room for it (:data:`BUCKET_CAP`), and how many pages of its own
@@ -458,7 +466,7 @@ class StoryIndex:
         for member in members:
             if member.packed is None:
                 continue
-            similarity = jaccard(values, unpack(member.packed))
+            similarity = jaccard(values, member.packed)
             if member.outlet == outlet:
                 repeats += similarity >= SAME_OUTLET_DUPLICATE
                 continue
@@ -495,21 +503,15 @@ class StoryIndex:
         search = sorted(known, key=lambda term: (frequencies[term], -terms[term]))[:SEARCH_TERMS]
         if not search:
             return []
-        first, last = _shift(day, -STORY_DAYS), _shift(day, STORY_DAYS)
-        days = [_shift(day, offset) for offset in range(-STORY_DAYS, STORY_DAYS + 1)]
-        parameters = {"days": days, "postings": POSTINGS, "of_outlet": of_outlet,
-                      **{f"term_{n}": term for n, term in enumerate(search)}}
-        shared = Counter(dict(self._sql.rows(_writeups(len(search), bool(of_outlet)), parameters)))
+        days = [_shift(day, offset) for offset in range(STORY_DAYS, -STORY_DAYS - 1, -1)]  # the latest first
+        shared: Counter[int] = Counter()
         for term in search:
-            pending = self._term_overlay.get(term, ())
-            shared.update(itertools.islice((article_id for when, article_id, its_outlet in reversed(pending)
-                                            if first <= when <= last and (not of_outlet or its_outlet == of_outlet)),
-                                           POSTINGS))
+            shared.update(self._postings.latest(term, days, POSTINGS, of_outlet))
         ranked = sorted(shared.items(), key=lambda item: (-item[1], item[0]))[:WRITEUP_CANDIDATES]
         return self._members([article_id for article_id, _ in ranked])
 
     def _best_writeup(self, outlet: str, terms: dict[str, float], frequencies: dict[str, int],
-                      values: list[int] | None, members: list[_Member]) -> tuple[_Member | None, float]:
+                      values: np.ndarray | None, members: list[_Member]) -> tuple[_Member | None, float]:
         """The write-up among ``members`` whose key terms are most like these, and how alike (cosine of the
         terms weighed by rarity)."""
         if not members:
@@ -517,33 +519,47 @@ class StoryIndex:
         best, best_score = None, 0.0
         for member, score in zip(members, self._similarities(terms, frequencies, members), strict=True):
             if member.outlet == outlet and values is not None and member.packed is not None \
-                    and jaccard(values, unpack(member.packed)) >= SAME_OUTLET_DUPLICATE:
+                    and jaccard(values, member.packed) >= SAME_OUTLET_DUPLICATE:
                 continue  # the outlet's boilerplate, or the same page twice: not a write-up of an event
             if score > best_score:
                 best, best_score = member, score
         return best, best_score
 
-    def _term_copies(self, outlet: str, values: list[int] | None, size: int, members: list[_Member]) -> list[_Member]:
+    def _term_copies(self, outlet: str, values: np.ndarray | None, size: int, members: list[_Member]) -> list[_Member]:
         """The copies among write-ups found by their key terms: the LSH index misses some pairs sharing a
         quarter of their text or less (an excerpt with an outlet's own lines around it)."""
         if values is None:
             return []
         return [member for member in members if member.outlet != outlet and member.packed is not None
-                and _copied(jaccard(values, unpack(member.packed)), size, member.shingles)]
+                and _copied(jaccard(values, member.packed), size, member.shingles)]
 
     def _similarities(self, terms: dict[str, float], frequencies: dict[str, int],
                       members: list[_Member]) -> list[float]:
         """How alike each member's key terms are to these: the cosine of the terms weighed by their rarity."""
         if not members:
             return []
-        unknown = {term for member in members for term in member.terms if term not in frequencies}
+        unknown = [term for member in members for term in member.terms if term not in frequencies]
         if unknown:
-            frequencies = {**frequencies, **self._frequencies(list(unknown))}
-        total = frequencies.get(_ARTICLES, 0) + 1
-        rarity = {term: math.log(1 + total / (1 + count)) for term, count in frequencies.items()}
-        vector = {term: weight * rarity[term] for term, weight in terms.items()}
+            frequencies = {**frequencies, **self._frequencies(unknown)}
+        total, log = frequencies.get(_ARTICLES, 0) + 1, math.log
+        rarity, vector = {}, {}
+        for term, weight in terms.items():
+            rarity[term] = rare = log(1 + total / (1 + frequencies[term]))
+            vector[term] = weight * rare
         norm = math.sqrt(sum(value * value for value in vector.values()))
-        return [_cosine(vector, norm, member.terms, rarity) for member in members]
+        scores = []
+        for member in members:  # (one loop, each term's rarity computed once: called for every article)
+            dot = squares = 0.0
+            for term, weight in member.terms.items():
+                rare = rarity.get(term)
+                if rare is None:
+                    rare = rarity[term] = log(1 + total / (1 + frequencies[term]))
+                value = weight * rare
+                squares += value * value
+                if term in vector:
+                    dot += value * vector[term]
+            scores.append(dot / (norm * math.sqrt(squares)) if dot else 0.0)
+        return scores
 
     def _crediting(self, outlet: str, site_name: str, terms: dict[str, float], frequencies: dict[str, int],
                    day: str, copies: list[_Member]) -> list[_Member]:
@@ -578,13 +594,7 @@ class StoryIndex:
         return found
 
     def _index_terms(self, article_id: int, outlet: str, terms: dict[str, float], day: str, new: bool) -> None:
-        overlay, pending = self._term_overlay, (day, article_id, outlet)
-        self._terms += [(day, term, article_id) for term in terms]
-        for term in terms:
-            if term in overlay:
-                overlay[term].append(pending)
-            else:
-                overlay[term] = [pending]
+        self._postings.add(article_id, outlet, day, terms)
         self._counts.update(terms.keys())
         if new:
             self._counts[_ARTICLES] += 1
@@ -654,20 +664,6 @@ _UPDATE_ARTICLE = (f"UPDATE story_articles SET {', '.join(f'{name} = :{name}' fo
                    "WHERE id = :id")
 
 
-@lru_cache(maxsize=2 * SEARCH_TERMS + 2)
-def _writeups(terms: int, of_outlet: bool) -> str:
-    """Candidate write-ups: for each of ``terms`` search terms (``:term_0``...), the ids of the latest
-    :data:`POSTINGS` articles within the window that have it (of one outlet, ``:of_outlet``); one row per
-    article, with how many of the terms' postings it is in (counted by the database: for common terms
-    these are over a thousand rows, which took Python longer to count than the database to find)."""
-    join = " JOIN story_articles a ON a.id = t.article_id AND a.outlet = :of_outlet" if of_outlet else ""
-    postings = " UNION ALL ".join(
-        f"SELECT article_id FROM (SELECT t.article_id FROM story_terms t{join} WHERE t.term = :term_{n} "
-        f"AND t.day IN :days ORDER BY t.day DESC, t.article_id DESC LIMIT :postings) p{n}"
-        for n in range(terms))
-    return f"SELECT article_id, COUNT(*) FROM ({postings}) postings GROUP BY article_id"
-
-
 def _interned(terms: dict[str, float]) -> dict[str, float]:
     """The terms with one string object per term in this process: the same few thousand terms are looked up for
     every article (frequencies, rarity, cosines), and lookups of the one object stay in the CPU's cache
@@ -704,14 +700,3 @@ def _copied(similarity: float, size: int, other_size: int) -> bool:
     if similarity >= COPY_JACCARD:
         return True
     return containment(similarity, size, other_size) >= COPY_CONTAINMENT and min(size, other_size) >= MIN_CONTAINED
-
-
-def _cosine(vector: dict[str, float], norm: float, terms: dict[str, float], rarity: dict[str, float]) -> float:
-    """The cosine of ``vector`` (of norm ``norm``) and ``terms`` weighed by their ``rarity``."""
-    dot = squares = 0.0
-    for term, weight in terms.items():
-        value = weight * rarity[term]
-        squares += value * value
-        if term in vector:
-            dot += value * vector[term]
-    return dot / (norm * math.sqrt(squares)) if dot else 0.0

@@ -199,13 +199,13 @@ class StoryIndex:
         self._in_transaction = False
         self._begun_at: tuple[int, list[int]] = (0, [])
         self._uncommitted: list[tuple[int, list[int]]] = []
-        # What assignment wrote but has not yet put in the indexes' tables (written together by flush(); read
-        # through, so each article sees every one before it): band entries, key terms and term counts.
+        # What assignment wrote but has not yet put in the index and the catalog (written together by flush();
+        # read through, so each article sees every one before it): band entries and term counts.
         self._bands: list[tuple[int, list[int]]] = []
         self._band_overlay: dict[int, list[int]] = {}
         self._counts: Counter[str] = Counter()
-        # How many articles have each key term, as this process last read or wrote it: a term weighs by its
-        # rarity, which another process's few articles meanwhile barely change.
+        # How many articles have each key term, as this process last read or wrote it (the batch's articles
+        # counted): a term weighs by its rarity, which another process's few articles meanwhile barely change.
         self._frequency_cache: dict[str, int] = {}
         # The texts of the articles last stored or read (the candidates of the next ones, published around
         # the same days), oldest first.
@@ -339,9 +339,6 @@ class StoryIndex:
         counts = [(term, change) for term, change in sorted(self._counts.items()) if change]
         if counts:
             self._sql.run(_SQL["count_terms"], counts)
-            for term, change in self._counts.items():
-                if term in self._frequency_cache:
-                    self._frequency_cache[term] += change
         self._discard()
 
     def _committing(self) -> None:
@@ -352,6 +349,7 @@ class StoryIndex:
         """Forget what the transaction wrote (the ids of articles it stored may be given again)."""
         self._discard()
         self._member_cache.clear()
+        self._frequency_cache.clear()  # counts of articles the transaction added
         self._postings.clear()  # days read or added to in the transaction
         for article_id, keys in self._uncommitted:
             self.bands.remove(article_id, keys)
@@ -538,9 +536,9 @@ class StoryIndex:
         """How alike each member's key terms are to these: the cosine of the terms weighed by their rarity."""
         if not members:
             return []
-        unknown = [term for member in members for term in member.terms if term not in frequencies]
+        unknown = set().union(*[member.terms for member in members]).difference(frequencies)  # (in C)
         if unknown:
-            frequencies = {**frequencies, **self._frequencies(unknown)}
+            frequencies = {**frequencies, **self._frequencies(list(unknown))}
         total, log = frequencies.get(_ARTICLES, 0) + 1, math.log
         rarity, vector = {}, {}
         for term, weight in terms.items():
@@ -579,25 +577,28 @@ class StoryIndex:
 
     def _frequencies(self, terms: list[str]) -> dict[str, int]:
         """How many articles have each term (``_ARTICLES``: how many articles there are), pending ones included."""
-        cache, pending = self._frequency_cache, self._counts
+        cache = self._frequency_cache
         missing = [term for term in terms if term not in cache]
         if missing:
             cache.update(dict.fromkeys(missing, 0))
             cache.update(self._sql.rows(_SQL["frequencies"], {"terms": missing}))
-        found = {term: cache[term] for term in terms}
-        if pending:  # (thousands of terms by the end of a batch: the few asked for are looked up in it)
-            for term in found:
+            pending = self._counts
+            for term in missing:  # the articles of the batch not yet written (the cache holds those of the rest)
                 if term in pending:
-                    found[term] += pending[term]
+                    cache[term] += pending[term]
+        found = {term: cache[term] for term in terms}
         if len(cache) > FREQUENCY_CACHE:
             cache.clear()
         return found
 
     def _index_terms(self, article_id: int, outlet: str, terms: dict[str, float], day: str, new: bool) -> None:
         self._postings.add(article_id, outlet, day, terms)
-        self._counts.update(terms.keys())
-        if new:
-            self._counts[_ARTICLES] += 1
+        counted = [*terms, _ARTICLES] if new else list(terms)
+        self._counts.update(counted)  # written by flush()
+        cache = self._frequency_cache
+        for term in counted:
+            if term in cache:
+                cache[term] += 1
 
     # -- stories and groups
 

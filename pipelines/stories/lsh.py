@@ -101,7 +101,7 @@ class _Run:
 
     def __init__(self, keys: np.ndarray, ids: np.ndarray) -> None:
         self.keys, self.ids = keys, ids
-        self.fences = keys[::FENCE].copy()
+        self.fences = keys[FENCE::FENCE].copy()  # (not the first key: what is below the second is in block 0)
 
     @classmethod
     def empty(cls) -> _Run:
@@ -115,16 +115,14 @@ class _Run:
         if not len(self.keys):
             return []
         # a key's first entry is in the block of the last fence below it, or is the next fence
-        window = np.searchsorted(self.fences, wanted)
-        window -= 1
-        window[window < 0] = 0
-        window = window[:, None] * FENCE + _WINDOW
+        window = np.searchsorted(self.fences, wanted)[:, None] * FENCE + _WINDOW
         np.minimum(window, len(self.keys) - 1, out=window)
-        equal = self.keys[window] == wanted[:, None]
         found = []
-        for index in np.flatnonzero(equal.any(axis=1)).tolist():  # few: most keys are in no run
-            start = int(window[index, equal[index].argmax()])
-            found.append((index, start, int(np.searchsorted(self.keys, wanted[index], "right"))))
+        for place in np.flatnonzero(self.keys[window] == wanted[:, None]).tolist():  # few: most keys are in no run
+            index, offset = divmod(place, FENCE + 1)
+            if not found or found[-1][0] != index:  # the key's first entry in its window
+                start = int(window[index, offset])
+                found.append((index, start, int(np.searchsorted(self.keys, wanted[index], "right"))))
         return found
 
     def merged(self, keys: np.ndarray, ids: np.ndarray) -> _Run:

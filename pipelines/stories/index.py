@@ -97,16 +97,19 @@ class StoryFeatures:
     """What assignment compares of an article, computed from its text alone: so replay computes it where it
     extracts (in worker processes), and the catalog's side only compares."""
 
-    signature: list[int] | None  # MinHash of its shingles; None when too short to compare as a copy
+    signature: bytes | None  # MinHash of its shingles (lsh.pack); None when too short to compare as a copy
     shingles: int
     terms: dict[str, float]
     bands: list[int]  # the signature's LSH band keys (lsh.band_keys; []: no signature), computed with the rest
+    terms_json: str  # the terms as the catalog keeps them
 
     @classmethod
     def of(cls, title: str, standfirst: str, body: str) -> StoryFeatures:
         found = shingles(standfirst, body)
         values = signature(found) if found else None
-        return cls(values, len(found), key_terms(title, standfirst, body), band_keys(values) if values else [])
+        terms = key_terms(title, standfirst, body)
+        return cls(pack(values) if values else None, len(found), terms, band_keys(values) if values else [],
+                   json.dumps(terms, sort_keys=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,7 +365,7 @@ class StoryIndex:
         self._counts = Counter()
 
     def _add(self, article: StoryArticle, features: StoryFeatures) -> Assignment:
-        values, size, terms = features.signature, features.shingles, _interned(features.terms)
+        packed, size, terms = features.signature, features.shingles, _interned(features.terms)
         day = _day(article)
         previous = self._sql.first(_SQL["member"], {"outlet": article.outlet, "url_key": article.url_key})
         member = _Member.of(previous[:-2]) if previous is not None else None
@@ -370,7 +373,7 @@ class StoryIndex:
             self.flush()
             self._forget(member)
         keys = features.bands
-        sketch = np.array(values, np.uint32) if values else None  # compared with candidates' in C
+        sketch = np.frombuffer(packed, np.uint32) if packed else None  # compared with candidates' in C
         copies, room, repeats = self._copies(article.outlet, sketch, size, keys) if sketch is not None else ([], [], 0)
         credited = self._credited_origin(article.source, article.site_name, article.outlet)
         frequencies = self._frequencies([*terms, _ARTICLES])
@@ -408,7 +411,7 @@ class StoryIndex:
                "url": article.url, "title": article.title, "published": article.published, "day": day,
                "site_name": article.site_name.casefold(), "credit": article.source.strip().casefold(),
                "shingles": size,
-               "signature": pack(values) if values else None, "terms": json.dumps(terms, sort_keys=True),
+               "signature": packed, "terms": features.terms_json,
                "copy_group": group, "story_id": story_id, "origin": credited, "credited": bool(credited)}
         if member is None:
             article_id = self._sql.value(_INSERT_ARTICLE, row)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from operator import itemgetter
 
 #: Words in a shingle: runs of three keep a light rewrite's unchanged stretches, and few shared by chance.
 SHINGLE_WORDS = 3
@@ -50,19 +51,22 @@ def shingles(standfirst: str, body: str) -> set[str]:
 
 def key_terms(title: str, standfirst: str, body: str) -> dict[str, float]:
     """The article's key terms and their weights: headline and lede words, and the names its body repeats."""
-    weights: Counter[str] = Counter()
     paragraphs = [line for line in body.splitlines() if line.strip()]
     lede = " ".join([standfirst, *paragraphs[:2]])
-    for source, weight in ((title, HEADLINE), (lede, LEDE)):
-        for word in dict.fromkeys(words(source)):  # each once, in the text's order: ties rank the same in every run
-            if _term(word):
-                weights[word] += weight
+    weights = dict.fromkeys(_terms(title), HEADLINE)  # each once, in the text's order: ties rank the same in every run
+    for word in _terms(lede):
+        weights[word] = weights.get(word, 0) + LEDE
     found = [name for paragraph in paragraphs for name in _NAME.findall(paragraph)]  # a name ends with its line
     names = Counter(words(" ".join(found)))
     for word, count in names.items():
         if (count >= 2 or word in weights) and _term(word):  # a name said twice, or one the headline or lede has
-            weights[word] += NAME * min(count, 3)
-    return dict(weights.most_common(MAX_TERMS))
+            weights[word] = weights.get(word, 0) + NAME * min(count, 3)
+    return dict(sorted(weights.items(), key=itemgetter(1), reverse=True)[:MAX_TERMS])  # (stable: ties in order)
+
+
+def _terms(text: str) -> list[str]:
+    """The text's words that can be key terms, each once, in order."""
+    return [word for word in dict.fromkeys(words(text)) if _term(word)]
 
 
 def _term(word: str) -> bool:

@@ -25,6 +25,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 
@@ -40,6 +41,7 @@ from pipelines.stories.lsh import (
     band_keys,
     containment,
     jaccard,
+    jaccards,
     pack,
     signature,
     signature_matrix,
@@ -463,12 +465,10 @@ class StoryIndex:
             elif len(stored) + len(pending) < BUCKET_CAP:
                 room.append(key)
         hits = Counter(met)
-        members = self._members([article_id for article_id, _ in hits.most_common(MAX_CANDIDATES)])
+        members = [member for member in self._members([article_id for article_id, _ in
+                                                       hits.most_common(MAX_CANDIDATES)]) if member.packed is not None]
         copies, repeats = [], 0
-        for member in members:
-            if member.packed is None:
-                continue
-            similarity = jaccard(values, member.packed)
+        for member, similarity in zip(members, jaccards(values, [member.packed for member in members]), strict=True):
             if member.outlet == outlet:
                 repeats += similarity >= SAME_OUTLET_DUPLICATE
                 continue
@@ -532,8 +532,9 @@ class StoryIndex:
         quarter of their text or less (an excerpt with an outlet's own lines around it)."""
         if values is None:
             return []
-        return [member for member in members if member.outlet != outlet and member.packed is not None
-                and _copied(jaccard(values, member.packed), size, member.shingles)]
+        others = [member for member in members if member.outlet != outlet and member.packed is not None]
+        return [member for member, similarity in zip(others, jaccards(values, [member.packed for member in others]),
+                                                     strict=True) if _copied(similarity, size, member.shingles)]
 
     def _similarities(self, terms: dict[str, float], frequencies: dict[str, int],
                       members: list[_Member]) -> list[float]:
@@ -683,6 +684,7 @@ def _day(article: StoryArticle) -> str:
     return "1970-01-01"
 
 
+@lru_cache(maxsize=4096)
 def _shift(day: str, days: int) -> str:
     return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
 

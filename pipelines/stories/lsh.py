@@ -61,6 +61,14 @@ def jaccard(values: np.ndarray, packed: bytes) -> float:
     return np.count_nonzero(values == np.frombuffer(packed, np.uint32)) / len(values)
 
 
+def jaccards(values: np.ndarray, packed: list[bytes]) -> list[float]:
+    """:func:`jaccard` of a signature and each of many packed ones, compared at once."""
+    if not packed:
+        return []
+    matrix = np.frombuffer(b"".join(packed), np.uint32).reshape(len(packed), len(values))
+    return (np.count_nonzero(matrix == values, axis=1) / len(values)).tolist()
+
+
 def containment(similarity: float, size: int, other_size: int) -> float:
     """How much of the smaller set the larger holds, from their Jaccard similarity and sizes."""
     smaller = min(size, other_size)

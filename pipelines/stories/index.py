@@ -369,6 +369,8 @@ class StoryIndex:
 
     def _add(self, article: StoryArticle, features: StoryFeatures) -> Assignment:
         packed, size, terms = features.signature, features.shingles, _interned(features.terms)
+        if len(self._frequency_cache) > FREQUENCY_CACHE:  # (here: an article's counts stay while it is assigned)
+            self._frequency_cache.clear()
         day = _day(article)
         previous = self._sql.first(_SQL["member"], {"outlet": article.outlet, "url_key": article.url_key})
         member = _Member.of(previous[:-2]) if previous is not None else None
@@ -383,10 +385,10 @@ class StoryIndex:
         if credited and not agency(credited) and all(copy.outlet != credited for copy in copies):
             # a rewrite that credits an archived outlet: a copy of that outlet's write-up of the event, if any
             writeups = self._writeups(terms, frequencies, day, of_outlet=credited)
-            source, score = self._best_writeup(article.outlet, terms, frequencies, sketch, writeups)
+            source, score = self._best_writeup(article.outlet, terms, sketch, writeups)
             if source is not None and score >= CREDITED_COPY_SIMILARITY:
                 copies.append(source)
-        copies += self._crediting(article.outlet, article.site_name, terms, frequencies, day, copies)
+        copies += self._crediting(article.outlet, article.site_name, terms, day, copies)
         placements = list(self._placements([copy.id for copy in copies]).values())
         if previous is not None:
             placements.append(previous[-2:])
@@ -395,7 +397,7 @@ class StoryIndex:
         if not stories and repeats < BOILERPLATE_PAGES:  # a text its outlet repeats is no write-up of an event
             writeups = self._writeups(terms, frequencies, day)
             found = self._term_copies(article.outlet, sketch, size, writeups)
-            best, score = self._best_writeup(article.outlet, terms, frequencies, sketch, writeups)
+            best, score = self._best_writeup(article.outlet, terms, sketch, writeups)
             if found:  # copies after all
                 copies += found
                 placed = self._placements([copy.id for copy in found]).values()
@@ -512,14 +514,14 @@ class StoryIndex:
         ranked = sorted(shared.items(), key=lambda item: (-item[1], item[0]))[:WRITEUP_CANDIDATES]
         return self._members([article_id for article_id, _ in ranked])
 
-    def _best_writeup(self, outlet: str, terms: dict[str, float], frequencies: dict[str, int],
-                      values: np.ndarray | None, members: list[_Member]) -> tuple[_Member | None, float]:
+    def _best_writeup(self, outlet: str, terms: dict[str, float], values: np.ndarray | None,
+                      members: list[_Member]) -> tuple[_Member | None, float]:
         """The write-up among ``members`` whose key terms are most like these, and how alike (cosine of the
         terms weighed by rarity)."""
         if not members:
             return None, 0.0
         best, best_score = None, 0.0
-        for member, score in zip(members, self._similarities(terms, frequencies, members), strict=True):
+        for member, score in zip(members, self._similarities(terms, members), strict=True):
             if member.outlet == outlet and values is not None and member.packed is not None \
                     and jaccard(values, member.packed) >= SAME_OUTLET_DUPLICATE:
                 continue  # the outlet's boilerplate, or the same page twice: not a write-up of an event
@@ -536,29 +538,28 @@ class StoryIndex:
         return [member for member, similarity in zip(others, jaccards(values, [member.packed for member in others]),
                                                      strict=True) if _copied(similarity, size, member.shingles)]
 
-    def _similarities(self, terms: dict[str, float], frequencies: dict[str, int],
-                      members: list[_Member]) -> list[float]:
+    def _similarities(self, terms: dict[str, float], members: list[_Member]) -> list[float]:
         """How alike each member's key terms are to these: the cosine of the terms weighed by their rarity."""
         if not members:
             return []
-        held = set().union(*[member.terms for member in members])
-        unknown = held.difference(frequencies)
-        if unknown:
-            frequencies = {**frequencies, **self._frequencies(list(unknown))}
-        total, log = frequencies.get(_ARTICLES, 0) + 1, math.log
-        rarity = {term: log(1 + total / (1 + frequencies[term])) for term in held.union(terms)}
+        # (for every article, ten candidates of 24 terms: the passes over them run in C)
+        held = list(set().union(*[member.terms for member in members]).union(terms))
+        self._count_terms(held)
+        cache = self._frequency_cache
+        counts = np.fromiter(map(cache.__getitem__, held), np.float64, len(held))
+        rarity = dict(zip(held, np.log(1 + (cache[_ARTICLES] + 1) / (1 + counts)).tolist(), strict=True))
         vector = {term: weight * rarity[term] for term, weight in terms.items()}
         norm = math.sqrt(sum(value * value for value in vector.values()))
         weigh, shared, times, unshared = rarity.__getitem__, vector.get, operator.mul, itertools.repeat(0.0)
         scores = []
-        for member in members:  # (for every article, ten candidates of 24 terms: the passes over them run in C)
+        for member in members:
             values = list(map(times, member.terms.values(), map(weigh, member.terms)))
             dot = sum(map(times, values, map(shared, member.terms, unshared)))  # (+0.0 for a term not shared)
             scores.append(dot / (norm * math.sqrt(sum(map(times, values, values)))) if dot else 0.0)
         return scores
 
-    def _crediting(self, outlet: str, site_name: str, terms: dict[str, float], frequencies: dict[str, int],
-                   day: str, copies: list[_Member]) -> list[_Member]:
+    def _crediting(self, outlet: str, site_name: str, terms: dict[str, float], day: str,
+                   copies: list[_Member]) -> list[_Member]:
         """Rewrites stored before this article that credit its outlet and are of its event (as alike as
         :data:`CREDITED_COPY_SIMILARITY`) but are nobody's copy yet: they copy this article (the outlets' pages
         seldom arrive in publication order)."""
@@ -570,11 +571,17 @@ class StoryIndex:
         known = {copy.id for copy in copies}
         candidates = self._members([row[0] for row in self._sql.rows(_SQL["crediting"], parameters)
                                     if row[0] not in known])
-        return [member for member, score in zip(candidates, self._similarities(terms, frequencies, candidates),
+        return [member for member, score in zip(candidates, self._similarities(terms, candidates),
                                                 strict=True) if score >= CREDITED_COPY_SIMILARITY]
 
     def _frequencies(self, terms: list[str]) -> dict[str, int]:
         """How many articles have each term (``_ARTICLES``: how many articles there are), pending ones included."""
+        self._count_terms(terms)
+        cache = self._frequency_cache
+        return {term: cache[term] for term in terms}
+
+    def _count_terms(self, terms: list[str]) -> None:
+        """Have the counts of these terms in memory (until the next article: see :meth:`_add`)."""
         cache = self._frequency_cache
         missing = [term for term in terms if term not in cache]
         if missing:
@@ -584,10 +591,6 @@ class StoryIndex:
             for term in missing:  # the articles of the batch not yet written (the cache holds those of the rest)
                 if term in pending:
                     cache[term] += pending[term]
-        found = {term: cache[term] for term in terms}
-        if len(cache) > FREQUENCY_CACHE:
-            cache.clear()
-        return found
 
     def _index_terms(self, article_id: int, outlet: str, terms: dict[str, float], day: str, new: bool) -> None:
         self._postings.add(article_id, outlet, day, terms)

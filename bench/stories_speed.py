@@ -13,8 +13,8 @@ background vocabulary of 30,000 words), and 15% republications of an earlier art
    (what one crawl's item pipeline does), and the ratio.
 3. **Signatures**: rensa (used) against datasketch's ``MinHash`` (if installed), per article.
 4. **Index size**: the catalog's story tables in bytes per article at 10,000, 100,000 and 1,000,000 articles
-   (whichever the run reaches); with ``--redis`` the LSH bands live in a local redis-server and its memory per
-   article is printed too.
+   (whichever the run reaches), and the LSH index the assigning process holds in memory; with ``--redis`` the
+   LSH bands live in a local redis-server and its memory per article is printed instead.
 
     .venv/bin/python bench/stories_speed.py [--articles 100000] [--redis]
 """
@@ -22,9 +22,11 @@ background vocabulary of 30,000 words), and 15% republications of an earlier art
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import multiprocessing
 import random
+import resource
 import sqlite3
 import sys
 import tempfile
@@ -38,7 +40,7 @@ sys.path.insert(0, str(REPO))
 from pipelines.catalog import Catalog  # noqa: E402
 from pipelines.stories import StoryArticle  # noqa: E402
 from pipelines.stories.index import StoryFeatures, StoryIndex  # noqa: E402
-from pipelines.stories.lsh import PERMUTATIONS, signature  # noqa: E402
+from pipelines.stories.lsh import PERMUTATIONS, MemoryBands, signature  # noqa: E402
 from pipelines.stories.text import shingles  # noqa: E402
 
 OUTLETS = [f"outlet{n:02d}" for n in range(20)]
@@ -126,6 +128,9 @@ def assign_on_two_cores(folder: Path, count: int, redis_url: str) -> tuple[float
     generated = articles(count)
     with multiprocessing.get_context("fork").Pool(2) as pool:
         while chunk := list(itertools.islice(generated, 10_000)):  # generating them is not timed
+            # nor scanning them: the garbage collector leaves the generated articles alone (in a replay the
+            # assigning process never holds them: its workers read them from the WARCs and send the features)
+            gc.freeze()
             started = time.perf_counter()
             # only the features come back (replay's workers, too, send what they computed, not the text again)
             for article, computed in zip(chunk, pool.imap(features, chunk, chunksize=64), strict=True):
@@ -142,12 +147,13 @@ def assign_on_two_cores(folder: Path, count: int, redis_url: str) -> tuple[float
                 size = index_bytes(catalog_path)
                 redis = f"; Redis {(_redis_memory(redis_url) - redis_start) / done:,.0f} B/article" if redis_url else ""
                 print(f"  at {done:>9,} articles: story tables {size / done:,.0f} B/article ({size / 2**20:,.1f} MiB)"
-                      f"{redis}")
+                      f"{redis}{_memory_index(index, done)}")
     rate = done / elapsed
     if done not in CHECKPOINTS:
         size = index_bytes(catalog_path)
         print(f"  at {done:>9,} articles: story tables {size / done:,.0f} B/article; "
-              f"at 1,000,000 about {size / done * 1_000_000 / 2**30:,.2f} GiB if it grows in proportion")
+              f"at 1,000,000 about {size / done * 1_000_000 / 2**30:,.2f} GiB if it grows in proportion"
+              f"{_memory_index(index, done)}")
     catalog.close()
     return rate, early
 
@@ -156,6 +162,7 @@ def assign_in_one_process(folder: Path, count: int) -> float:
     catalog = Catalog(folder / "baseline.sqlite")
     index = StoryIndex.of(catalog)
     generated = list(articles(count))
+    gc.freeze()  # (as on 2 cores: the generated articles are not the assigner's to scan)
     started = time.perf_counter()
     for done, article in enumerate(generated, 1):
         index.add(article, commit=False)
@@ -186,6 +193,12 @@ def signatures(sample: list[StoryArticle]) -> None:
           f"{datasketch / rensa:,.0f}x")
 
 
+def _memory_index(index: StoryIndex, done: int) -> str:
+    if not isinstance(index.bands, MemoryBands):
+        return ""
+    return f"; LSH index in memory {index.bands.nbytes / done:,.0f} B/article ({index.bands.nbytes / 2**20:,.0f} MiB)"
+
+
 def _redis_memory(url: str) -> int:
     if not url:
         return 0
@@ -200,7 +213,8 @@ def report(count: int, redis_url: str) -> None:
         print(f"Story assignment, {count:,} generated articles ({PER_DAY:,} a day, 20 outlets, 15% republished)")
         two_cores, early = assign_on_two_cores(folder, count, redis_url)
         print(f"  2 cores (features in 2 worker processes, assignment in the main one): {two_cores:,.0f} assigned/s "
-              "(target >= 2,000/s)")
+              f"(target >= 2,000/s); peak memory of the assigning process "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
         baseline = min(count, BASELINE)
         one = assign_in_one_process(folder, baseline)
         print(f"  baseline, one process computing features itself ({baseline:,} articles): {one:,.0f} assigned/s; "

@@ -49,6 +49,6 @@ def test_loading_many_keeps_the_first_articles_of_each_bucket() -> None:
     bands = MemoryBands()
     bands.add([(1, band_keys(values))])
     ids = np.arange(2, 2 + 2 * BUCKET_CAP)
-    bands.load(ids, signature_matrix([lsh.pack(values)] * len(ids)))
+    bands.load(ids, band_key_matrix(signature_matrix([lsh.pack(values)] * len(ids))))
     found = bands.buckets(band_keys(values))
     assert all(held == list(range(1, 1 + BUCKET_CAP)) for held in map(sorted, found.values()))

@@ -38,6 +38,7 @@ from pipelines.stories.lsh import (
     BandStore,
     MemoryBands,
     RedisBands,
+    band_key_matrix,
     band_keys,
     containment,
     jaccard,
@@ -274,7 +275,7 @@ class StoryIndex:
         if not in_memory and not self._seen:  # starting, with nothing in memory that the stored articles go in
             self._seen = self._sql.value(_SQL["last_id"]) or 0
             return
-        started, loaded = self._seen, 0
+        started, ids, keys = self._seen, [], []
         while rows := self._sql.rows(_SQL["signatures_or_holes" if self._holes else "signatures"],
                                      {"after": self._seen, "holes": self._holes, "limit": CATCH_UP_ROWS}):
             self._saw([row[0] for row in rows])
@@ -283,19 +284,20 @@ class StoryIndex:
                     self._postings.add(article_id, outlet, day, json.loads(terms))
             signed = [(article_id, bytes(packed)) for article_id, packed, *_ in rows
                       if packed is not None and in_memory]
-            if len(signed) > 100:  # many at once (starting): their bands computed together
-                self.bands.load(np.array([article_id for article_id, _ in signed]),
-                                signature_matrix([packed for _, packed in signed]))
-            else:
-                for article_id, packed in signed:
-                    keys = band_keys(unpack(packed))
-                    held = self.bands.buckets(keys)
-                    self.bands.add([(article_id, [key for key in keys if len(held.get(key, ())) < BUCKET_CAP])])
-            loaded += len(signed)
+            if signed:  # (the signatures dropped as read: their bands are a sixteenth of their size)
+                ids.append(np.array([article_id for article_id, _ in signed], np.int64))
+                keys.append(band_key_matrix(signature_matrix([packed for _, packed in signed])))
             if len(rows) < CATCH_UP_ROWS:
                 break
-        if not started and loaded:
-            logger.info("Story index: the LSH bands of %d articles built in memory (%.0f MiB)", loaded,
+        found = sum(map(len, ids))
+        if found > 100:  # many (starting): put in together, each bucket's first articles kept at once
+            self.bands.load(np.concatenate(ids), np.concatenate(keys))
+        elif found:
+            for article_id, bands in zip(np.concatenate(ids).tolist(), np.concatenate(keys).tolist(), strict=True):
+                held = self.bands.buckets(bands)
+                self.bands.add([(article_id, [key for key in bands if len(held.get(key, ())) < BUCKET_CAP])])
+        if not started and found:
+            logger.info("Story index: the LSH bands of %d articles built in memory (%.0f MiB)", found,
                         self.bands.nbytes / 2**20)
 
     def _saw(self, ids: list[int]) -> None:

@@ -198,11 +198,11 @@ class MemoryBands:
             self._recent, self._recent_entries = {}, 0
             self._merge(keys, ids)
 
-    def load(self, ids: np.ndarray, signatures: np.ndarray) -> None:
-        """Add many articles at once (ids ascending, after every id already here; signatures one row each),
-        each bucket taking the first :data:`BUCKET_CAP` articles that have it, as :meth:`add` one at a time
-        would."""
-        keys = band_key_matrix(signatures).ravel()
+    def load(self, ids: np.ndarray, bands: np.ndarray) -> None:
+        """Add many articles at once (ids ascending, after every id already here; their band keys a row each:
+        :func:`band_key_matrix`), each bucket taking the first :data:`BUCKET_CAP` articles that have it, as
+        :meth:`add` one at a time would."""
+        keys = bands.ravel()
         owners = np.repeat(ids.astype(np.uint32), BANDS)
         order = np.argsort(keys, kind="stable")  # equal keys stay in id order
         keys, owners = keys[order], owners[order]

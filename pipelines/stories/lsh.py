@@ -206,13 +206,19 @@ class MemoryBands:
         owners = np.repeat(ids.astype(np.uint32), BANDS)
         order = np.argsort(keys, kind="stable")  # equal keys stay in id order
         keys, owners = keys[order], owners[order]
-        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-        lengths = np.diff(np.r_[starts, len(keys)])
-        rank = np.arange(len(keys)) - np.repeat(starts, lengths)
-        held = self.buckets(keys[starts].tolist()) if self.entries else {}
-        room = BUCKET_CAP - np.array([len(held.get(key, ())) for key in keys[starts].tolist()], np.int64)
-        keep = rank < np.repeat(room, lengths)
-        self._large = self._large.merged(keys[keep], owners[keep])
+        del order
+        if self.entries:  # (catching up with another process's articles: a few thousand at most)
+            starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+            lengths = np.diff(np.r_[starts, len(keys)])
+            held = self.buckets(keys[starts].tolist())
+            room = BUCKET_CAP - np.array([len(held.get(key, ())) for key in keys[starts].tolist()], np.int64)
+            keep = np.arange(len(keys)) - np.repeat(starts, lengths) < np.repeat(room, lengths)
+            self._large = self._large.merged(keys[keep], owners[keep])
+            return
+        # (starting: an entry past a bucket's first BUCKET_CAP has its key BUCKET_CAP places before it, as sorted)
+        keep = np.ones(len(keys), bool)
+        keep[BUCKET_CAP:] = keys[BUCKET_CAP:] != keys[:-BUCKET_CAP]
+        self._large = _Run(keys[keep], owners[keep])
 
     def remove(self, article_id: int, keys: Iterable[int]) -> None:
         keys = list(keys)

@@ -241,8 +241,9 @@ class StoryIndex:
                 redis_bands = RedisBands.connect(redis_url, f"newsarchive:stories:{name}")
                 bands, where = redis_bands, redis_bands.location
             index = catalog.attached[ATTACHED] = cls(catalog, bands)
+            index._catch_up()  # a read: the other writers go on while a large archive's index is built
+            catalog.commit()
             catalog.begin_write()
-            index._catch_up()
             if (sql.value(_SQL["setting"], {"name": "bands"}) or "memory") != where:
                 if redis_url:
                     index._reindex(where)

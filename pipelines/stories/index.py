@@ -41,7 +41,6 @@ from pipelines.stories.lsh import (
     band_key_matrix,
     band_keys,
     containment,
-    jaccard,
     jaccards,
     pack,
     signature,
@@ -291,12 +290,8 @@ class StoryIndex:
             if len(rows) < CATCH_UP_ROWS:
                 break
         found = sum(map(len, ids))
-        if found > 100:  # many (starting): put in together, each bucket's first articles kept at once
+        if found:  # put in together, each bucket's first articles kept
             self.bands.load(np.concatenate(ids), np.concatenate(keys))
-        elif found:
-            for article_id, bands in zip(np.concatenate(ids).tolist(), np.concatenate(keys).tolist(), strict=True):
-                held = self.bands.buckets(bands)
-                self.bands.add([(article_id, [key for key in bands if len(held.get(key, ())) < BUCKET_CAP])])
         if not started and found:
             logger.info("Story index: the LSH bands of %d articles built in memory (%.0f MiB)", found,
                         self.bands.nbytes / 2**20)
@@ -526,7 +521,7 @@ class StoryIndex:
         best, best_score = None, 0.0
         for member, score in zip(members, self._similarities(terms, members), strict=True):
             if member.outlet == outlet and values is not None and member.packed is not None \
-                    and jaccard(values, member.packed) >= SAME_OUTLET_DUPLICATE:
+                    and jaccards(values, [member.packed])[0] >= SAME_OUTLET_DUPLICATE:
                 continue  # the outlet's boilerplate, or the same page twice: not a write-up of an event
             if score > best_score:
                 best, best_score = member, score

@@ -55,18 +55,12 @@ def band_keys(values: list[int]) -> list[int]:
     return keys
 
 
-def jaccard(values: np.ndarray, packed: bytes) -> float:
-    """The Jaccard similarity of two shingle sets, as their signatures estimate it: one an array, the other packed
-    (:func:`pack`), compared in C (0.8 µs, against 4 µs for two lists)."""
-    return np.count_nonzero(values == np.frombuffer(packed, np.uint32)) / len(values)
-
-
 def jaccards(values: np.ndarray, packed: list[bytes]) -> list[float]:
-    """:func:`jaccard` of a signature and each of many packed ones, compared at once."""
+    """The Jaccard similarity of a shingle set with each of many, as their signatures estimate it: one an array,
+    the others packed (:func:`pack`), compared at once in C (0.8 µs a pair, against 4 µs for two lists)."""
     if not packed:
         return []
-    matrix = np.frombuffer(b"".join(packed), np.uint32).reshape(len(packed), len(values))
-    return (np.count_nonzero(matrix == values, axis=1) / len(values)).tolist()
+    return (np.count_nonzero(signature_matrix(packed) == values, axis=1) / len(values)).tolist()
 
 
 def containment(similarity: float, size: int, other_size: int) -> float:
@@ -207,13 +201,13 @@ class MemoryBands:
         order = np.argsort(keys, kind="stable")  # equal keys stay in id order
         keys, owners = keys[order], owners[order]
         del order
-        if self.entries:  # (catching up with another process's articles: a few thousand at most)
+        if self.entries:  # (catching up with other processes' articles: a few at a time)
             starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
             lengths = np.diff(np.r_[starts, len(keys)])
             held = self.buckets(keys[starts].tolist())
             room = BUCKET_CAP - np.array([len(held.get(key, ())) for key in keys[starts].tolist()], np.int64)
             keep = np.arange(len(keys)) - np.repeat(starts, lengths) < np.repeat(room, lengths)
-            self._large = self._large.merged(keys[keep], owners[keep])
+            self._merge(keys[keep], owners[keep])  # (into the small run: the large one is copied seldom)
             return
         # (starting: an entry past a bucket's first BUCKET_CAP has its key BUCKET_CAP places before it, as sorted)
         keep = np.ones(len(keys), bool)

@@ -15,6 +15,7 @@ shares one index.
 
 from __future__ import annotations
 
+import itertools
 from array import array
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
@@ -84,8 +85,10 @@ class BandStore(Protocol):
 RECENT_ENTRIES = 1 << 16
 #: ...unless they come this many at once.
 BATCH_ENTRIES = 1 << 10
-#: Entries of the smaller sorted run before it is merged into the larger (each merge copies the larger once).
-SMALL_RUN_ENTRIES = 1 << 21
+#: Entries of the smaller sorted run before it is merged into the larger (each merge copies the larger once; each
+#: batch copies the smaller: at 32 million entries, a million between merges copies the fewest, about the square
+#: root of twice the larger's size times a batch's).
+SMALL_RUN_ENTRIES = 1 << 20
 #: Every FENCE-th key of a sorted run is kept apart, to search first.
 FENCE = 16
 _WINDOW = np.arange(FENCE + 1)
@@ -172,7 +175,7 @@ class MemoryBands:
     def add(self, entries: list[tuple[int, list[int]]]) -> None:
         count = sum(len(keys) for _, keys in entries)
         if count >= BATCH_ENTRIES:  # a batch (replay commits every few hundred articles): sorted, merged at once
-            keys = np.fromiter((key for _, keys in entries for key in keys), np.int64, count)
+            keys = np.fromiter(itertools.chain.from_iterable(keys for _, keys in entries), np.int64, count)
             ids = np.repeat(np.array([article_id for article_id, _ in entries], np.uint32),
                             [len(keys) for _, keys in entries])
             self._merge(keys, ids)

@@ -214,11 +214,13 @@ class StoryIndex:
         self._seen, self._holes = 0, list[int]()
         self._in_transaction = False
         self._begun_at: tuple[int, list[int]] = (0, [])
-        self._uncommitted: list[tuple[int, list[int]]] = []
+        self._uncommitted: list[tuple[int, tuple[int, ...]]] = []
         # What assignment wrote but has not yet put in the index and the catalog (written together by flush();
         # read through, so each article sees every one before it): band entries and term counts.
-        self._bands: list[tuple[int, list[int]]] = []
-        self._band_overlay: dict[int, list[int]] = {}
+        self._bands: list[tuple[int, tuple[int, ...]]] = []
+        # (tuples: once the collector finds they hold only numbers, it stops tracking them, where 32 lists an
+        # article held until the flush made the full collections several times as frequent)
+        self._band_overlay: dict[int, tuple[int, ...]] = {}
         self._counts: Counter[str] = Counter()
         # How many articles have each key term, as this process last read or wrote it (the batch's articles
         # counted): a term weighs by its rarity, which another process's few articles meanwhile barely change.
@@ -389,7 +391,7 @@ class StoryIndex:
             self._forget(member)
         keys = features.bands
         sketch = np.frombuffer(packed, np.uint32) if packed else None  # compared with candidates' in C
-        copies, room, repeats = self._copies(article.outlet, sketch, size, keys) if sketch is not None else ([], [], 0)
+        copies, room, repeats = self._copies(article.outlet, sketch, size, keys) if sketch is not None else ([], (), 0)
         credited = self._credited_origin(article.source, article.site_name, article.outlet)
         frequencies = self._frequencies([*terms, _ARTICLES])
         if credited and not agency(credited) and all(copy.outlet != credited for copy in copies):
@@ -440,8 +442,9 @@ class StoryIndex:
             self._sql.run(_SQL["join_group"], {"group": group, "ids": [copy.id for copy in copies]})
         if room:
             self._bands.append((article_id, room))
+            overlay = self._band_overlay
             for key in room:
-                self._band_overlay.setdefault(key, []).append(article_id)
+                overlay[key] = overlay.get(key, ()) + (article_id,)
         self._index_terms(article_id, article.outlet, terms, day, new=member is None)
         origin, is_credited = self._attribute(group, article_id) if group is not None else (credited, bool(credited))
         return Assignment(story_id, group, origin, is_credited)
@@ -456,7 +459,7 @@ class StoryIndex:
             self._postings.remove(member.id, member.day, member.terms)
 
     def _copies(self, outlet: str, values: np.ndarray, size: int,
-                 keys: list[int]) -> tuple[list[_Member], list[int], int]:
+                 keys: list[int]) -> tuple[list[_Member], tuple[int, ...], int]:
         """The stored articles of other outlets whose text this article's copies or is copied from, the
         article's band keys whose buckets have room for it (:data:`BUCKET_CAP`), and how many pages of its own
         outlet have nearly its text."""
@@ -476,7 +479,7 @@ class StoryIndex:
                 full[key] = stored
             if len(stored) + len(pending) >= BUCKET_CAP:
                 crowded.add(key)
-        room = [key for key in keys if key not in crowded] if crowded else list(keys)
+        room = tuple(key for key in keys if key not in crowded) if crowded else tuple(keys)
         hits = Counter(met)
         members = [member for member in self._members([article_id for article_id, _ in
                                                        hits.most_common(MAX_CANDIDATES)]) if member.packed is not None]

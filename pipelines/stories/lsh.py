@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -76,7 +76,7 @@ class BandStore(Protocol):
     """Where the LSH index lives."""
 
     def buckets(self, keys: list[int]) -> dict[int, list[int]]: ...  # key -> the article ids in its bucket
-    def add(self, entries: list[tuple[int, list[int]]]) -> None: ...  # (article id, its keys whose buckets have room)
+    def add(self, entries: list[tuple[int, Sequence[int]]]) -> None: ...  # (article id, its keys whose buckets have room)
     def remove(self, article_id: int, keys: Iterable[int]) -> None: ...
     def clear(self) -> None: ...
 
@@ -172,7 +172,7 @@ class MemoryBands:
             found.setdefault(key, []).extend(recent[key])
         return found
 
-    def add(self, entries: list[tuple[int, list[int]]]) -> None:
+    def add(self, entries: list[tuple[int, Sequence[int]]]) -> None:
         count = sum(len(keys) for _, keys in entries)
         if count >= BATCH_ENTRIES:  # a batch (replay commits every few hundred articles): sorted, merged at once
             keys = np.fromiter(itertools.chain.from_iterable(keys for _, keys in entries), np.int64, count)
@@ -293,7 +293,7 @@ class RedisBands:
         return {key: [int(member) for member in members] for key, members in zip(keys, pipe.execute(), strict=True)
                 if members}
 
-    def add(self, entries: list[tuple[int, list[int]]]) -> None:
+    def add(self, entries: list[tuple[int, Sequence[int]]]) -> None:
         pipe = self.client.pipeline(transaction=False)
         for article_id, keys in entries:
             for key in keys:  # capped here too: another worker may have filled the bucket meanwhile

@@ -76,7 +76,7 @@ class BandStore(Protocol):
     """Where the LSH index lives."""
 
     def buckets(self, keys: list[int]) -> dict[int, list[int]]: ...  # key -> the article ids in its bucket
-    def add(self, entries: list[tuple[int, Sequence[int]]]) -> None: ...  # (article id, its keys whose buckets have room)
+    def add(self, entries: list[tuple[int, Sequence[int]]]) -> None: ...  # (article id, its keys with room)
     def remove(self, article_id: int, keys: Iterable[int]) -> None: ...
     def clear(self) -> None: ...
 

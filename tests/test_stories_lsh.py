@@ -23,6 +23,7 @@ def test_band_keys_of_many_signatures_at_once_are_those_of_each() -> None:
 def test_memory_bands_answer_as_a_dict_of_buckets(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
     monkeypatch.setattr(lsh, "RECENT_ENTRIES", 50)  # merged into the small run every few articles...
     monkeypatch.setattr(lsh, "SMALL_RUN_ENTRIES", 400)  # ...and the small run into the large one
+    monkeypatch.setattr(lsh, "_FILTER_MIN_BITS", 64)  # a key filter that many absent keys pass, built anew often
     rng = random.Random(seed)
     keys = [rng.getrandbits(62) for _ in range(300)]  # few keys: buckets of many articles
     bands, expected = MemoryBands(), dict[int, list[int]]()

@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,6 +46,7 @@ from pipelines.stories.text import shingles  # noqa: E402
 
 OUTLETS = [f"outlet{n:02d}" for n in range(20)]
 PER_DAY = 2_000
+FIRST_DAY = date(2026, 1, 1)
 CHECKPOINTS = (10_000, 100_000, 1_000_000)
 BASELINE = 20_000
 COMMIT_EVERY = 500
@@ -68,7 +70,8 @@ def articles(count: int, seed: int = 11) -> Iterator[StoryArticle]:
     recent: list[StoryArticle] = []
     for n in range(count):
         day = 1 + n // PER_DAY
-        published = f"2026-{1 + (day - 1) // 28 % 12:02d}-{1 + (day - 1) % 28:02d}T{n % 24:02d}:00:00Z"
+        # (consecutive calendar days: 1,000,000 articles span 500 of them, each day holding its own articles only)
+        published = f"{FIRST_DAY + timedelta(days=day - 1)}T{n % 24:02d}:00:00Z"
         outlet = OUTLETS[rng.randrange(len(OUTLETS))]
         if recent and rng.random() < 0.15:  # a republication of an earlier article of another outlet
             original = recent[rng.randrange(len(recent))]

@@ -436,8 +436,9 @@ class StoryIndex:
         else:
             article_id = member.id
             self._sql.run(_UPDATE_ARTICLE, {**row, "id": article_id})
-        self._remember(_Member.holding(article_id, article.outlet, row["site_name"], row["credit"],
-                                       article.published, day, size, row["signature"], terms, self._term_counts))
+        stored = _Member.holding(article_id, article.outlet, row["site_name"], row["credit"], article.published, day,
+                                 size, row["signature"], terms, self._term_counts)
+        self._remember(stored)
         if copies and group is not None:
             self._sql.run(_SQL["join_group"], {"group": group, "ids": [copy.id for copy in copies]})
         if room:
@@ -445,7 +446,7 @@ class StoryIndex:
             overlay = self._band_overlay
             for key in room:
                 overlay[key] = overlay.get(key, ()) + (article_id,)
-        self._index_terms(article_id, article.outlet, terms, day, new=member is None)
+        self._index_terms(stored, new=member is None)
         origin, is_credited = self._attribute(group, article_id) if group is not None else (credited, bool(credited))
         return Assignment(story_id, group, origin, is_credited)
 
@@ -596,11 +597,15 @@ class StoryIndex:
         return dict(zip(terms, self._term_counts.counts(self._term_counts.numbers(terms), self._counts).tolist(),
                         strict=True))
 
-    def _index_terms(self, article_id: int, outlet: str, terms: dict[str, float], day: str, new: bool) -> None:
-        self._postings.add(article_id, outlet, day, terms)
-        counted = [*terms, _ARTICLES] if new else list(terms)
+    def _index_terms(self, member: _Member, new: bool) -> None:
+        """Count and post a stored article's key terms (numbered already: see _Member.holding)."""
+        self._postings.add(member.id, member.outlet, member.day, member.terms)
+        counted, numbers = list(member.terms), member.numbers
+        if new:
+            counted.append(_ARTICLES)
+            numbers = np.append(numbers, self._term_counts.numbers([_ARTICLES]))
         self._counts.update(counted)  # written by flush()
-        self._term_counts.add(self._term_counts.numbers(counted), 1)
+        self._term_counts.add(numbers, 1)
 
     # -- stories and groups
 

@@ -1,9 +1,11 @@
 """The LSH index held in memory (pipelines.stories.lsh.MemoryBands) against a plain dict of buckets: the same
-articles found through the same keys however its entries are spread over its dict and sorted runs."""
+articles found through the same keys however its entries are spread over its dict and sorted runs, and however
+often it is saved to a file and opened again (damaged files: tests/test_stories_snapshot.py)."""
 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,7 +22,9 @@ def test_band_keys_of_many_signatures_at_once_are_those_of_each() -> None:
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_memory_bands_answer_as_a_dict_of_buckets(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+def test_memory_bands_answer_as_a_dict_of_buckets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, seed: int) -> None:
+    """...also when saved to a file and opened from it now and then (its arrays mapped from the file, changed by
+    later additions and removals in this process alone)."""
     monkeypatch.setattr(lsh, "RECENT_ENTRIES", 50)  # merged into the small run every few articles...
     monkeypatch.setattr(lsh, "SMALL_RUN_ENTRIES", 400)  # ...and the small run into the large one
     monkeypatch.setattr(lsh, "_FILTER_MIN_BITS", 64)  # a key filter that many absent keys pass, built anew often
@@ -36,6 +40,10 @@ def test_memory_bands_answer_as_a_dict_of_buckets(monkeypatch: pytest.MonkeyPatc
             gone = rng.randrange(1, article_id + 1)
             bands.remove(gone, keys)
             expected = {key: [held for held in ids if held != gone] for key, ids in expected.items()}
+        if article_id % 331 == 0:
+            bands.save(tmp_path / "index.lsh", {"saved": article_id})
+            bands, about = MemoryBands.open(tmp_path / "index.lsh")
+            assert about == {"saved": article_id}
         if article_id % 97 == 0:
             asked = rng.sample(keys, 40)
             found = bands.buckets(asked)

@@ -271,6 +271,7 @@ class Catalog:
         self.before_commit: list[Callable[[], None]] = []
         self.after_rollback: list[Callable[[], None]] = []
         self.attached: dict[str, Any] = {}  # such writers, by name, one per connection
+        self.on_close: list[Callable[[], None]] = []  # what they do once everything is committed, before closing
         # mark_fetched's batch: (outlet, url keys, url, location, revisits), and the (outlet, key) pairs it has
         self._fetches: list[tuple[str, list[str], str, WarcLocation, tuple[timedelta, ...]]] = []
         self._fetched_keys: set[tuple[str, str]] = set()
@@ -570,6 +571,10 @@ class Catalog:
         if self.connection is not None:
             self._flush()
             self.connection.commit()
-            self.connection.close()
-            self.connection = None
-            self.engine.dispose()
+            try:
+                for closing in self.on_close:
+                    closing()
+            finally:
+                self.connection.close()
+                self.connection = None
+                self.engine.dispose()

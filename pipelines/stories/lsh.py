@@ -16,13 +16,18 @@ shares one index.
 from __future__ import annotations
 
 import itertools
+import json
+import logging
+import os
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 from rensa import RMinHash
 
+logger = logging.getLogger(__name__)
 PERMUTATIONS = 128
 SEED = 20240327
 BANDS, ROWS = 32, 2
@@ -99,6 +104,10 @@ _REMOVED = 0
 FILTER_BITS = 8
 #: The key filter's size at least (bits).
 _FILTER_MIN_BITS = 1 << 16
+#: The start of an LSH index file (:meth:`MemoryBands.save`), its layout's version, and what its arrays depend on.
+_SNAPSHOT_MAGIC = b"NEWSARCHIVE-LSH\n"
+_SNAPSHOT_FORMAT = 1
+_PARAMETERS = [PERMUTATIONS, SEED, BANDS, ROWS, BUCKET_CAP, _PRIME, FENCE, _REMOVED]
 
 
 class _Run:
@@ -109,9 +118,10 @@ class _Run:
 
     __slots__ = ("keys", "ids", "fences")
 
-    def __init__(self, keys: np.ndarray, ids: np.ndarray) -> None:
+    def __init__(self, keys: np.ndarray, ids: np.ndarray, fences: np.ndarray | None = None) -> None:
         self.keys, self.ids = keys, ids
-        self.fences = keys[FENCE::FENCE].copy()  # (not the first key: what is below the second is in block 0)
+        # (not the first key: what is below the second is in block 0)
+        self.fences = keys[FENCE::FENCE].copy() if fences is None else fences
 
     @classmethod
     def empty(cls) -> _Run:
@@ -149,8 +159,8 @@ class _KeyFilter:
 
     __slots__ = ("bits", "mask")
 
-    def __init__(self, size: int) -> None:
-        self.bits = np.zeros(size // 8, np.uint8)
+    def __init__(self, size: int, bits: np.ndarray | None = None) -> None:
+        self.bits = np.zeros(size // 8, np.uint8) if bits is None else bits
         self.mask = np.int64(size - 1)
 
     @classmethod
@@ -227,11 +237,7 @@ class MemoryBands:
                     recent[key] = [article_id]
         self._recent_entries += count
         if self._recent_entries >= RECENT_ENTRIES:
-            keys = np.fromiter((key for key, ids in recent.items() for _ in ids), np.int64, self._recent_entries)
-            ids = np.fromiter((article_id for owners in recent.values() for article_id in owners), np.uint32,
-                              self._recent_entries)
-            self._recent, self._recent_entries = {}, 0
-            self._merge(keys, ids)
+            self._merge(*self._recent_arrays())
 
     def load(self, ids: np.ndarray, bands: np.ndarray) -> None:
         """Add many articles at once (ids ascending, after every id already here; their band keys a row each:
@@ -271,6 +277,83 @@ class MemoryBands:
     def clear(self) -> None:
         self.__init__()
 
+    def save(self, path: Path, about: dict[str, Any]) -> None:
+        """Write the index to ``path`` with ``about`` (what it holds: the caller's to check when opening it), as a
+        whole or not at all: a new file written beside, synced, then renamed over the old one (a process that
+        opened the old one keeps reading it)."""
+        if self._recent:  # (into the sorted runs: the file holds arrays only)
+            self._merge(*self._recent_arrays())
+        arrays = {"large_keys": self._large.keys, "large_ids": self._large.ids, "large_fences": self._large.fences,
+                  "small_keys": self._small.keys, "small_ids": self._small.ids, "small_fences": self._small.fences,
+                  "filter": self._filter.bits}
+        layout, offset = {}, 0
+        for name, values in arrays.items():
+            layout[name] = [values.dtype.str, len(values), offset]
+            offset += _aligned(values.nbytes)
+        header = json.dumps({"format": _SNAPSHOT_FORMAT, "parameters": _PARAMETERS, "arrays": layout,
+                             "about": about}).encode()
+        start = _aligned(len(_SNAPSHOT_MAGIC) + 8 + len(header))
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        try:
+            with partial.open("wb") as file:
+                file.write(_SNAPSHOT_MAGIC + len(header).to_bytes(8, "little") + header)
+                for name, values in arrays.items():
+                    file.seek(start + layout[name][2])
+                    file.write(memoryview(np.ascontiguousarray(values)).cast("B"))
+                file.truncate(start + offset)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+
+    @classmethod
+    def open(cls, path: Path) -> tuple[MemoryBands, dict[str, Any]] | None:
+        """The index saved at ``path`` and what it holds (``about``), its arrays mapped from the file (pages shared
+        with every process that opened it; what this one changes is its own); None, with a warning, when the file
+        is missing, damaged or of other LSH parameters (the caller builds the index again)."""
+        try:
+            with path.open("rb") as file:
+                if file.read(len(_SNAPSHOT_MAGIC)) != _SNAPSHOT_MAGIC:
+                    raise ValueError("not an LSH index file")
+                header = json.loads(file.read(int.from_bytes(file.read(8), "little")))
+                start = _aligned(file.tell())
+                size = os.fstat(file.fileno()).st_size
+            if header.get("format") != _SNAPSHOT_FORMAT or header.get("parameters") != _PARAMETERS:
+                raise ValueError("written with other LSH parameters")
+            arrays = {}
+            for name, (dtype, length, offset) in header["arrays"].items():
+                if start + offset + length * np.dtype(dtype).itemsize > size:
+                    raise ValueError(f"truncated ({size:,} bytes)")
+                # (plain arrays over the mapping: a memmap's indexing runs Python code on every look-up)
+                arrays[name] = np.memmap(path, dtype, "c", start + offset, (length,)).view(np.ndarray) if length \
+                    else np.empty(0, dtype)
+            for run in ("large", "small"):
+                keys, ids, fences = (arrays[f"{run}_{part}"] for part in ("keys", "ids", "fences"))
+                if len(ids) != len(keys) or len(fences) != len(keys[FENCE::FENCE]):
+                    raise ValueError(f"its {run} run's arrays disagree")
+            filter_bits = len(arrays["filter"]) * 8
+            if filter_bits < _FILTER_MIN_BITS or filter_bits & (filter_bits - 1):
+                raise ValueError("its key filter is damaged")
+            about = dict(header["about"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            logger.warning("LSH index file %s not used (%s): the index is built from the catalog", path, error)
+            return None
+        opened = cls()
+        opened._large = _Run(arrays["large_keys"], arrays["large_ids"], arrays["large_fences"])
+        opened._small = _Run(arrays["small_keys"], arrays["small_ids"], arrays["small_fences"])
+        opened._filter = _KeyFilter(filter_bits, arrays["filter"])
+        return opened, about
+
+    def _recent_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        recent, count = self._recent, self._recent_entries
+        keys = np.fromiter((key for key, ids in recent.items() for _ in ids), np.int64, count)
+        ids = np.fromiter((article_id for owners in recent.values() for article_id in owners), np.uint32, count)
+        self._recent, self._recent_entries = {}, 0
+        return keys, ids
+
     def _merge(self, keys: np.ndarray, ids: np.ndarray) -> None:
         order = np.argsort(keys, kind="stable")
         self._small = self._small.merged(keys[order], ids[order])
@@ -281,6 +364,11 @@ class MemoryBands:
             self._filter = _KeyFilter.of((self._large, self._small))
         else:
             self._filter.add(keys)
+
+
+def _aligned(size: int) -> int:
+    """``size`` rounded up to a cache line: every array of an index file starts at one."""
+    return -(-size // 64) * 64
 
 
 def band_key_matrix(signatures: np.ndarray) -> np.ndarray:

@@ -15,6 +15,9 @@ background vocabulary of 30,000 words), and 15% republications of an earlier art
 4. **Index size**: the catalog's story tables in bytes per article at 10,000, 100,000 and 1,000,000 articles
    (whichever the run reaches), and the LSH index the assigning process holds in memory; with ``--redis`` the
    LSH bands live in a local redis-server and its memory per article is printed instead.
+5. **A new process starting** (each scheduled crawl is one), at the size reached: its story index built from
+   the stored signatures (and saved beside the catalog), against opened from that file — seconds and peak
+   memory of each process.
 
     .venv/bin/python bench/stories_speed.py [--articles 100000] [--redis]
 """
@@ -28,6 +31,7 @@ import multiprocessing
 import random
 import resource
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -158,7 +162,40 @@ def assign_on_two_cores(folder: Path, count: int, redis_url: str) -> tuple[float
               f"at 1,000,000 about {size / done * 1_000_000 / 2**30:,.2f} GiB if it grows in proportion"
               f"{_memory_index(index, done)}")
     catalog.close()
+    if not redis_url:
+        start_up(catalog_path, done)
     return rate, early
+
+
+#: A new process opening a catalog's story index: seconds, and its peak memory in MiB (VmHWM: ru_maxrss keeps the
+#: parent's peak across exec on Linux).
+_START = """
+import re, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from pipelines.catalog import Catalog
+from pipelines.stories.index import StoryIndex
+catalog = Catalog(sys.argv[2])
+started = time.perf_counter()
+StoryIndex.of(catalog)
+elapsed = time.perf_counter() - started
+print(elapsed, int(re.search(r"VmHWM:\\s+(\\d+)", Path("/proc/self/status").read_text())[1]) / 1024)
+"""
+
+
+def start_up(catalog_path: Path, count: int) -> None:
+    """A new process's story index: the first built from the catalog (it saves the file), the next opened."""
+    saved = catalog_path.with_name(catalog_path.name + ".lsh")
+    saved.unlink(missing_ok=True)
+    figures = []
+    for _ in range(2):
+        run = subprocess.run([sys.executable, "-c", _START, str(REPO), str(catalog_path)], capture_output=True,
+                             text=True, check=True)
+        figures.append([float(value) for value in run.stdout.split()])
+    (built, built_peak), (opened, opened_peak) = figures
+    print(f"  a new process at {count:,} articles: story index built from the catalog (and saved beside it) in "
+          f"{built:,.2f} s, peak memory {built_peak:,.0f} MiB; opened from that file in {opened:,.2f} s, peak "
+          f"{opened_peak:,.0f} MiB ({saved.stat().st_size / 2**20:,.0f} MiB file; {built / max(opened, 1e-3):,.0f}x)")
 
 
 def assign_in_one_process(folder: Path, count: int) -> float:

@@ -67,6 +67,13 @@ def prose(seed: int, words: int = 400) -> str:
     return "\n".join(" ".join(drawn[start:start + 40]) + "." for start in range(0, words, 40))
 
 
+def excerpt(outlet: str, key: str, text: str) -> StoryArticle:
+    """Most of the text under a headline and lede of the outlet's own: a copy found through the LSH index alone
+    (its key terms, the headline's and lede's words, are not the original's)."""
+    return article(outlet, key, prose(700, 80) + "\n" + "\n".join(text.splitlines()[2:]), title="Our own words",
+                   source="Wire")
+
+
 def seed_story(catalog: Catalog) -> dict:
     with catalog.engine.connect() as connection:
         stories = recent_stories(connection, limit=100)
@@ -258,6 +265,24 @@ def test_workers_without_redis_see_the_articles_each_other_stores(database: str)
     assert all(copy.copy_group is not None for copy in copies) and len({o.story_id for o in originals}) == 3
     late = one_index.add(article("gazette", "g-0", texts[0], source="Wire"))  # and the other way round
     assert late.copy_group == copies[0].copy_group
+    first.close()
+    second.close()
+
+
+def test_workers_without_redis_take_in_the_new_versions_each_other_records(database: str) -> None:
+    """A new version recorded by one worker: the other takes its old text's LSH bands out and its new text's in
+    before its next transaction (story_versions), so a copy of the new text found through the LSH index alone
+    joins it, and one of the old text does not."""
+    first, second = Catalog(database), Catalog(database)
+    one_index, other_index = StoryIndex.of(first), StoryIndex.of(second)
+    old, new = prose(60), prose(61)
+    other_index.add(article("wire", "v-1", old))  # in both indexes: the other caught up before recording it...
+    one_index.add(article("gazette", "g-1", prose(62)))  # ...and this one before storing its own
+    other_index.add(article("wire", "v-1", new, record="<wire-v-1-v2>"))
+    copy_of_new = one_index.add(excerpt("paper", "p-new", new))
+    assert copy_of_new.copy_group is not None
+    assert copy_of_new.copy_group == one_index.membership()["<wire-v-1-v2>"].copy_group
+    assert one_index.add(excerpt("paper", "p-old", old)).copy_group is None
     first.close()
     second.close()
 

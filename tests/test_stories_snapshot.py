@@ -1,7 +1,8 @@
 """The memory LSH index saved beside a SQLite catalog (``catalog.sqlite.lsh``, pipelines.stories.index's
 SNAPSHOT_ARTICLES): a new process opens it instead of building it and assigns as a process that built it does;
-it builds the index again when the file is not the catalog's as it is now (a new version another process recorded,
-another catalog's file, a damaged file), and loses nothing.
+the new versions recorded after it was saved come in from the catalog's log of them (story_versions), as they do
+into a running process; it builds the index again when the file is not the catalog's (another catalog's, a newer
+one's, a damaged file), and loses nothing.
 
 The file's own round trip is tested against a dict of buckets in tests/test_stories_lsh.py.
 """
@@ -13,11 +14,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from pipelines.catalog import Catalog
 from pipelines.stories import index as story_index
 from pipelines.stories.index import StoryIndex
-from tests.test_stories import article, prose
+from tests.test_stories import article, excerpt, prose
 
 ORIGINALS = 8
 
@@ -67,48 +69,49 @@ def test_a_new_process_opens_the_saved_index_and_assigns_as_if_it_built_it(
     catalog.close()
 
 
-def test_a_new_version_is_looked_up_by_its_new_text_in_every_process_after(
+def test_a_new_version_another_process_records_is_taken_in_at_once_and_by_every_process_after(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    """The process recording a new version saves the file again; one that did not see it does not save its own."""
+    """story_versions: a process running takes in another's new version before its next transaction (the old
+    text's bands out, the new one's in); one opening a file saved before the version takes it in from the log."""
     path = tmp_path / "catalog.sqlite"
     texts = store_originals(path)
-    unaware, _, _ = opened(path, caplog)
-    unaware_index = StoryIndex.of(unaware)
+    running, running_index, _ = opened(path, caplog)
     updating, updating_index, _ = opened(path, caplog)
     rewritten = prose(300)
     updating_index.add(article("wire", "w-0", rewritten, record="<wire-w-0-v2>"))
-    caplog.clear()
-    with caplog.at_level(logging.INFO, logger="pipelines.stories"):
-        updating.close()
-        assert f"up to id {ORIGINALS} saved" in caplog.text
-        for n in range(6):  # enough to save, but its index still holds w-0's old text
-            unaware_index.add(article("gazette", f"g-{n}", prose(400 + n)))
-        unaware.close()
-        assert "not saved (another process recorded new versions meanwhile)" in caplog.text
-    catalog, index, logged = opened(path, caplog)
-    assert f"up to id {ORIGINALS} opened from" in logged  # and the unaware process's six caught up from the catalog
-    assert index.add(article("paper", "p-new", rewritten, source="Wire")).origin == "wire"
-    assert index.add(article("paper", "p-old", texts[0], source="Wire")).copy_group is None
-    assert index.add(article("paper", "p-1", texts[1], source="Wire")).copy_group is not None
-    catalog.close()
+    updating.connection.close()  # and the process killed (nothing saved: one version is not enough to save)
+    updating.engine.dispose()
+    copy = running_index.add(excerpt("paper", "p-new", rewritten))
+    assert copy.copy_group is not None and copy.copy_group == running_index.membership()["<wire-w-0-v2>"].copy_group
+    assert running_index.add(excerpt("paper", "p-old", texts[0])).copy_group is None
+    running.close()
+    for saved in range(2):  # the file saved before the version (its log row taken in), then the one saved after
+        catalog, index, logged = opened(path, caplog)
+        assert f"up to id {(ORIGINALS, ORIGINALS + 7)[saved]} opened from" in logged
+        copy_of_new = index.add(excerpt("gazette", f"new-{saved}", rewritten))
+        copy_of_old = index.add(excerpt("gazette", f"old-{saved}", texts[0]))
+        wire = index.membership()["<wire-w-0-v2>"].copy_group
+        assert wire is not None and copy_of_new.copy_group == wire and copy_of_old.copy_group != wire
+        for n in range(3):
+            index.add(article("herald", f"h-{saved}-{n}", prose(500 + 10 * saved + n)))
+        catalog.close()
 
 
-def test_a_file_left_behind_by_new_versions_is_built_again_and_replaced(
+def test_a_catalog_restored_from_before_the_file_was_saved_builds_the_index(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "catalog.sqlite"
-    store_originals(path)
-    killed, killed_index, _ = opened(path, caplog)
-    rewritten = prose(300)
-    killed_index.add(article("wire", "w-0", rewritten, record="<wire-w-0-v2>"))  # committed...
-    killed.connection.close()  # ...and the process killed before it could save the file
-    killed.engine.dispose()
+    texts = store_originals(path)
+    shutil.copy(path, tmp_path / "backup.sqlite")
+    catalog, index, _ = opened(path, caplog)
+    for n in range(6):
+        index.add(article("gazette", f"g-{n}", prose(600 + n)))
+    catalog.close()  # the file now holds 14 articles
+    shutil.copy(tmp_path / "backup.sqlite", path)  # the catalog as it was at 8
     catalog, index, logged = opened(path, caplog)
-    assert "is not this catalog's LSH index as it is now" in logged and "built in memory" in logged
-    assert f"up to id {ORIGINALS} saved" in logged  # at once: the next process opens it
-    assert index.add(article("paper", "p-new", rewritten, source="Wire")).origin == "wire"
-    catalog.close()
-    catalog, _, logged = opened(path, caplog)
-    assert "opened from" in logged
+    assert "is not this catalog's LSH index (another catalog's, or a newer one's)" in logged
+    assert "LSH bands of 8 articles built in memory" in logged
+    assert all(index.add(article("paper", f"p-{n}", text, source="Wire")).origin == "wire"
+               for n, text in enumerate(texts))
     catalog.close()
 
 
@@ -139,4 +142,29 @@ def test_a_damaged_or_foreign_file_is_built_again_and_loses_nothing(
     catalog.close()
     catalog, index, logged = opened(path, caplog)
     assert f"up to id {2 * ORIGINALS} opened from" in logged  # replaced by a good one
+    catalog.close()
+
+
+def test_a_catalog_migrated_below_the_log_of_versions_loses_its_file(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Migration 0009's downgrade drops story_versions, which the file counts on: it deletes the file too."""
+    from alembic import command
+    from alembic.config import Config
+
+    from pipelines.catalog.store import MIGRATIONS
+
+    path = tmp_path / "catalog.sqlite"
+    texts = store_originals(path)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+    engine.dispose()
+    assert not (tmp_path / "catalog.sqlite.lsh").exists()
+    catalog, index, logged = opened(path, caplog)  # migrated up again
+    assert f"LSH bands of {ORIGINALS} articles built in memory" in logged
+    assert all(index.add(article("paper", f"p-{n}", text, source="Wire")).copy_group is not None
+               for n, text in enumerate(texts))
     catalog.close()

@@ -156,6 +156,26 @@ class _Member:
                    counts.numbers(list(terms)), np.fromiter(terms.values(), np.float64, len(terms)))
 
 
+@dataclass(frozen=True, slots=True)
+class _Watermark:
+    """The rows of a table (by id) a process has taken in: every one up to ``highest`` but the ``holes``, ids
+    skipped below it that are looked for again (on PostgreSQL a transaction takes ids as it inserts and its rows
+    appear when it commits, maybe after a later one's)."""
+
+    highest: int = 0
+    holes: tuple[int, ...] = ()
+
+    def after(self, ids: list[int], holes_possible: bool) -> _Watermark:
+        """This one with these rows taken in (ascending ids)."""
+        highest = max(self.highest, ids[-1])
+        if not holes_possible:
+            return _Watermark(highest)
+        found = set(ids)
+        skipped = (row_id for row_id in range(highest, self.highest, -1) if row_id not in found)
+        return _Watermark(highest, tuple(sorted({*(row_id for row_id in self.holes if row_id not in found),
+                                                 *itertools.islice(skipped, MAX_HOLES)})[-MAX_HOLES:]))
+
+
 _COLUMNS = "id, outlet, site_name, credit, published, day, shingles, signature, terms"
 #: The statements assignment runs (see pipelines.stories.sql).
 _SQL = {
@@ -190,10 +210,14 @@ _SQL = {
     "setting": "SELECT value FROM story_settings WHERE name = :name",
     "set_setting": "INSERT INTO story_settings (name, value) VALUES (:name, :value) ON CONFLICT (name) "
                    "DO UPDATE SET value = excluded.value",
-    # new versions recorded, ever: an LSH index file saved before one (which its own process alone would have
-    # taken in) is not the catalog's any more
-    "count_version": "INSERT INTO story_settings (name, value) VALUES ('versions', '1') ON CONFLICT (name) "
-                     "DO UPDATE SET value = CAST(CAST(story_settings.value AS INTEGER) + 1 AS TEXT)",
+    "log_version": "INSERT INTO story_versions (article_id, signature) VALUES (:id, :signature) RETURNING id",
+    "last_version": "SELECT max(id) FROM story_versions",
+    "version_ids": "SELECT id FROM story_versions ORDER BY id",
+    "versions": "SELECT v.id, v.article_id, v.signature, a.signature FROM story_versions v JOIN story_articles a "
+                "ON a.id = v.article_id WHERE v.id > :after ORDER BY v.id",
+    "versions_or_holes": "SELECT v.id, v.article_id, v.signature, a.signature FROM story_versions v "
+                         "JOIN story_articles a ON a.id = v.article_id WHERE v.id > :after OR v.id IN :holes "
+                         "ORDER BY v.id",
     "signatures": "SELECT id, signature, day, outlet, terms FROM story_articles WHERE id > :after ORDER BY id "
                   "LIMIT :limit",
     # (apart: with the OR, SQLite reads the whole table)
@@ -220,18 +244,15 @@ class StoryIndex:
         catalog.before_commit.append(self._committing)
         catalog.after_rollback.append(self._rolled_back)
         catalog.on_close.append(self._save_if_due)
-        # The file the memory LSH index is saved in (SQLite catalogs) and what it holds (the highest article id,
-        # the new versions recorded), and the new versions recorded in the catalog as this process knows them
-        # (its own counted at commit).
+        # The file the memory LSH index is saved in (SQLite catalogs), and the articles and new versions it holds.
         self._snapshot = _snapshot_path(catalog) if isinstance(self.bands, MemoryBands) else None
         self._snapshot_holds = (0, 0)
-        self._versions, self._new_versions = 0, 0
-        # The memory index's view of the catalog: the articles it holds up to the highest id it has seen, but
-        # those whose ids were skipped (another process's transaction still running: PostgreSQL hands ids out
-        # before commit), and what this transaction added, undone on rollback.
-        self._seen, self._holes = 0, list[int]()
+        # The memory indexes' view of the catalog: the articles they hold, the new versions of articles taken in
+        # (story_versions: the old text's bands out, the new one's in), and what this transaction added, undone
+        # on rollback.
+        self._seen, self._versions = _Watermark(), _Watermark()
         self._in_transaction = False
-        self._begun_at: tuple[int, list[int]] = (0, [])
+        self._begun_at = (self._seen, self._versions)
         self._uncommitted: list[tuple[int, tuple[int, ...]]] = []
         # What assignment wrote but has not yet put in the index and the catalog (written together by flush();
         # read through, so each article sees every one before it): band entries and term counts.
@@ -270,7 +291,6 @@ class StoryIndex:
                 redis_bands = RedisBands.connect(redis_url, f"newsarchive:stories:{name}")
                 bands, where = redis_bands, redis_bands.location
             index = catalog.attached[ATTACHED] = cls(catalog, bands)
-            index._versions = int(sql.value(_SQL["setting"], {"name": "versions"}) or 0)
             if index._snapshot is not None:
                 index._open_snapshot(index._snapshot)
             index._catch_up()  # a read: the other writers go on while a large archive's index is built
@@ -290,38 +310,35 @@ class StoryIndex:
         if opened is None:
             return
         bands, about = opened
-        seen = about.get("seen")
+        seen, versions = about.get("seen"), about.get("versions")
         if about.get("index_id") != self._sql.value(_SQL["setting"], {"name": "index_id"}) \
-                or about.get("versions") != self._versions or not isinstance(seen, int) \
-                or not 0 < seen <= (self._sql.value(_SQL["last_id"]) or 0):
-            logger.info("Story index: %s is not this catalog's LSH index as it is now: it is built again", path)
+                or not isinstance(seen, int) or not 0 < seen <= (self._sql.value(_SQL["last_id"]) or 0) \
+                or not isinstance(versions, int) or not 0 <= versions <= (self._sql.value(_SQL["last_version"]) or 0):
+            logger.info("Story index: %s is not this catalog's LSH index (another catalog's, or a newer one's): "
+                        "it is built again", path)
             return
-        self.bands, self._seen, self._snapshot_holds = bands, seen, (seen, self._versions)
+        self.bands, self._snapshot_holds = bands, (seen, versions)
+        self._seen, self._versions = _Watermark(seen), _Watermark(versions)
         logger.info("Story index: the LSH bands of the articles up to id %d opened from %s", seen, path)
 
     def _save_if_due(self) -> None:
-        """Save the memory LSH index beside the catalog (see :data:`SNAPSHOT_ARTICLES`; or as soon as this process
-        recorded a new version, which the file's index would look up by its old text), between transactions, if
-        it is exactly the catalog's: another process's new version of an article, recorded since this one
-        started, would be looked up by its old text here."""
+        """Save the memory LSH index beside the catalog (see :data:`SNAPSHOT_ARTICLES`), between transactions:
+        it holds every article and new version up to the ids it has seen (SQLite: one writer at a time)."""
         seen, versions = self._snapshot_holds
-        if self._snapshot is None or self._in_transaction or self._seen < SNAPSHOT_ARTICLES or \
-                (self._seen - seen < SNAPSHOT_ARTICLES and self._versions == versions):
-            return
-        if int(self._sql.value(_SQL["setting"], {"name": "versions"}) or 0) != self._versions:
-            logger.info("Story index: LSH index not saved (another process recorded new versions meanwhile)")
+        if self._snapshot is None or self._in_transaction or \
+                self._seen.highest - seen + self._versions.highest - versions < SNAPSHOT_ARTICLES:
             return
         started = time.perf_counter()
-        about = {"index_id": self._sql.value(_SQL["setting"], {"name": "index_id"}), "seen": self._seen,
-                 "versions": self._versions}
+        about = {"index_id": self._sql.value(_SQL["setting"], {"name": "index_id"}), "seen": self._seen.highest,
+                 "versions": self._versions.highest}
         try:
             self.bands.save(self._snapshot, about)
         except OSError as error:
             logger.warning("Story index: LSH index not saved to %s (%s)", self._snapshot, error)
             return
-        self._snapshot_holds = (self._seen, self._versions)
-        logger.info("Story index: the LSH bands of the articles up to id %d saved to %s in %.1f s", self._seen,
-                    self._snapshot, time.perf_counter() - started)
+        self._snapshot_holds = (self._seen.highest, self._versions.highest)
+        logger.info("Story index: the LSH bands of the articles up to id %d saved to %s in %.1f s",
+                    self._seen.highest, self._snapshot, time.perf_counter() - started)
 
     def _reindex(self, where: str) -> None:
         """Put every stored signature's bands in Redis (the index was kept elsewhere until now)."""
@@ -345,13 +362,18 @@ class StoryIndex:
         key-term postings of their days, if those are in memory. At the start of each transaction, as a writer
         (SQLite: no other writes meanwhile)."""
         in_memory = isinstance(self.bands, MemoryBands)
-        if not in_memory and not self._seen:  # starting, with nothing in memory that the stored articles go in
-            self._seen = self._sql.value(_SQL["last_id"]) or 0
+        if not in_memory and not self._seen.highest:  # starting, with nothing in memory the stored articles go in
+            self._seen = _Watermark(self._sql.value(_SQL["last_id"]) or 0)
             return
-        started, ids, keys = self._seen, [], []
-        while rows := self._sql.rows(_SQL["signatures_or_holes" if self._holes else "signatures"],
-                                     {"after": self._seen, "holes": self._holes, "limit": CATCH_UP_ROWS}):
-            self._saw([row[0] for row in rows])
+        building = not self._seen.highest
+        if building and in_memory:  # the new versions recorded from here on are taken in next (the build is a read)
+            if logged := [row[0] for row in self._sql.rows(_SQL["version_ids"])]:
+                self._versions = self._versions.after(logged, self._sql.pyformat)
+        ids, keys = [], []
+        while rows := self._sql.rows(_SQL["signatures_or_holes" if self._seen.holes else "signatures"],
+                                     {"after": self._seen.highest, "holes": self._seen.holes,
+                                      "limit": CATCH_UP_ROWS}):
+            self._seen = self._seen.after([row[0] for row in rows], self._sql.pyformat)
             for article_id, _, day, outlet, terms in rows:
                 if self._postings.holds(day):
                     self._postings.add(article_id, outlet, day, json.loads(terms))
@@ -365,20 +387,34 @@ class StoryIndex:
         found = sum(map(len, ids))
         if found:  # put in together, each bucket's first articles kept
             self.bands.load(np.concatenate(ids), np.concatenate(keys))
-        if not started and found:
+        if building and found:
             logger.info("Story index: the LSH bands of %d articles built in memory (%.0f MiB)", found,
                         self.bands.nbytes / 2**20)
+        if in_memory:
+            self._take_versions()
 
-    def _saw(self, ids: list[int]) -> None:
-        """Note that the memory indexes hold these articles (ascending ids); on PostgreSQL, ids skipped below
-        them are looked for again, as another transaction may commit them later."""
-        highest = max(self._seen, ids[-1])
-        if self._sql.pyformat:
-            found = set(ids)
-            skipped = (article_id for article_id in range(highest, self._seen, -1) if article_id not in found)
-            self._holes = sorted({*(article_id for article_id in self._holes if article_id not in found),
-                                  *itertools.islice(skipped, MAX_HOLES)})[-MAX_HOLES:]
-        self._seen = highest
+    def _take_versions(self) -> None:
+        """The new versions other processes recorded since this one last looked: their old texts' bands out,
+        their latest texts' in. Each article's bands are set anew (what it held taken out first), so a version
+        whose article was read with its new text already changes nothing."""
+        rows = self._sql.rows(_SQL["versions_or_holes" if self._versions.holes else "versions"],
+                              {"after": self._versions.highest, "holes": self._versions.holes})
+        if not rows:
+            return
+        self._versions = self._versions.after([row[0] for row in rows], self._sql.pyformat)
+        seen, latest = self._seen, {}
+        for _, article_id, old, new in rows:
+            self._member_cache.pop(article_id, None)  # (its text as read before)
+            if article_id <= seen.highest and article_id not in seen.holes:  # (the others come in with their text)
+                if old is not None:
+                    self.bands.remove(article_id, band_keys(unpack(bytes(old))))
+                latest[article_id] = new
+        for article_id, new in latest.items():
+            if new is not None:
+                keys = band_keys(unpack(bytes(new)))
+                self.bands.remove(article_id, keys)
+                buckets = self.bands.buckets(keys)
+                self.bands.add([(article_id, [key for key in keys if len(buckets.get(key, ())) < BUCKET_CAP])])
 
     # -- assignment
 
@@ -393,7 +429,7 @@ class StoryIndex:
         self.catalog.begin_write()
         try:
             if not self._in_transaction:  # what other processes stored meanwhile
-                self._in_transaction, self._begun_at = True, (self._seen, self._holes)
+                self._in_transaction, self._begun_at = True, (self._seen, self._versions)
                 self._catch_up()
             features = features or StoryFeatures.of(article.title, article.standfirst, article.body)
             assignment = self._add(article, features)
@@ -422,7 +458,6 @@ class StoryIndex:
     def _committing(self) -> None:
         self.flush()
         self._in_transaction, self._uncommitted = False, []
-        self._versions, self._new_versions = self._versions + self._new_versions, 0
 
     def _rolled_back(self) -> None:
         """Forget what the transaction wrote (the ids of articles it stored may be given again)."""
@@ -433,9 +468,8 @@ class StoryIndex:
         for article_id, keys in self._uncommitted:
             self.bands.remove(article_id, keys)
         if self._in_transaction:
-            self._seen, self._holes = self._begun_at
+            self._seen, self._versions = self._begun_at
         self._in_transaction, self._uncommitted = False, []
-        self._new_versions = 0
 
     def _discard(self) -> None:
         self._bands, self._band_overlay = [], {}
@@ -452,8 +486,8 @@ class StoryIndex:
         if member is not None:  # a new version: the same member, its text compared anew
             self.flush()
             self._forget(member)
-            self._sql.run(_SQL["count_version"])
-            self._new_versions += 1
+            logged = self._sql.value(_SQL["log_version"], {"id": member.id, "signature": member.packed})
+            self._versions = self._versions.after([logged], self._sql.pyformat)
         keys = features.bands
         sketch = np.frombuffer(packed, np.uint32) if packed else None  # compared with candidates' in C
         copies, room, repeats = self._copies(article.outlet, sketch, size, keys) if sketch is not None else ([], (), 0)
@@ -497,7 +531,7 @@ class StoryIndex:
                "copy_group": group, "story_id": story_id, "origin": credited, "credited": bool(credited)}
         if member is None:
             article_id = self._sql.value(_INSERT_ARTICLE, row)
-            self._saw([article_id])
+            self._seen = self._seen.after([article_id], self._sql.pyformat)
         else:
             article_id = member.id
             self._sql.run(_UPDATE_ARTICLE, {**row, "id": article_id})

@@ -82,9 +82,9 @@ SQLITE_CACHE_KIB = 65_536
 #: Stored signatures read at a time into the memory LSH index.
 CATCH_UP_ROWS = 50_000
 #: The memory LSH index of a SQLite catalog is saved in a file beside it (``catalog.sqlite.lsh``) when it holds
-#: this many articles more than the file, for the next process to open instead of building it from every stored
-#: signature (each scheduled crawl is a process of its own: at 1,000,000 articles, 23 s and 2.5 GB of peak memory
-#: to build, measured); the articles stored after the file's are read as before.
+#: this many articles and new versions more than the file, for the next process to open instead of building it
+#: from every stored signature (each scheduled crawl is a process of its own: at 1,000,000 articles, 23 s and
+#: 2.5 GB of peak memory to build, measured); those stored after the file's are taken in as before.
 SNAPSHOT_ARTICLES = 10_000
 #: Ids skipped by other processes' transactions (PostgreSQL) looked for again, at most.
 MAX_HOLES = 1_000

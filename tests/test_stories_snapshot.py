@@ -122,11 +122,13 @@ def damage(path: Path, other: Path) -> dict[str, bytes]:
         "empty": b"",
         "not an index": b"SQLite format 3\x00" + data[16:],
         "header garbled": data[:30] + b"\xff{[" + data[33:],
+        "header too long": data[:16] + (2**62).to_bytes(8, "little") + data[24:],
         "another catalog's": other.read_bytes(),
     }
 
 
-@pytest.mark.parametrize("kind", ["truncated", "empty", "not an index", "header garbled", "another catalog's"])
+@pytest.mark.parametrize("kind", ["truncated", "empty", "not an index", "header garbled", "header too long",
+                                  "another catalog's"])
 def test_a_damaged_or_foreign_file_is_built_again_and_loses_nothing(
         tmp_path: Path, caplog: pytest.LogCaptureFixture, kind: str) -> None:
     path = tmp_path / "catalog.sqlite"

@@ -314,11 +314,14 @@ class MemoryBands:
         is missing, damaged or of other LSH parameters (the caller builds the index again)."""
         try:
             with path.open("rb") as file:
+                size = os.fstat(file.fileno()).st_size
                 if file.read(len(_SNAPSHOT_MAGIC)) != _SNAPSHOT_MAGIC:
                     raise ValueError("not an LSH index file")
-                header = json.loads(file.read(int.from_bytes(file.read(8), "little")))
+                length = int.from_bytes(file.read(8), "little")
+                if length > size:
+                    raise ValueError(f"truncated ({size:,} bytes)")
+                header = json.loads(file.read(length))
                 start = _aligned(file.tell())
-                size = os.fstat(file.fileno()).st_size
             if header.get("format") != _SNAPSHOT_FORMAT or header.get("parameters") != _PARAMETERS:
                 raise ValueError("written with other LSH parameters")
             arrays = {}

@@ -4,7 +4,10 @@ often it is saved to a file and opened again (damaged files: tests/test_stories_
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +64,18 @@ def test_loading_many_keeps_the_first_articles_of_each_bucket() -> None:
     bands.load(ids, band_key_matrix(signature_matrix([lsh.pack(values)] * len(ids))))
     found = bands.buckets(band_keys(values))
     assert all(held == list(range(1, 1 + BUCKET_CAP)) for held in map(sorted, found.values()))
+
+
+def test_saving_deletes_the_partial_files_of_killed_saves_only(tmp_path: Path) -> None:
+    ended = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                               text=True, check=True).stdout)
+    killed = tmp_path / f"index.lsh.{ended}.partial"  # a process killed while saving
+    saving = tmp_path / f"index.lsh.{os.getppid()}.partial"  # one still saving
+    unrelated = tmp_path / f"other.lsh.{ended}.partial"
+    for partial in (killed, saving, unrelated):
+        partial.write_bytes(b"\0" * 4096)
+    bands = MemoryBands()
+    bands.add([(1, [5, 6, 7])])
+    bands.save(tmp_path / "index.lsh", {})
+    assert (killed.exists(), saving.exists(), unrelated.exists()) == (False, True, True)
+    assert MemoryBands.open(tmp_path / "index.lsh")[0].buckets([5, 8]) == {5: [1]}

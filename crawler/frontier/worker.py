@@ -10,7 +10,7 @@ the next round, registered in Redis with a heartbeat.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import scrapy
@@ -101,12 +101,17 @@ class FrontierWorker(scrapy.Spider):
     def _pass_on(self, method: str, arg: Any, meta: dict[str, Any]) -> Iterator[Any]:
         outlet = self.outlets[meta["outlet"]]
         for output in getattr(outlet, method)(arg) or ():
-            if isinstance(output, scrapy.Request):
-                output = self.adopt(outlet.name, output, meta.get("frontier_round", ""))
-            yield output
+            yield self._adopted(outlet.name, output, meta)
 
-    def parse_discovery(self, response: scrapy.http.Response) -> Iterable[Any]:
-        return self._pass_on("parse_discovery", response, response.meta)
+    def _adopted(self, outlet: str, output: Any, meta: dict[str, Any]) -> Any:
+        if isinstance(output, scrapy.Request):
+            return self.adopt(outlet, output, meta.get("frontier_round", ""))
+        return output
+
+    async def parse_discovery(self, response: scrapy.http.Response) -> AsyncIterator[Any]:
+        outlet = self.outlets[response.meta["outlet"]]
+        async for output in outlet.parse_discovery(response):
+            yield self._adopted(outlet.name, output, response.meta)
 
     def parse_robots(self, response: scrapy.http.Response) -> Iterable[Any]:
         return self._pass_on("parse_robots", response, response.meta)

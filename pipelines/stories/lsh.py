@@ -293,6 +293,7 @@ class MemoryBands:
         header = json.dumps({"format": _SNAPSHOT_FORMAT, "parameters": _PARAMETERS, "arrays": layout,
                              "about": about}).encode()
         start = _aligned(len(_SNAPSHOT_MAGIC) + 8 + len(header))
+        _remove_abandoned(path)
         partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
         try:
             with partial.open("wb") as file:
@@ -367,6 +368,21 @@ class MemoryBands:
             self._filter = _KeyFilter.of((self._large, self._small))
         else:
             self._filter.add(keys)
+
+
+def _remove_abandoned(path: Path) -> None:
+    """Delete the partial files of index files that processes killed while saving ``path`` left behind (each as
+    large as the index); another process's, still saving, is left alone."""
+    for partial in path.parent.glob(f"{path.name}.*.partial"):
+        pid = partial.name[len(path.name) + 1:-len(".partial")]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            partial.unlink(missing_ok=True)
+        except PermissionError:  # a process of another user's: alive
+            continue
 
 
 def _aligned(size: int) -> int:

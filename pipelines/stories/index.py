@@ -291,8 +291,7 @@ class StoryIndex:
                 redis_bands = RedisBands.connect(redis_url, f"newsarchive:stories:{name}")
                 bands, where = redis_bands, redis_bands.location
             index = catalog.attached[ATTACHED] = cls(catalog, bands)
-            if index._snapshot is not None:
-                index._open_snapshot(index._snapshot)
+            index._open_snapshot()
             index._catch_up()  # a read: the other writers go on while a large archive's index is built
             catalog.commit()
             catalog.begin_write()
@@ -304,9 +303,11 @@ class StoryIndex:
             index._save_if_due()
         return index
 
-    def _open_snapshot(self, path: Path) -> None:
-        """Start from the LSH index saved in ``path`` if it is this catalog's, as it was up to an article id."""
-        opened = MemoryBands.open(path)
+    def _open_snapshot(self) -> None:
+        """Start from the LSH index saved beside the catalog (if any) if it is this catalog's, as it was up to an
+        article id."""
+        path = self._snapshot
+        opened = MemoryBands.open(path) if path is not None else None
         if opened is None:
             return
         bands, about = opened

@@ -7,6 +7,7 @@ evaluation set in tests/test_stories_evaluation.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -360,5 +361,36 @@ def test_workers_without_redis_see_the_write_ups_each_other_stores(database: str
     rewrite = other_index.add(article("paper", "p-1", f"{lede.replace('closed', 'shut')}\n{prose(62)}",
                                       title="Vestmar coastal road shut as Kaldoran floods spread"))
     assert rewrite.story_id == report.story_id and rewrite.copy_group is None
+    first.close()
+    second.close()
+
+
+@pytest.mark.parametrize("bands", ["memory", "redis"])
+def test_workers_find_a_write_up_by_the_terms_of_a_new_version_another_records(database: str, bands: str) -> None:
+    """A new version recorded by one worker changes the article's key terms: another worker whose postings of that
+    day were in memory already finds the article by its new terms (and a write-up of its old event no longer
+    joins it), whether the LSH index is each worker's own or shared in Redis."""
+    with redis_server() if bands == "redis" else contextlib.nullcontext("") as redis_url:
+        _find_a_write_up_by_the_terms_of_a_new_version(database, redis_url)
+
+
+def _find_a_write_up_by_the_terms_of_a_new_version(database: str, redis_url: str) -> None:
+    first, second = Catalog(database), Catalog(database)
+    one_index, other_index = StoryIndex.of(first, redis_url), StoryIndex.of(second, redis_url)
+    floods = "Kaldoran floods closed the Vestmar coastal road; Mayor Ilse Brandvik ordered the Oster valley evacuated."
+    quake = "A Tarnholm earthquake cut the Brisvald mountain pass; Governor Odo Fennick sent the Ruskel army engineers."
+    report = other_index.add(article("wire", "w-1", f"{floods}\n{prose(71)}",
+                                     title="Kaldoran floods close the Vestmar coastal road"))
+    elsewhere = one_index.add(article("gazette", "g-1", prose(72),
+                                      title="Parliament debates the Vestmar harbour budget"))
+    assert elsewhere.story_id != report.story_id  # (its write-ups looked for: the day's postings are in memory)
+    other_index.add(article("wire", "w-1", f"{quake}\n{prose(73)}", record="<wire-w-1-v2>",
+                            title="Tarnholm earthquake cuts the Brisvald mountain pass"))
+    rewrite = one_index.add(article("paper", "p-1", f"{quake.replace('cut', 'blocked')}\n{prose(74)}",
+                                    title="Brisvald mountain pass blocked by Tarnholm earthquake"))
+    assert rewrite.story_id == report.story_id and rewrite.copy_group is None
+    old_event = one_index.add(article("daily", "d-1", f"{floods.replace('closed', 'shut')}\n{prose(75)}",
+                                      title="Vestmar coastal road shut as Kaldoran floods spread"))
+    assert old_event.story_id != report.story_id
     first.close()
     second.close()

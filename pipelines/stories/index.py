@@ -363,13 +363,13 @@ class StoryIndex:
         key-term postings of their days, if those are in memory. At the start of each transaction, as a writer
         (SQLite: no other writes meanwhile)."""
         in_memory = isinstance(self.bands, MemoryBands)
-        if not in_memory and not self._seen.highest:  # starting, with nothing in memory the stored articles go in
-            self._seen = _Watermark(self._sql.value(_SQL["last_id"]) or 0)
-            return
         building = not self._seen.highest
-        if building and in_memory:  # the new versions recorded from here on are taken in next (the build is a read)
+        if building:  # the new versions recorded from here on are taken in next (the build is a read)
             if logged := [row[0] for row in self._sql.rows(_SQL["version_ids"])]:
                 self._versions = self._versions.after(logged, self._sql.pyformat)
+        if not in_memory and building:  # starting, with nothing in memory the stored articles go in
+            self._seen = _Watermark(self._sql.value(_SQL["last_id"]) or 0)
+            return
         ids, keys = [], []
         while rows := self._sql.rows(_SQL["signatures_or_holes" if self._seen.holes else "signatures"],
                                      {"after": self._seen.highest, "holes": self._seen.holes,
@@ -391,22 +391,26 @@ class StoryIndex:
         if building and found:
             logger.info("Story index: the LSH bands of %d articles built in memory (%.0f MiB)", found,
                         self.bands.nbytes / 2**20)
-        if in_memory:
-            self._take_versions()
+        self._take_versions(in_memory)
 
-    def _take_versions(self) -> None:
-        """The new versions other processes recorded since this one last looked: their old texts' bands out,
-        their latest texts' in. Each article's bands are set anew (what it held taken out first), so a version
-        whose article was read with its new text already changes nothing."""
+    def _take_versions(self, in_memory: bool) -> None:
+        """The new versions other processes recorded since this one last looked: their latest texts and key terms
+        read when next compared, and, in the memory LSH index, their old texts' bands out and their latest texts'
+        in. Each article's bands are set anew (what it held taken out first), so a version whose article was read
+        with its new text already changes nothing."""
         rows = self._sql.rows(_SQL["versions_or_holes" if self._versions.holes else "versions"],
                               {"after": self._versions.highest, "holes": self._versions.holes})
         if not rows:
             return
         self._versions = self._versions.after([row[0] for row in rows], self._sql.pyformat)
+        # (the days in memory post the articles' old key terms, maybe on another day: they are read again when
+        # looked at, as new versions are few)
+        self._postings.clear()
         seen, latest = self._seen, {}
         for _, article_id, old, new in rows:
             self._member_cache.pop(article_id, None)  # (its text as read before)
-            if article_id <= seen.highest and article_id not in seen.holes:  # (the others come in with their text)
+            # (the articles not taken in yet come in with their latest text)
+            if in_memory and article_id <= seen.highest and article_id not in seen.holes:
                 if old is not None:
                     self.bands.remove(article_id, band_keys(unpack(bytes(old))))
                 latest[article_id] = new

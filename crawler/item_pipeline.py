@@ -39,7 +39,7 @@ class ArticleExtractionPipeline:
     def open_spider(self, spider: Spider | None = None) -> None:
         self.profiles = {name: profile(outlet) for name, outlet in served(spider or self.crawler.spider).items()}
         seen = SeenState.of(self.crawler)
-        StoryIndex.of(seen.catalog, seen.settings.redis_url)  # its LSH bands: in Redis, or built in memory now
+        StoryIndex.of(seen.catalog, seen.settings.redis_url, self.root)  # its LSH bands: in Redis, or in memory
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, Capture):

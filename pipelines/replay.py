@@ -137,7 +137,7 @@ def replay(
     opened = not isinstance(catalog, Catalog)
     store = Catalog(catalog or output / "catalog.sqlite") if opened else catalog
     try:
-        StoryIndex.of(store, settings.redis_url)  # where story assignment keeps its LSH index
+        StoryIndex.of(store, settings.redis_url, output)  # where story assignment keeps its LSH index
         with extraction_pool(workers or os.cpu_count() or 1, dask) as (pool, parallel, batch_size), _Index() as index:
             recorder = _Recorder(store, settings, stats, coverage)
             queue = _Queue(pool, output, settings.max_size, batch_size, 4 * parallel, recorder)

@@ -2,7 +2,7 @@
 SNAPSHOT_ARTICLES): a new process opens it instead of building it and assigns as a process that built it does;
 the new versions recorded after it was saved come in from the catalog's log of them (story_versions), as they do
 into a running process; it builds the index again when the file is not the catalog's (another catalog's, a newer
-one's, a damaged file), and loses nothing.
+one's, a damaged file), and loses nothing. A PostgreSQL catalog's is saved in the folder given (the archive root).
 
 The file's own round trip is tested against a dict of buckets in tests/test_stories_lsh.py.
 """
@@ -169,4 +169,37 @@ def test_a_catalog_migrated_below_the_log_of_versions_loses_its_file(
     assert f"LSH bands of {ORIGINALS} articles built in memory" in logged
     assert all(index.add(article("paper", f"p-{n}", text, source="Wire")).copy_group is not None
                for n, text in enumerate(texts))
+    catalog.close()
+
+
+def test_a_server_catalogs_index_is_saved_in_the_archive_folder_with_the_ids_it_skipped(
+        database: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Without Redis, a PostgreSQL catalog's LSH index is saved in the folder given (each machine's archive root),
+    under the catalog's index id; it keeps the ids a transaction still running had taken when it was saved (on
+    PostgreSQL ids appear when their transaction commits), and a new process looks for those again."""
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    slow, quick = Catalog(database), Catalog(database)
+    slow_index, quick_index = StoryIndex.of(slow, "", folder), StoryIndex.of(quick, "", folder)
+    late = prose(730)
+    slow_index.add(article("wire", "late", late), commit=False)  # takes the first id, not yet committed
+    server = slow.engine.dialect.name == "postgresql"
+    if server:  # (SQLite: one writer at a time; it would wait)
+        for n in range(ORIGINALS):
+            quick_index.add(article("herald", f"h-{n}", prose(710 + n)))
+    slow.commit()
+    slow.close()
+    quick.close()
+    with quick.engine.connect() as connection:
+        index_id = connection.execute(sa.text("SELECT value FROM story_settings WHERE name = 'index_id'")).scalar()
+    saved = folder / f"stories-{index_id}.lsh" if server else tmp_path / "catalog.sqlite.lsh"
+    assert saved.exists() == server and list(folder.iterdir()) == ([saved] if server else [])
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="pipelines.stories"):
+        catalog = Catalog(database)
+        index = StoryIndex.of(catalog, "", folder)
+    if server:
+        assert f"up to id {ORIGINALS + 1} opened from {saved}" in caplog.text
+    copy = index.add(excerpt("paper", "p-late", late))  # found through the LSH index alone
+    assert copy.copy_group is not None and copy.origin == "wire"
     catalog.close()

@@ -81,9 +81,9 @@ FLUSH_ROWS = 100_000
 SQLITE_CACHE_KIB = 65_536
 #: Stored signatures read at a time into the memory LSH index.
 CATCH_UP_ROWS = 50_000
-#: The memory LSH index of a SQLite catalog is saved in a file beside it (``catalog.sqlite.lsh``) when it holds
-#: this many articles and new versions more than the file, for the next process to open instead of building it
-#: from every stored signature (each scheduled crawl is a process of its own: at 1,000,000 articles, 23 s and
+#: The memory LSH index is saved in a file (beside a SQLite catalog: ``catalog.sqlite.lsh``) when it holds this
+#: many articles and new versions more than the file, for the next process to open instead of building it from
+#: every stored signature (each scheduled crawl is a process of its own: at 1,000,000 articles, 23 s and
 #: 2.5 GB of peak memory to build, measured); those stored after the file's are taken in as before.
 SNAPSHOT_ARTICLES = 10_000
 #: Ids skipped by other processes' transactions (PostgreSQL) looked for again, at most.
@@ -211,7 +211,7 @@ _SQL = {
     "set_setting": "INSERT INTO story_settings (name, value) VALUES (:name, :value) ON CONFLICT (name) "
                    "DO UPDATE SET value = excluded.value",
     "log_version": "INSERT INTO story_versions (article_id, signature) VALUES (:id, :signature) RETURNING id",
-    "last_version": "SELECT max(id) FROM story_versions",
+    "version_of": "SELECT article_id FROM story_versions WHERE id = :id",
     "version_ids": "SELECT id FROM story_versions ORDER BY id",
     "versions": "SELECT v.id, v.article_id, v.signature, a.signature FROM story_versions v JOIN story_articles a "
                 "ON a.id = v.article_id WHERE v.id > :after ORDER BY v.id",
@@ -235,7 +235,7 @@ class StoryIndex:
     :meth:`of`, which the catalog asks to write them before each commit.
     """
 
-    def __init__(self, catalog: Catalog, bands: BandStore | None = None) -> None:
+    def __init__(self, catalog: Catalog, bands: BandStore | None = None, snapshots: Path | None = None) -> None:
         self.catalog = catalog
         self._sql = Driver(catalog.connection)
         if not self._sql.pyformat:  # SQLite: term counts and the articles' indexes are written at random places
@@ -244,8 +244,8 @@ class StoryIndex:
         catalog.before_commit.append(self._committing)
         catalog.after_rollback.append(self._rolled_back)
         catalog.on_close.append(self._save_if_due)
-        # The file the memory LSH index is saved in (SQLite catalogs), and the articles and new versions it holds.
-        self._snapshot = _snapshot_path(catalog) if isinstance(self.bands, MemoryBands) else None
+        # The file the memory LSH index is saved in (see of()), and the articles and new versions it holds.
+        self._snapshot = self._snapshot_path(snapshots) if isinstance(self.bands, MemoryBands) else None
         self._snapshot_holds = (0, 0)
         # The memory indexes' view of the catalog: the articles they hold, the new versions of articles taken in
         # (story_versions: the old text's bands out, the new one's in), and what this transaction added, undone
@@ -274,9 +274,13 @@ class StoryIndex:
         self._postings = DayPostings(lambda day: self._sql.rows(_SQL["day_terms"], {"day": day}))
 
     @classmethod
-    def of(cls, catalog: Catalog, redis_url: str = "") -> StoryIndex:
+    def of(cls, catalog: Catalog, redis_url: str = "", snapshots: Path | None = None) -> StoryIndex:
         """The catalog connection's story index; its LSH index in Redis with ``redis_url`` (shared by every
         worker of the catalog, under the catalog's own name: a rebuilt catalog starts an index of its own).
+
+        Without Redis, the LSH index in memory is saved for the next process to open (see
+        :data:`SNAPSHOT_ARTICLES`): beside a SQLite catalog, and in the folder ``snapshots`` (the archive's
+        root: each machine has its own) for a server's catalog.
 
         An LSH index kept elsewhere before (``REDIS_URL`` set or unset since) is rebuilt where it is now,
         from the signatures the catalog keeps.
@@ -290,7 +294,7 @@ class StoryIndex:
                 name = sql.value(_SQL["setting"], {"name": "index_id"})
                 redis_bands = RedisBands.connect(redis_url, f"newsarchive:stories:{name}")
                 bands, where = redis_bands, redis_bands.location
-            index = catalog.attached[ATTACHED] = cls(catalog, bands)
+            index = catalog.attached[ATTACHED] = cls(catalog, bands, snapshots)
             index._open_snapshot()
             index._catch_up()  # a read: the other writers go on while a large archive's index is built
             catalog.commit()
@@ -303,41 +307,60 @@ class StoryIndex:
             index._save_if_due()
         return index
 
+    def _snapshot_path(self, folder: Path | None) -> Path | None:
+        """Where the memory LSH index is saved: beside a SQLite catalog (``catalog.sqlite.lsh``), or for a
+        server's catalog in ``folder``, under the name of the catalog's index (none without a folder)."""
+        url = self.catalog.engine.url
+        if url.get_backend_name() == "sqlite":
+            if not url.database or url.database == ":memory:":
+                return None
+            path = Path(url.database)
+            return path.with_name(f"{path.name}.lsh")
+        if folder is None:
+            return None
+        return folder / f"stories-{self._sql.value(_SQL['setting'], {'name': 'index_id'})}.lsh"
+
     def _open_snapshot(self) -> None:
-        """Start from the LSH index saved beside the catalog (if any) if it is this catalog's, as it was up to an
-        article id."""
+        """Start from the saved LSH index (if any) if it is this catalog's, as it was up to an article id and a
+        new version (and the ids skipped below them, looked for again)."""
         path = self._snapshot
         opened = MemoryBands.open(path) if path is not None else None
         if opened is None:
             return
         bands, about = opened
-        seen, versions = about.get("seen"), about.get("versions")
-        if about.get("index_id") != self._sql.value(_SQL["setting"], {"name": "index_id"}) \
-                or not isinstance(seen, int) or not 0 < seen <= (self._sql.value(_SQL["last_id"]) or 0) \
-                or not isinstance(versions, int) or not 0 <= versions <= (self._sql.value(_SQL["last_version"]) or 0):
+        seen, versions = _saved_watermark(about, "seen"), _saved_watermark(about, "versions")
+        if about.get("index_id") != self._sql.value(_SQL["setting"], {"name": "index_id"}) or seen is None \
+                or not 0 < seen.highest <= (self._sql.value(_SQL["last_id"]) or 0) or versions is None \
+                or about.get("version_of") != (self._sql.value(_SQL["version_of"], {"id": versions.highest})
+                                               if versions.highest else None):
             logger.info("Story index: %s is not this catalog's LSH index (another catalog's, or a newer one's): "
                         "it is built again", path)
             return
-        self.bands, self._snapshot_holds = bands, (seen, versions)
-        self._seen, self._versions = _Watermark(seen), _Watermark(versions)
-        logger.info("Story index: the LSH bands of the articles up to id %d opened from %s", seen, path)
+        self.bands, self._snapshot_holds = bands, (seen.highest, versions.highest)
+        self._seen, self._versions = seen, versions
+        logger.info("Story index: the LSH bands of the articles up to id %d opened from %s", seen.highest, path)
 
     def _save_if_due(self) -> None:
-        """Save the memory LSH index beside the catalog (see :data:`SNAPSHOT_ARTICLES`), between transactions:
-        it holds every article and new version up to the ids it has seen (SQLite: one writer at a time)."""
+        """Save the memory LSH index (see :data:`SNAPSHOT_ARTICLES`), between transactions: it holds every article
+        and new version up to the ids it has seen, but the ids skipped below them (PostgreSQL), saved with it."""
         seen, versions = self._snapshot_holds
         if self._snapshot is None or self._in_transaction or \
                 self._seen.highest - seen + self._versions.highest - versions < SNAPSHOT_ARTICLES:
             return
         started = time.perf_counter()
-        about = {"index_id": self._sql.value(_SQL["setting"], {"name": "index_id"}), "seen": self._seen.highest,
-                 "versions": self._versions.highest}
+        seen, versions = self._seen, self._versions
+        about = {"index_id": self._sql.value(_SQL["setting"], {"name": "index_id"}),
+                 "seen": seen.highest, "seen_holes": list(seen.holes),
+                 "versions": versions.highest, "versions_holes": list(versions.holes),
+                 # (the article of its last new version: a log of versions begun again since does not match)
+                 "version_of": self._sql.value(_SQL["version_of"], {"id": versions.highest}) if versions.highest
+                 else None}
         try:
             self.bands.save(self._snapshot, about)
         except OSError as error:
             logger.warning("Story index: LSH index not saved to %s (%s)", self._snapshot, error)
             return
-        self._snapshot_holds = (self._seen.highest, self._versions.highest)
+        self._snapshot_holds = (seen.highest, versions.highest)
         logger.info("Story index: the LSH bands of the articles up to id %d saved to %s in %.1f s",
                     self._seen.highest, self._snapshot, time.perf_counter() - started)
 
@@ -797,14 +820,13 @@ def _day(article: StoryArticle) -> str:
     return "1970-01-01"
 
 
-def _snapshot_path(catalog: Catalog) -> Path | None:
-    """Where a SQLite catalog's memory LSH index is saved (none for a server's catalog: ``REDIS_URL`` shares one
-    index between its workers)."""
-    url = catalog.engine.url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+def _saved_watermark(about: dict, name: str) -> _Watermark | None:
+    """A watermark as a saved LSH index's header has it (None: not one)."""
+    highest, holes = about.get(name), about.get(f"{name}_holes", [])
+    if not isinstance(highest, int) or highest < 0 or not isinstance(holes, list) \
+            or not all(isinstance(hole, int) and 0 < hole < highest for hole in holes):
         return None
-    path = Path(url.database)
-    return path.with_name(f"{path.name}.lsh")
+    return _Watermark(highest, tuple(sorted(holes)))
 
 
 @lru_cache(maxsize=4096)

@@ -8,7 +8,8 @@ background vocabulary of 30,000 words), and 15% republications of an earlier art
 
 1. **2 cores** (what replay does): the features of each article (shingles, MinHash, key terms) computed by a
    pool of 2 worker processes, in order, while the main process assigns them to copy groups and stories in
-   the catalog, committing every 500 — articles assigned per second, end to end.
+   the catalog, committing every 500 — articles assigned per second, end to end; and the CPU time an article
+   takes in each process, with the rates that time allows (the assigning process alone, and 2 cores kept busy).
 2. **Baseline, same run**: the first 20,000 assigned by one process computing each article's features itself
    (what one crawl's item pipeline does), and the ratio.
 3. **Signatures**: rensa (used) against datasketch's ``MinHash`` (if installed), per article.
@@ -130,15 +131,16 @@ def assign_on_two_cores(folder: Path, count: int, redis_url: str) -> tuple[float
     catalog_path = folder / "catalog.sqlite"
     catalog = Catalog(catalog_path)
     index = StoryIndex.of(catalog, redis_url)
-    elapsed, done, early = 0.0, 0, 0.0
+    elapsed, done, early, assigning = 0.0, 0, 0.0, 0.0
     redis_start = _redis_memory(redis_url)
     generated = articles(count)
+    workers_before = _children_cpu()
     with multiprocessing.get_context("fork").Pool(2) as pool:
         while chunk := list(itertools.islice(generated, 10_000)):  # generating them is not timed
             # nor scanning them: the garbage collector leaves the generated articles alone (in a replay the
             # assigning process never holds them: its workers read them from the WARCs and send the features)
             gc.freeze()
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             # only the features come back (replay's workers, too, send what they computed, not the text again)
             for article, computed in zip(chunk, pool.imap(features, chunk, chunksize=64), strict=True):
                 index.add(article, commit=False, features=computed)
@@ -147,6 +149,7 @@ def assign_on_two_cores(folder: Path, count: int, redis_url: str) -> tuple[float
                     catalog.commit()
             catalog.commit()
             elapsed += time.perf_counter() - started
+            assigning += time.process_time() - cpu
             print(f"  {done:>9,} assigned, {done / elapsed:,.0f}/s", file=sys.stderr)
             if done <= BASELINE:
                 early = done / elapsed
@@ -155,6 +158,9 @@ def assign_on_two_cores(folder: Path, count: int, redis_url: str) -> tuple[float
                 redis = f"; Redis {(_redis_memory(redis_url) - redis_start) / done:,.0f} B/article" if redis_url else ""
                 print(f"  at {done:>9,} articles: story tables {size / done:,.0f} B/article ({size / 2**20:,.1f} MiB)"
                       f"{redis}{_memory_index(index, done)}")
+        pool.close()
+        pool.join()  # (its workers' CPU time is counted once they are waited for)
+    cpu_split(assigning / done, (_children_cpu() - workers_before) / done)
     rate = done / elapsed
     if done not in CHECKPOINTS:
         size = index_bytes(catalog_path)
@@ -165,6 +171,22 @@ def assign_on_two_cores(folder: Path, count: int, redis_url: str) -> tuple[float
     if not redis_url:
         start_up(catalog_path, done)
     return rate, early
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's children that ended and were waited for."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def cpu_split(assigning: float, computing: float) -> None:
+    """Where the CPU time of an article goes on 2 cores, and the rates it allows: the assigning process takes the
+    articles one after another (each is compared with every one before it), so it alone bounds the rate at
+    1/assigning; and 2 cores give 2 CPU seconds a second to share between it and the features' workers."""
+    print(f"  CPU an article: assignment {assigning * 1e6:,.0f} µs (the main process, the pool's traffic included), "
+          f"features {computing * 1e6:,.0f} µs (the 2 workers); at most {1 / assigning:,.0f}/s with assignment in "
+          f"one process, {2 / (assigning + computing):,.0f}/s if 2 cores were kept busy with both "
+          f"(2,000/s needs 1,000 µs in all)")
 
 
 #: A new process opening a catalog's story index: seconds, and its peak memory in MiB (VmHWM: ru_maxrss keeps the

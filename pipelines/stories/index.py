@@ -244,7 +244,9 @@ class StoryIndex:
         catalog.before_commit.append(self._committing)
         catalog.after_rollback.append(self._rolled_back)
         catalog.on_close.append(self._save_if_due)
-        # The file the memory LSH index is saved in (see of()), and the articles and new versions it holds.
+        # The file the memory LSH index is saved in (see of()), named by the catalog's index id, and the articles
+        # and new versions it holds.
+        self._index_id = self._sql.value(_SQL["setting"], {"name": "index_id"})
         self._snapshot = self._snapshot_path(snapshots) if isinstance(self.bands, MemoryBands) else None
         self._snapshot_holds = (0, 0)
         # The memory indexes' view of the catalog: the articles they hold, the new versions of articles taken in
@@ -318,7 +320,7 @@ class StoryIndex:
             return path.with_name(f"{path.name}.lsh")
         if folder is None:
             return None
-        return folder / f"stories-{self._sql.value(_SQL['setting'], {'name': 'index_id'})}.lsh"
+        return folder / f"stories-{self._index_id}.lsh"
 
     def _open_snapshot(self) -> None:
         """Start from the saved LSH index (if any) if it is this catalog's, as it was up to an article id and a
@@ -329,10 +331,9 @@ class StoryIndex:
             return
         bands, about = opened
         seen, versions = _saved_watermark(about, "seen"), _saved_watermark(about, "versions")
-        if about.get("index_id") != self._sql.value(_SQL["setting"], {"name": "index_id"}) or seen is None \
+        if about.get("index_id") != self._index_id or seen is None \
                 or not 0 < seen.highest <= (self._sql.value(_SQL["last_id"]) or 0) or versions is None \
-                or about.get("version_of") != (self._sql.value(_SQL["version_of"], {"id": versions.highest})
-                                               if versions.highest else None):
+                or about.get("version_of") != self._version_of(versions.highest):
             logger.info("Story index: %s is not this catalog's LSH index (another catalog's, or a newer one's): "
                         "it is built again", path)
             return
@@ -343,18 +344,15 @@ class StoryIndex:
     def _save_if_due(self) -> None:
         """Save the memory LSH index (see :data:`SNAPSHOT_ARTICLES`), between transactions: it holds every article
         and new version up to the ids it has seen, but the ids skipped below them (PostgreSQL), saved with it."""
-        seen, versions = self._snapshot_holds
+        held_seen, held_versions = self._snapshot_holds
+        seen, versions = self._seen, self._versions
         if self._snapshot is None or self._in_transaction or \
-                self._seen.highest - seen + self._versions.highest - versions < SNAPSHOT_ARTICLES:
+                seen.highest - held_seen + versions.highest - held_versions < SNAPSHOT_ARTICLES:
             return
         started = time.perf_counter()
-        seen, versions = self._seen, self._versions
-        about = {"index_id": self._sql.value(_SQL["setting"], {"name": "index_id"}),
-                 "seen": seen.highest, "seen_holes": list(seen.holes),
+        about = {"index_id": self._index_id, "seen": seen.highest, "seen_holes": list(seen.holes),
                  "versions": versions.highest, "versions_holes": list(versions.holes),
-                 # (the article of its last new version: a log of versions begun again since does not match)
-                 "version_of": self._sql.value(_SQL["version_of"], {"id": versions.highest}) if versions.highest
-                 else None}
+                 "version_of": self._version_of(versions.highest)}
         try:
             self.bands.save(self._snapshot, about)
         except OSError as error:
@@ -362,7 +360,12 @@ class StoryIndex:
             return
         self._snapshot_holds = (seen.highest, versions.highest)
         logger.info("Story index: the LSH bands of the articles up to id %d saved to %s in %.1f s",
-                    self._seen.highest, self._snapshot, time.perf_counter() - started)
+                    seen.highest, self._snapshot, time.perf_counter() - started)
+
+    def _version_of(self, version_id: int) -> int | None:
+        """The article of a new version in the log (None for none): what a saved index records of its last one,
+        so that a log of versions begun again since does not match it."""
+        return self._sql.value(_SQL["version_of"], {"id": version_id}) if version_id else None
 
     def _reindex(self, where: str) -> None:
         """Put every stored signature's bands in Redis (the index was kept elsewhere until now)."""
